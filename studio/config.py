@@ -1,0 +1,328 @@
+"""One `StudioConfig`, built once and passed down.
+
+Precedence: built-in defaults < `studio.toml` in the data dir < environment < explicit
+overrides (CLI flags, keyword arguments). This is the only module that reads environment
+variables; everything else receives a `StudioConfig`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.errors import ConfigError
+
+CONFIG_FILE_NAME = "studio.toml"
+DEFAULT_DATA_DIR = "studio-data"
+
+# Environment variables the studio honours (read here and nowhere else).
+ENV_DATA = "STUDIO_DATA"
+ENV_CACHE = "STUDIO_CACHE"
+ENV_DATABASE_URL = "STUDIO_DATABASE_URL"
+ENV_QUEUE_URL = "STUDIO_QUEUE_URL"
+
+KINDS = ("text", "image")
+
+# Generation parameters each kind of contender accepts, with their types.
+TEXT_PARAMS: dict[str, tuple[type, ...]] = {
+    "max_new_tokens": (int,),
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "top_k": (int,),
+    "repetition_penalty": (int, float),
+    "do_sample": (bool,),
+    "system_prompt": (str,),
+}
+IMAGE_PARAMS: dict[str, tuple[type, ...]] = {
+    "steps": (int,),
+    "guidance": (int, float),
+    "width": (int,),
+    "height": (int,),
+    "negative_prompt": (str,),
+}
+BEST_OF_N_PARAMS: dict[str, tuple[type, ...]] = {
+    "base": (str,),
+    "n": (int,),
+    "reward_model": (str,),
+}
+BACKEND_PARAMS = {
+    "transformers": TEXT_PARAMS,
+    "diffusers": IMAGE_PARAMS,
+    "best_of_n": BEST_OF_N_PARAMS,
+    # Outputs generated elsewhere and imported; nothing to generate with.
+    "external": {},
+}
+BACKEND_KIND = {"transformers": "text", "diffusers": "image", "best_of_n": None, "external": None}
+
+
+@dataclass(frozen=True)
+class ContenderSpec:
+    """A model plus its generation settings: what raters compare."""
+
+    name: str
+    kind: str = "text"
+    backend: str = "transformers"
+    model: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "backend": self.backend,
+                "model": self.model, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_file: str | None = None
+    # Prompts, outputs and votes are private: nothing leaves the machine unless asked.
+    analytics: bool = False
+    share: bool = False
+    vote_concurrency: int = 64
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    min_ready: int = 8          # ready, unrated pairs kept per prompt set
+    batch_size: int = 8         # prompts generated per batch
+    votes_per_pair: int = 1     # raters asked to judge each pair (more gives agreement data)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    backbone: str = "all-minilm-l6-v2"
+    mode: str = "head"                 # "head" (fast, frozen backbone) or "full"
+    retrain_every: int = 50            # new votes that trigger a head-mode retrain
+    full_retrain_every: int = 0        # new votes that trigger a full fine-tune; 0 = by hand
+    max_length: int = 256
+    epochs: int = 3
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    heldout_fraction: float = 0.15
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    data_dir: Path
+    database_url: str
+    cache_dir: Path
+    queue_url: str | None = None       # None: a SQLite Huey file in the data dir
+    sqlite_synchronous: str = "FULL"
+    server: ServerConfig = field(default_factory=ServerConfig)
+    pool: PoolConfig = field(default_factory=PoolConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    contenders: tuple[ContenderSpec, ...] = ()
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.data_dir / "reward-models"
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / CONFIG_FILE_NAME
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def replace(self, **changes: Any) -> StudioConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def is_database_url(target: str) -> bool:
+    return "://" in target
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
+def default_cache_dir(env: dict[str, str]) -> Path:
+    if env.get(ENV_CACHE):
+        return Path(env[ENV_CACHE]).expanduser()
+    return Path("~/.cache/studio").expanduser()
+
+
+def load_config(
+    target: str | os.PathLike[str] | None = None,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    **overrides: Any,
+) -> StudioConfig:
+    """Build the config for a data dir or a database URL.
+
+    `target` is a data dir (database, media, queue and checkpoints inside it) or a
+    database URL; when it is a URL, files live in `data_dir` (default: `STUDIO_DATA` or
+    `./studio-data`). `overrides` are top-level `StudioConfig` fields, e.g. from CLI flags.
+    """
+    env = dict(os.environ) if env is None else env
+    target_str = os.fspath(target) if target is not None else None
+    url: str | None = None
+    if target_str and is_database_url(target_str):
+        url = target_str
+        target_str = None
+    directory = Path(target_str or data_dir or env.get(ENV_DATA) or DEFAULT_DATA_DIR).expanduser()
+
+    file_values = read_config_file(directory / CONFIG_FILE_NAME)
+    top = file_values.pop("studio", {})
+    database_url = url or env.get(ENV_DATABASE_URL) or top.get("database_url") \
+        or sqlite_url(directory / "studio.db")
+    queue_url = env.get(ENV_QUEUE_URL) or top.get("queue_url")
+    cache_dir = Path(top["cache_dir"]).expanduser() if "cache_dir" in top else default_cache_dir(env)
+
+    config = StudioConfig(
+        data_dir=directory,
+        database_url=database_url,
+        cache_dir=cache_dir,
+        queue_url=queue_url,
+        sqlite_synchronous=top.get("sqlite_synchronous", "FULL"),
+        server=ServerConfig(**file_values.get("server", {})),
+        pool=PoolConfig(**file_values.get("pool", {})),
+        training=TrainingConfig(**file_values.get("training", {})),
+        contenders=tuple(file_values.get("contenders", ())),
+    )
+    return config.replace(**overrides) if overrides else config
+
+
+_SECTIONS = {"server": ServerConfig, "pool": PoolConfig, "training": TrainingConfig}
+_TOP_KEYS = {"database_url": str, "queue_url": str, "cache_dir": str, "sqlite_synchronous": str}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read and validate `studio.toml`; a missing file means all defaults."""
+    if not path.exists():
+        return {}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or remove it") from exc
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "studio":
+            values["studio"] = _check_table(path, "[studio]", value, _TOP_KEYS)
+            if values["studio"].get("sqlite_synchronous", "FULL").upper() not in ("NORMAL", "FULL", "EXTRA"):
+                raise ConfigError(f"{path}: [studio] sqlite_synchronous must be NORMAL, FULL or EXTRA")
+        elif key in _SECTIONS:
+            types = {f.name: _field_type(f) for f in dataclasses.fields(_SECTIONS[key])}
+            values[key] = _check_table(path, f"[{key}]", value, types)
+        elif key == "contenders":
+            if not isinstance(value, list):
+                raise ConfigError(f"{path}: 'contenders' must be an array of tables ([[contenders]])")
+            values["contenders"] = [contender_from_dict(item, where=str(path)) for item in value]
+            _check_unique_names(path, values["contenders"])
+        else:
+            raise ConfigError(
+                f"{path}: unknown section '{key}' (known: studio, server, pool, training, contenders)")
+    return values
+
+
+def _field_type(f: dataclasses.Field) -> tuple[type, ...]:
+    annotation = str(f.type)
+    if "bool" in annotation:
+        return (bool,)
+    if "float" in annotation:
+        return (int, float)
+    if "int" in annotation:
+        return (int,)
+    return (str, type(None))
+
+
+def _check_table(path: Path, section: str, value: Any, types: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: {section} must be a table")
+    for key, item in value.items():
+        if key not in types:
+            raise ConfigError(f"{path}: {section} unknown key '{key}' (known: {', '.join(sorted(types))})")
+        allowed = types[key] if isinstance(types[key], tuple) else (types[key],)
+        if not _is_instance(item, allowed):
+            raise ConfigError(f"{path}: {section} key '{key}' must be {_type_names(allowed)}, got {item!r}")
+    return dict(value)
+
+
+def _is_instance(value: Any, allowed: tuple[type, ...]) -> bool:
+    # bool is an int in Python; a config saying `steps = true` is a mistake.
+    if isinstance(value, bool) and bool not in allowed:
+        return False
+    return isinstance(value, allowed)
+
+
+def _type_names(allowed: tuple[type, ...]) -> str:
+    return " or ".join("a number" if t is float else t.__name__ for t in allowed if t is not type(None))
+
+
+def _check_unique_names(path: Path, specs: list[ContenderSpec]) -> None:
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise ConfigError(f"{path}: contender '{spec.name}' is declared twice")
+        seen.add(spec.name)
+
+
+_CONTENDER_KEYS = {"name", "kind", "backend", "model", "params"}
+
+
+def contender_from_dict(item: Any, *, where: str) -> ContenderSpec:
+    """Validate one contender declaration; errors name the file, contender and key."""
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: each contender must be a table with at least 'name' and 'model'")
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: a contender has no 'name' (a non-empty string)")
+    label = f"{where}: contender '{name}'"
+    unknown = set(item) - _CONTENDER_KEYS
+    if unknown:
+        raise ConfigError(f"{label}: unknown key '{sorted(unknown)[0]}' "
+                          f"(known: {', '.join(sorted(_CONTENDER_KEYS))})")
+    backend = item.get("backend", "transformers")
+    if backend not in BACKEND_PARAMS:
+        raise ConfigError(f"{label}: key 'backend' must be one of {', '.join(BACKEND_PARAMS)}, got {backend!r}")
+    default_kind = BACKEND_KIND[backend] or "text"
+    kind = item.get("kind", default_kind)
+    if kind not in KINDS:
+        raise ConfigError(f"{label}: key 'kind' must be text or image, got {kind!r}")
+    if BACKEND_KIND[backend] and BACKEND_KIND[backend] != kind:
+        raise ConfigError(f"{label}: backend '{backend}' makes {BACKEND_KIND[backend]} contenders, not {kind}")
+    model = item.get("model", "")
+    if not isinstance(model, str) or (backend in ("transformers", "diffusers") and not model):
+        raise ConfigError(f"{label}: key 'model' must name a hub id, a local path or a built-in model")
+    params = item.get("params", {})
+    if not isinstance(params, dict):
+        raise ConfigError(f"{label}: key 'params' must be a table")
+    validate_params(label, backend, params)
+    return ContenderSpec(name=name.strip(), kind=kind, backend=backend, model=model, params=dict(params))
+
+
+_RANGES = {
+    "max_new_tokens": (1, 8192), "temperature": (0.0, 10.0), "top_p": (0.0, 1.0),
+    "top_k": (0, 100000), "repetition_penalty": (0.0, 10.0), "steps": (1, 1000),
+    "guidance": (0.0, 50.0), "width": (8, 4096), "height": (8, 4096), "n": (1, 64),
+}
+
+
+def validate_params(label: str, backend: str, params: dict[str, Any]) -> None:
+    known = BACKEND_PARAMS[backend]
+    for key, value in params.items():
+        if key not in known:
+            raise ConfigError(f"{label}: unknown key 'params.{key}' for backend '{backend}' "
+                              f"(known: {', '.join(sorted(known)) or 'none'})")
+        if not _is_instance(value, known[key]):
+            raise ConfigError(f"{label}: key 'params.{key}' must be {_type_names(known[key])}, got {value!r}")
+        if key in _RANGES:
+            low, high = _RANGES[key]
+            if not low <= value <= high:
+                raise ConfigError(f"{label}: key 'params.{key}' must be between {low} and {high}, got {value!r}")
+        if key in ("width", "height") and value % 8:
+            raise ConfigError(f"{label}: key 'params.{key}' must be a multiple of 8, got {value}")
+    if backend == "best_of_n" and "base" not in params:
+        raise ConfigError(f"{label}: a best_of_n contender needs 'params.base' (the contender it samples from)")
