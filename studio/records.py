@@ -1,0 +1,127 @@
+"""Plain records, the vocabulary every layer shares: the store takes and returns these, never
+ORM objects, and generation, rewards, ranking and exchange build or read them without
+importing the store."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RaterRecord:
+    id: int
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class PromptIn:
+    text: str
+    prompt_set: str = "default"
+    system_prompt: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    source: str = "manual"
+
+
+@dataclass(frozen=True)
+class PromptRecord:
+    id: int
+    text: str
+    prompt_set: str
+    system_prompt: str | None
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ContenderRecord:
+    id: int
+    name: str
+    kind: str
+    backend: str
+    model: str
+    params: dict[str, Any]
+    revision: int
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class GenerationIn:
+    prompt_id: int
+    contender_id: int
+    text: str | None = None
+    media_path: str | None = None           # relative to the data dir, e.g. media/ab/cdef....png
+    content_sha256: str | None = None       # required for media; computed from text otherwise
+    seed: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    latency_ms: float | None = None
+    source: str = "generated"
+
+    def digest(self) -> str:
+        if self.content_sha256:
+            return self.content_sha256
+        if self.text is None:
+            raise ValueError("a media generation needs its content_sha256")
+        return sha256_text(self.text)
+
+
+@dataclass(frozen=True)
+class GenerationRecord:
+    id: int
+    prompt_id: int
+    contender_id: int
+    text: str | None
+    media_path: str | None
+    content_sha256: str
+    seed: int | None
+    params: dict[str, Any]
+    latency_ms: float | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VoteIn:
+    left_generation_id: int
+    right_generation_id: int
+    outcome: str                            # left | right | tie | both_bad
+    rater: str
+    idempotency_key: str
+    rationale: str | None = None
+    decision_ms: int | None = None
+    session_id: str | None = None
+    group_id: str | None = None
+    item_id: int | None = None
+    source: str = "ui"
+    created_at: datetime | None = None      # set by importers to keep the original time
+
+
+@dataclass(frozen=True)
+class ComparisonRecord:
+    id: int
+    item_id: int | None
+    prompt_id: int
+    left_generation_id: int
+    right_generation_id: int
+    left_contender_id: int
+    right_contender_id: int
+    rater_id: int
+    outcome: str
+    rationale: str | None
+    decision_ms: int | None
+    idempotency_key: str
+    session_id: str | None
+    group_id: str | None
+    source: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    comparison: ComparisonRecord
+    created: bool                           # False: the key was seen before; nothing was written

@@ -1,0 +1,133 @@
+"""Votes (comparisons): written once per idempotency key, whatever the retries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from studio.errors import InputError, NotFoundError
+from studio.records import ComparisonRecord, VoteIn, VoteResult
+from studio.store.raters import RaterRepo
+from studio.store.schema import (
+    OUTCOMES,
+    Comparison,
+    Generation,
+    RatingAssignment,
+    RatingItem,
+    utcnow,
+)
+from studio.store.sql import chunked, insert_ignoring, to_record
+
+MAX_KEY_LENGTH = 200
+
+
+class VoteRepo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def record(self, vote: VoteIn) -> VoteResult:
+        """Write one comparison, or return the one already written under this key."""
+        _check(vote)
+        existing = self.by_key(vote.idempotency_key)
+        if existing is not None:
+            return VoteResult(existing, created=False)
+        rater_id = RaterRepo(self.session).ensure(vote.rater).id
+        sides = self._sides(vote.left_generation_id, vote.right_generation_id)
+        row = _row(vote, rater_id, sides)
+        inserted = self.session.execute(
+            insert_ignoring(self.session, Comparison.__table__, ["idempotency_key"])
+            .values(**row).returning(Comparison.__table__.c.id)).scalar_one_or_none()
+        if inserted is None:  # a concurrent request with the same key won the race
+            return VoteResult(self.by_key(vote.idempotency_key), created=False)
+        if vote.item_id is not None:
+            self._count_on_item(vote.item_id, rater_id)
+        return VoteResult(self.by_id(inserted), created=True)
+
+    def record_many(self, votes: Sequence[VoteIn]) -> int:
+        """Bulk insert (importers): skip keys already present; return how many were new."""
+        for vote in votes:
+            _check(vote)
+        raters = RaterRepo(self.session).ids_by_name([v.rater for v in votes])
+        generation_ids = {g for v in votes for g in (v.left_generation_id, v.right_generation_id)}
+        sides_by_id = self._generations(generation_ids)
+        rows = []
+        for vote in votes:
+            left, right = vote.left_generation_id, vote.right_generation_id
+            sides = (sides_by_id[left], sides_by_id[right])
+            rows.append(_row(vote, raters[vote.rater], sides))
+        before = self._count_keys([r["idempotency_key"] for r in rows])
+        statement = insert_ignoring(self.session, Comparison.__table__, ["idempotency_key"])
+        for part in chunked(rows, 2000):
+            self.session.execute(statement, list(part))
+        return len({r["idempotency_key"] for r in rows}) - before
+
+    def by_key(self, key: str) -> ComparisonRecord | None:
+        row = self.session.scalars(select(Comparison).where(Comparison.idempotency_key == key)).one_or_none()
+        return to_record(ComparisonRecord, row) if row else None
+
+    def by_id(self, comparison_id: int) -> ComparisonRecord:
+        row = self.session.get(Comparison, comparison_id)
+        if row is None:
+            raise NotFoundError(f"no comparison with id {comparison_id}")
+        return to_record(ComparisonRecord, row)
+
+    def _count_keys(self, keys: list[str]) -> int:
+        total = 0
+        for part in chunked(sorted(set(keys)), 5000):
+            total += len(self.session.scalars(
+                select(Comparison.id).where(Comparison.idempotency_key.in_(part))).all())
+        return total
+
+    def _generations(self, ids: set[int]) -> dict[int, tuple[int, int]]:
+        """generation id -> (prompt id, contender id)."""
+        found: dict[int, tuple[int, int]] = {}
+        for part in chunked(sorted(ids), 5000):
+            rows = self.session.execute(select(Generation.id, Generation.prompt_id, Generation.contender_id)
+                                        .where(Generation.id.in_(part)))
+            found.update({i: (p, c) for i, p, c in rows})
+        missing = ids - set(found)
+        if missing:
+            raise NotFoundError(f"no generation with id {min(missing)}: vote on generations the studio stored")
+        return found
+
+    def _sides(self, left: int, right: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        found = self._generations({left, right})
+        return found[left], found[right]
+
+    def _count_on_item(self, item_id: int, rater_id: int) -> None:
+        self.session.execute(update(RatingItem).where(RatingItem.id == item_id)
+                             .values(votes_received=RatingItem.votes_received + 1))
+        self.session.execute(update(RatingAssignment)
+                             .where(RatingAssignment.item_id == item_id, RatingAssignment.rater_id == rater_id)
+                             .values(completed_at=utcnow()))
+
+
+def _check(vote: VoteIn) -> None:
+    if vote.outcome not in OUTCOMES:
+        raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}, got {vote.outcome!r}")
+    if not vote.idempotency_key or len(vote.idempotency_key) > MAX_KEY_LENGTH:
+        raise InputError(f"an idempotency key of 1 to {MAX_KEY_LENGTH} characters is required")
+    if vote.left_generation_id == vote.right_generation_id:
+        raise InputError("a vote compares two different generations; both sides are the same one")
+    if not vote.rater or not vote.rater.strip():
+        raise InputError("a vote needs a rater name")
+    if vote.decision_ms is not None and vote.decision_ms < 0:
+        raise InputError(f"decision time must be >= 0 ms, got {vote.decision_ms}")
+
+
+def _row(vote: VoteIn, rater_id: int, sides) -> dict:
+    (left_prompt, left_contender), (right_prompt, right_contender) = sides
+    if left_prompt != right_prompt:
+        raise InputError("both sides of a vote must answer the same prompt "
+                         f"(generations {vote.left_generation_id} and {vote.right_generation_id} do not)")
+    return {
+        "item_id": vote.item_id, "prompt_id": left_prompt,
+        "left_generation_id": vote.left_generation_id, "right_generation_id": vote.right_generation_id,
+        "left_contender_id": left_contender, "right_contender_id": right_contender,
+        "rater_id": rater_id, "outcome": vote.outcome, "rationale": vote.rationale,
+        "decision_ms": vote.decision_ms, "idempotency_key": vote.idempotency_key,
+        "session_id": vote.session_id, "group_id": vote.group_id, "source": vote.source,
+        "created_at": vote.created_at or utcnow(),
+    }
