@@ -1,0 +1,1 @@
+"""Import and export formats. Parsing is pure; the `Studio` facade writes the results."""
