@@ -12,9 +12,10 @@ opens a database session or builds a model outside the layers below.
 from __future__ import annotations
 
 from studio.facade.core import ImportSummary, StudioCore
+from studio.facade.imports import ImportsFacade
 
 __all__ = ["ImportSummary", "Studio"]
 
 
-class Studio(StudioCore):
+class Studio(ImportsFacade, StudioCore):
     """Open with `Studio.open(data_dir_or_url)`; see the README for each front door."""

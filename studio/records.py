@@ -125,3 +125,26 @@ class ComparisonRecord:
 class VoteResult:
     comparison: ComparisonRecord
     created: bool                           # False: the key was seen before; nothing was written
+
+
+@dataclass(frozen=True)
+class SideView:
+    """One output as the arena shows it; `contender` is revealed only after the vote."""
+
+    generation_id: int
+    contender: str
+    kind: str                               # text | image
+    text: str | None
+    media_path: str | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """A rating item ready to show: the prompt and its outputs in display order."""
+
+    item_id: int
+    kind: str                               # pair | grid
+    prompt_id: int
+    prompt: str
+    prompt_set: str
+    sides: tuple[SideView, ...]

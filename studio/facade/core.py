@@ -16,7 +16,7 @@ import pandas as pd
 
 from studio.config import ContenderSpec, StudioConfig, contender_from_dict, load_config
 from studio.errors import InputError, NotFoundError
-from studio.records import ContenderRecord, GenerationIn, PromptIn, VoteIn, VoteResult
+from studio.records import ContenderRecord, GenerationIn, ItemView, PromptIn, VoteIn, VoteResult
 from studio.store import Store
 from studio.store.frames import ComparisonFilter
 
@@ -127,6 +127,14 @@ class StudioCore:
         if result.created:
             self.after_vote(result)
         return result
+
+    def next_item(self, rater: str, *, prompt_set: str | None = None, kind: str | None = None) -> ItemView | None:
+        """The next item for this rater (a pair or a grid), or None when nothing is ready.
+        The same rater is never shown the same item twice; a reload shows their open item."""
+        with self.store.transaction() as tx:
+            rater_id = tx.raters.ensure(rater).id
+            item = tx.items.next_for_rater(rater_id, prompt_set=prompt_set, kind=kind)
+            return tx.items.view(item) if item else None
 
     def after_vote(self, result: VoteResult) -> None:
         """Called once for each new vote, after its commit (areas hook in here)."""

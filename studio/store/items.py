@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from studio.store.schema import RatingItem
+from studio.records import ItemView, SideView
+from studio.store.schema import Contender, Generation, Prompt, RatingAssignment, RatingItem, utcnow
 from studio.store.sql import to_record
+
+# An item shown to a rater who never voted is offered to others again after this long.
+LEASE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -44,3 +49,58 @@ class ItemRepo:
     def get(self, item_id: int) -> ItemRecord | None:
         row = self.session.get(RatingItem, item_id)
         return to_record(ItemRecord, row) if row else None
+
+    def next_for_rater(self, rater_id: int, *, prompt_set: str | None = None,
+                       kind: str | None = None) -> ItemRecord | None:
+        """The item this rater should see next, and record that it was shown to them.
+
+        A rater's own unfinished item comes first (a reload shows the same pair again);
+        otherwise the oldest open item they have never been shown, skipping items whose
+        wanted votes are already covered by other raters' recent, unfinished views.
+        """
+        pending = self.session.scalars(
+            select(RatingItem).join(RatingAssignment, RatingAssignment.item_id == RatingItem.id)
+            .where(RatingAssignment.rater_id == rater_id, RatingAssignment.completed_at.is_(None),
+                   RatingItem.votes_received < RatingItem.votes_wanted, *_filters(prompt_set, kind))
+            .order_by(RatingItem.id).limit(1)).one_or_none()
+        if pending is not None:
+            return to_record(ItemRecord, pending)
+        now = utcnow()
+        in_flight = (select(func.count()).select_from(RatingAssignment)
+                     .where(RatingAssignment.item_id == RatingItem.id, RatingAssignment.completed_at.is_(None),
+                            RatingAssignment.assigned_at > now - LEASE).scalar_subquery())
+        seen = exists().where(and_(RatingAssignment.item_id == RatingItem.id, RatingAssignment.rater_id == rater_id))
+        row = self.session.scalars(
+            select(RatingItem)
+            .where(RatingItem.votes_received < RatingItem.votes_wanted, ~seen,
+                   RatingItem.votes_received + in_flight < RatingItem.votes_wanted, *_filters(prompt_set, kind))
+            .order_by(RatingItem.id).limit(1)).one_or_none()
+        if row is None:
+            return None
+        self.session.add(RatingAssignment(item_id=row.id, rater_id=rater_id, assigned_at=now))
+        self.session.flush()
+        return to_record(ItemRecord, row)
+
+    def open_count(self, prompt_set: str | None = None) -> int:
+        """Items still wanting votes."""
+        return self.session.scalar(select(func.count()).select_from(RatingItem).where(
+            RatingItem.votes_received < RatingItem.votes_wanted, *_filters(prompt_set, None))) or 0
+
+    def view(self, item: ItemRecord) -> ItemView:
+        prompt = self.session.get(Prompt, item.prompt_id)
+        rows = self.session.execute(
+            select(Generation.id, Contender.name, Contender.kind, Generation.text, Generation.media_path)
+            .join(Contender, Contender.id == Generation.contender_id)
+            .where(Generation.id.in_(item.generation_ids))).all()
+        by_id = {row[0]: SideView(*row) for row in rows}
+        return ItemView(item_id=item.id, kind=item.kind, prompt_id=item.prompt_id, prompt=prompt.text,
+                        prompt_set=item.prompt_set, sides=tuple(by_id[g] for g in item.generation_ids))
+
+
+def _filters(prompt_set: str | None, kind: str | None) -> list:
+    conditions = []
+    if prompt_set is not None:
+        conditions.append(RatingItem.prompt_set == prompt_set)
+    if kind is not None:
+        conditions.append(RatingItem.kind == kind)
+    return conditions

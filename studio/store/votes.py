@@ -99,9 +99,14 @@ class VoteRepo:
     def _count_on_item(self, item_id: int, rater_id: int) -> None:
         self.session.execute(update(RatingItem).where(RatingItem.id == item_id)
                              .values(votes_received=RatingItem.votes_received + 1))
+        # The assignment may be missing (a vote through the API without next_item): add it,
+        # so the item is never offered to this rater again.
+        now = utcnow()
+        self.session.execute(insert_ignoring(self.session, RatingAssignment.__table__, ["item_id", "rater_id"])
+                             .values(item_id=item_id, rater_id=rater_id, assigned_at=now))
         self.session.execute(update(RatingAssignment)
                              .where(RatingAssignment.item_id == item_id, RatingAssignment.rater_id == rater_id)
-                             .values(completed_at=utcnow()))
+                             .values(completed_at=now))
 
 
 def _check(vote: VoteIn) -> None:
