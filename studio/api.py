@@ -12,10 +12,14 @@ opens a database session or builds a model outside the layers below.
 from __future__ import annotations
 
 from studio.facade.core import ImportSummary, StudioCore
+from studio.facade.exchange import ExchangeFacade
+from studio.facade.generation import GenerationFacade
 from studio.facade.imports import ImportsFacade
+from studio.facade.pool import PoolFacade
+from studio.facade.ranking import RankingFacade
 
 __all__ = ["ImportSummary", "Studio"]
 
 
-class Studio(ImportsFacade, StudioCore):
+class Studio(RankingFacade, PoolFacade, GenerationFacade, ExchangeFacade, ImportsFacade, StudioCore):
     """Open with `Studio.open(data_dir_or_url)`; see the README for each front door."""

@@ -22,9 +22,12 @@ from studio.errors import SchemaError, StudioError
 from studio.store import frames, migrate
 from studio.store.contenders import ContenderRepo
 from studio.store.engine import make_engine, writer
+from studio.store.exports import ExportRepo
 from studio.store.generations import GenerationRepo
 from studio.store.items import ItemRepo
+from studio.store.pool import PoolRepo
 from studio.store.prompts import PromptRepo
+from studio.store.rankings import RankingRepo
 from studio.store.raters import RaterRepo
 from studio.store.votes import VoteRepo
 
@@ -60,6 +63,18 @@ class Tx:
     @cached_property
     def items(self) -> ItemRepo:
         return ItemRepo(self.session)
+
+    @cached_property
+    def pool(self) -> PoolRepo:
+        return PoolRepo(self.session)
+
+    @cached_property
+    def rankings(self) -> RankingRepo:
+        return RankingRepo(self.session)
+
+    @cached_property
+    def exports(self) -> ExportRepo:
+        return ExportRepo(self.session)
 
 
 class Store:

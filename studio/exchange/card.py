@@ -1,0 +1,124 @@
+"""The dataset card (README.md) written next to a dataset export: what is in it, where it
+came from, how ties and disagreements were handled, and a license field to fill in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from studio.exchange.formats import Options
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the export read, counted by the database."""
+
+    comparisons: int = 0
+    raters: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    contenders: dict[str, int] = field(default_factory=dict)    # name -> votes it appears in
+
+
+def render(*, options: Options, overview: Overview, rows: dict[str, int], filters: dict[str, Any],
+           split: dict[str, float], min_agreement: float | None, columns: list[str]) -> str:
+    lines = [
+        "---",
+        'license: ""  # fill in: the license under which these ratings may be shared',
+        "pretty_name: Feedback Studio preference export",
+        "tags:",
+        "- human-feedback",
+        "- preference",
+        "- feedback-studio",
+        "---",
+        "",
+        "# Human preference data (Feedback Studio export)",
+        "",
+        f"Exported {_date(datetime.now(UTC))} in the `{options.format}` format "
+        f"({'one row per pair, by majority' if options.majority else 'one row per vote'}).",
+        "",
+        "## Contents",
+        "",
+        "| split | rows |",
+        "|---|---:|",
+        *[f"| {name} | {count:,} |" for name, count in rows.items()],
+        "",
+        f"- Votes read: {overview.comparisons:,} from {overview.raters:,} rater(s)"
+        + (f", cast between {_date(overview.first)} and {_date(overview.last)}." if overview.first else "."),
+        f"- Columns: {', '.join(f'`{c}`' for c in columns)}.",
+        "",
+        "## Contenders",
+        "",
+        "| contender | votes |",
+        "|---|---:|",
+        *[f"| {_cell(name)} | {votes:,} |" for name, votes in sorted(overview.contenders.items(),
+                                                                       key=lambda kv: (-kv[1], kv[0]))],
+        "",
+        "## How ties and disagreements were handled",
+        "",
+        *[f"- {line}" for line in _handling(options, min_agreement)],
+        "",
+        "## Selection and split",
+        "",
+        f"- Filters: {_filters(filters)}.",
+        f"- Split: {_split(split)}.",
+        "",
+        "## License",
+        "",
+        "Fill in the `license` field above before sharing: the ratings are your raters' work, and the",
+        "outputs come from the contenders' models, whose licenses may also apply.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _handling(o: Options, min_agreement: float | None) -> list[str]:
+    lines = []
+    if o.majority:
+        lines.append("Votes on the same two outputs were merged: each row holds the outcome most raters chose, "
+                     "`votes` (how many voted) and `agreement` (the share that chose that outcome).")
+        lines.append("A pair without a single most-voted outcome (e.g. one vote each way) counts as a tie.")
+        if min_agreement is not None:
+            lines.append(f"Pairs with agreement below {min_agreement:g} were left out.")
+    else:
+        lines.append("Each vote is its own row: when raters disagreed, rows for the same pair point both ways.")
+    if o.format == "kto":
+        lines.append("A win makes the winner desirable and the loser undesirable; 'both bad' makes both "
+                     "undesirable; ties say nothing about either output and are left out.")
+    elif o.format in ("jsonl", "csv", "parquet"):
+        lines.append("Ties were kept." if o.ties == "keep" else "Ties were left out; 'both bad' votes were kept.")
+    elif o.ties == "keep":
+        lines.append("Ties and 'both bad' votes were kept with the left output as `chosen`, `label` 0.5 and "
+                     "`margin` 0.0 (decisive rows: `label` 1.0, `margin` 1.0).")
+    else:
+        lines.append("Ties and 'both bad' votes (no preferred output) were left out.")
+    return lines
+
+
+def _filters(filters: dict[str, Any]) -> str:
+    used = {k: v for k, v in filters.items() if v not in (None, (), [], "")}
+    if not used:
+        return "none (every vote)"
+    return "; ".join(f"{k} = {_cell(v if isinstance(v, str) else ', '.join(map(str, v)) if isinstance(v, list | tuple) else str(v))}"
+                     for k, v in used.items())
+
+
+def _split(split: dict[str, float]) -> str:
+    if not split:
+        return "none (one table)"
+    held = ", ".join(f"{name} {fraction:g}" for name, fraction in sorted(split.items()))
+    return (f"by prompt (a hash of the prompt text, so no prompt is in two splits): {held} of the prompts "
+            "held out, the rest in train")
+
+
+def _date(value: datetime | None) -> str:
+    if value is None:
+        return "?"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,143 @@
+"""Writing an export: chunks of votes in, files out, one chunk in memory at a time.
+
+    chunks (from the store) -> majority per pair? -> minimum agreement -> split by prompt
+        -> rows of the format -> one streaming writer per split -> rename into place
+
+No database here: the facade opens the read transaction and hands over an iterator.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.errors import InputError
+from studio.exchange import card
+from studio.exchange import split as splits
+from studio.exchange.aggregate import add_majority, at_least, check_min_agreement, take
+from studio.exchange.formats import SUFFIX, Options, build, schema
+from studio.exchange.writers import (
+    CsvWriter,
+    HfSplitWriter,
+    JsonlWriter,
+    ParquetWriter,
+    Target,
+    Writer,
+    save_hf_dataset,
+)
+
+Chunk = dict[str, list[Any]]
+DATA_SUFFIXES = {".jsonl", ".json", ".csv", ".parquet", ".arrow", ".tsv", ".txt"}
+_FILE_WRITERS = {".jsonl": JsonlWriter, ".csv": CsvWriter, ".parquet": ParquetWriter}
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    options: Options
+    split: dict[str, float] = field(default_factory=dict)
+    min_agreement: float | None = None
+    force: bool = False
+    filters: dict[str, Any] = field(default_factory=dict)     # for the dataset card
+
+    def __post_init__(self) -> None:
+        check_min_agreement(self.min_agreement, self.options.aggregate)
+        object.__setattr__(self, "split", splits.check(self.split))
+
+    @property
+    def directory(self) -> bool:
+        return self.options.format == "hf" or bool(self.split)
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What an export wrote: rows and file per split (`train` when there is no split)."""
+
+    format: str
+    path: Path
+    rows: dict[str, int]
+    paths: dict[str, Path]
+    comparisons: int                      # votes read
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def check_target(path: str | os.PathLike[str], plan: ExportPlan) -> Path:
+    """Refuse an output name that does not say what will be written there."""
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    expected = SUFFIX[plan.options.format]
+    if plan.directory:
+        if suffix in DATA_SUFFIXES:
+            what = "a dataset folder" if plan.options.format == "hf" else f"a folder (one {expected} file a split)"
+            raise InputError(f"--format {plan.options.format}{' with --split' if plan.split else ''} writes "
+                             f"{what}: name it without the '{suffix}' ending")
+    elif suffix in DATA_SUFFIXES and suffix != expected and not (suffix == ".json" and expected == ".jsonl"):
+        raise InputError(f"--format {plan.options.format} writes a {expected} file: name the output ...{expected}")
+    return path
+
+
+def write_export(path: str | os.PathLike[str], chunks: Iterable[Chunk], plan: ExportPlan, *,
+                 overview: card.Overview, media_root: Path | None = None,
+                 advance: Callable[[int], None] | None = None) -> ExportSummary:
+    """Stream `chunks` into the export at `path`; nothing is left there if anything fails."""
+    path = check_target(path, plan)
+    options, out_schema = plan.options, schema(plan.options)
+    names = splits.names(plan.split)
+    splitter = splits.Splitter(plan.split)
+    with Target(path, directory=plan.directory, force=plan.force) as temp, ExitStack() as open_writers:
+        files = _files(temp, names, plan)
+        writers: dict[str, Writer] = {}
+        for name in names:
+            writers[name] = _writer(files[name], out_schema, plan, media_root)
+            open_writers.callback(writers[name].close)
+        read = 0
+        for chunk in chunks:
+            if options.majority:
+                chunk = add_majority(chunk)
+                votes_read = sum(chunk["votes"])
+                if plan.min_agreement is not None:
+                    chunk = at_least(chunk, plan.min_agreement)
+            else:
+                votes_read = len(chunk["outcome"])
+            for name, rows in splitter.rows_by_split(chunk["prompt"]).items():
+                writers[name].write(build(take(chunk, rows), options))
+            read += votes_read
+            if advance is not None:
+                advance(votes_read)
+        open_writers.close()
+        rows = {name: writers[name].rows for name in names}
+        if options.format == "hf":
+            save_hf_dataset(files, temp, as_dict=bool(plan.split))
+            for part in files.values():
+                part.unlink(missing_ok=True)
+            (temp / "_build").rmdir()
+        if plan.directory:
+            (temp / "README.md").write_text(card.render(
+                options=options, overview=overview, rows=rows, filters=plan.filters, split=plan.split,
+                min_agreement=plan.min_agreement, columns=out_schema.names), encoding="utf-8")
+    final = {name: (path if not plan.directory else path / files[name].name) for name in names}
+    if options.format == "hf":
+        final = {name: (path / name if plan.split else path) for name in names}
+    return ExportSummary(format=options.format, path=path, rows=rows, paths=final, comparisons=read)
+
+
+def _files(temp: Path, names: list[str], plan: ExportPlan) -> dict[str, Path]:
+    if plan.options.format == "hf":
+        (temp / "_build").mkdir()
+        return {name: temp / "_build" / f"{name}.arrow" for name in names}
+    if not plan.directory:
+        return {names[0]: temp}
+    suffix = SUFFIX[plan.options.format]
+    return {name: temp / f"{name}{suffix}" for name in names}
+
+
+def _writer(path: Path, out_schema, plan: ExportPlan, media_root: Path | None) -> Writer:
+    if plan.options.format == "hf":
+        return HfSplitWriter(path, out_schema, media_root=media_root)
+    return _FILE_WRITERS[SUFFIX[plan.options.format]](path, out_schema)

@@ -1,0 +1,105 @@
+"""Exports: preference datasets that train as they are in TRL and load in `datasets`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from studio.progress import bar
+from studio.store.exports import ExportFilter
+
+if TYPE_CHECKING:
+    from studio.exchange.export import ExportSummary
+
+Progress = bool | None | Callable[[int, int], None]
+
+
+class ExchangeFacade:
+    def export(self, path: str | os.PathLike[str], *, format: str, aggregate: str = "raw", ties: str = "drop",
+               split: dict[str, float] | None = None, prompt_set: str | None = None,
+               contenders: str | Sequence[str] | None = None, raters: str | Sequence[str] | None = None,
+               since=None, until=None, source: str | None = None, min_agreement: float | None = None,
+               force: bool = False, progress: Progress = None, chunk_size: int = 10_000) -> ExportSummary:
+        """Export votes to `path` as `format`: trl, trl-implicit, trl-conversational, kto, hf
+        (a `datasets` folder), or jsonl/csv/parquet (every column of every vote).
+
+        `aggregate="majority"` writes one row per pair with `votes` and `agreement`;
+        `ties="keep"` keeps ties (label 0.5); `split={"test": 0.1}` holds out prompts;
+        the filters select votes. Rows come in the order votes were cast. The database is
+        read in chunks and written as it goes; the files appear only when complete, and an
+        existing export is replaced only with `force=True`. `progress`: True/False for a
+        bar, or a callable `(votes_done, votes_total)`."""
+        # pyarrow and datasets load only when something is exported
+        from studio.exchange.card import Overview
+        from studio.exchange.export import ExportPlan, check_target, write_export
+        from studio.exchange.formats import Options
+
+        filters = ExportFilter(prompt_set=prompt_set, contenders=_names(contenders), raters=_names(raters),
+                               source=source, since=_utc(since), until=_utc(until))
+        plan = ExportPlan(options=Options(format=format, aggregate=aggregate, ties=ties), split=dict(split or {}),
+                          min_agreement=min_agreement, force=force,
+                          filters={"prompt set": prompt_set, "contenders": list(filters.contenders),
+                                   "raters": list(filters.raters), "source": source, "since": filters.since,
+                                   "until": filters.until})
+        check_target(path, plan)
+        with self.store.reader() as tx:
+            filters = tx.exports.snapshot(filters)
+            names = tx.exports.lookups()
+            found = tx.exports.overview(filters, names)
+            if format == "hf" and tx.exports.has_media(filters):
+                plan = ExportPlan(options=Options(format=format, aggregate=aggregate, ties=ties, images=True),
+                                  split=plan.split, min_agreement=min_agreement, force=force, filters=plan.filters)
+            chunks = (tx.exports.pair_chunks(filters, size=chunk_size, names=names) if aggregate == "majority"
+                      else tx.exports.vote_chunks(filters, size=chunk_size, names=names))
+            with _progress(progress, found["comparisons"]) as advance:
+                return write_export(path, chunks, plan, overview=Overview(**found), media_root=self.config.data_dir,
+                                    advance=advance)
+
+
+def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _utc(value) -> datetime | None:
+    """A time filter in UTC (a time without a zone is taken as UTC); strings are ISO 8601."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        from studio.errors import InputError
+
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise InputError(f"not a date or time: {value!r} (use ISO 8601, e.g. 2025-01-31 or "
+                             "2025-01-31T12:00)") from exc
+    elif not isinstance(value, datetime):
+        import pandas as pd
+
+        value = pd.Timestamp(value).to_pydatetime()
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _progress:
+    """A tqdm bar, a caller's callback, or nothing; yields an `advance(n)` function."""
+
+    def __init__(self, progress: Progress, total: int):
+        self.progress, self.total, self.done, self.bar = progress, total, 0, None
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        if callable(self.progress):
+            def advance(n: int) -> None:
+                self.done += n
+                self.progress(self.done, self.total)
+            return advance
+        self.bar = bar(total=self.total, desc="exporting", unit=" votes", enabled=self.progress)
+        return self.bar.update
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,347 @@
+"""Streaming read queries for exports: votes in chunks, never the whole table in memory.
+
+Raw votes are read by keyset pagination over `comparisons.id` (each chunk is one short
+query `WHERE id > :last ORDER BY id LIMIT n`, bounded by the highest id seen when the export
+started, so an export is a consistent cut even while raters keep voting). Pairs for majority
+exports are counted by the database (`GROUP BY` the unordered pair of generations) and
+streamed from one cursor. Chunks are columnar: `{column: [values...]}`, plain Python values.
+
+Contender and rater names come from small lookup tables loaded once, so the big queries
+join only prompts and generations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from studio.errors import NotFoundError
+from studio.store.schema import Comparison, Contender, Generation, Prompt, Rater
+from studio.store.sql import chunked
+
+Chunk = dict[str, list[Any]]
+
+VOTE_COLUMNS = (
+    "comparison_id", "created_at", "prompt_set", "prompt_id", "prompt", "system_prompt",
+    "left_contender", "right_contender", "left_generation_id", "right_generation_id",
+    "left_text", "right_text", "left_media", "right_media", "left_system_prompt", "right_system_prompt",
+    "outcome", "rater", "rationale", "decision_ms", "session_id", "group_id", "item_id", "source",
+    "idempotency_key",
+)
+PAIR_COLUMNS = (
+    "first_comparison_id", "first_created_at", "last_created_at", "prompt_set", "prompt_id", "prompt",
+    "system_prompt", "left_contender", "right_contender", "left_generation_id", "right_generation_id",
+    "left_text", "right_text", "left_media", "right_media", "left_system_prompt", "right_system_prompt",
+    "votes", "left_votes", "right_votes", "tie_votes", "both_bad_votes",
+)
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which comparisons an export reads. Names are resolved to ids once, up front."""
+
+    prompt_set: str | None = None
+    contenders: tuple[str, ...] = ()        # a comparison matches when either side is one of them
+    raters: tuple[str, ...] = ()
+    source: str | None = None
+    since: datetime | None = None           # UTC, inclusive
+    until: datetime | None = None           # UTC, exclusive
+    max_id: int | None = None               # set by `snapshot`: the cut this export reads
+
+
+@dataclass
+class Lookups:
+    """Small tables read once per export: contender and rater names by id."""
+
+    contender_names: dict[int, str] = field(default_factory=dict)
+    contender_systems: dict[int, str | None] = field(default_factory=dict)
+    rater_names: dict[int, str] = field(default_factory=dict)
+
+
+def lookups(session: Session) -> Lookups:
+    found = Lookups()
+    for cid, name, params in session.execute(select(Contender.id, Contender.name, Contender.params)):
+        found.contender_names[cid] = name
+        system = (params or {}).get("system_prompt")
+        found.contender_systems[cid] = system if isinstance(system, str) and system.strip() else None
+    found.rater_names = dict(session.execute(select(Rater.id, Rater.name)).all())
+    return found
+
+
+def snapshot(session: Session, f: ExportFilter) -> ExportFilter:
+    """The filter bounded by the newest comparison now, with names checked."""
+    _ids_for(session, Contender, f.contenders, "contender")
+    _ids_for(session, Rater, f.raters, "rater")
+    newest = session.scalar(select(func.max(Comparison.id))) or 0
+    return ExportFilter(prompt_set=f.prompt_set, contenders=f.contenders, raters=f.raters, source=f.source,
+                        since=f.since, until=f.until, max_id=newest)
+
+
+def count(session: Session, f: ExportFilter) -> int:
+    """How many comparisons the filter matches (for progress bars and cards)."""
+    query = select(func.count()).select_from(Comparison)
+    if f.prompt_set is not None:
+        query = query.join(Prompt, Prompt.id == Comparison.prompt_id)
+    return session.scalar(query.where(*_conditions(session, f))) or 0
+
+
+def overview(session: Session, f: ExportFilter, names: Lookups) -> dict[str, Any]:
+    """Counts for the dataset card: votes, raters, first and last vote, votes per contender."""
+    def base(*columns):
+        query = select(*columns).select_from(Comparison)
+        if f.prompt_set is not None:
+            query = query.join(Prompt, Prompt.id == Comparison.prompt_id)
+        return query.where(*_conditions(session, f))
+
+    votes, raters, first, last = session.execute(base(
+        func.count(), func.count(Comparison.rater_id.distinct()), func.min(Comparison.created_at),
+        func.max(Comparison.created_at))).one()
+    per_contender: dict[str, int] = {}
+    for side in (Comparison.left_contender_id, Comparison.right_contender_id):
+        for cid, n in session.execute(base(side, func.count()).group_by(side)):
+            name = names.contender_names.get(cid, str(cid))
+            per_contender[name] = per_contender.get(name, 0) + n
+    return {"comparisons": votes or 0, "raters": raters or 0, "first": first, "last": last,
+            "contenders": per_contender}
+
+
+def has_media(session: Session, f: ExportFilter) -> bool:
+    """Whether any matching comparison shows an image (or other media file)."""
+    left, right = aliased(Generation), aliased(Generation)
+    query = (select(Comparison.id).join(left, left.id == Comparison.left_generation_id)
+             .join(right, right.id == Comparison.right_generation_id)
+             .where(*_conditions(session, f), (left.media_path.is_not(None)) | (right.media_path.is_not(None))))
+    if f.prompt_set is not None:
+        query = query.join(Prompt, Prompt.id == Comparison.prompt_id)
+    return bool(session.scalar(select(exists(query))))
+
+
+def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
+                names: Lookups | None = None) -> Iterator[Chunk]:
+    """Every matching comparison with its prompt and both outputs, oldest first, in chunks."""
+    names = names or lookups(session)
+    left, right = aliased(Generation), aliased(Generation)
+    base = (select(Comparison.id, Comparison.created_at, Prompt.prompt_set, Prompt.id, Prompt.text,
+                   Prompt.system_prompt, Comparison.left_contender_id, Comparison.right_contender_id,
+                   Comparison.left_generation_id, Comparison.right_generation_id, left.text, right.text,
+                   left.media_path, right.media_path, Comparison.outcome, Comparison.rater_id,
+                   Comparison.rationale, Comparison.decision_ms, Comparison.session_id, Comparison.group_id,
+                   Comparison.item_id, Comparison.source, Comparison.idempotency_key)
+            .join(Prompt, Prompt.id == Comparison.prompt_id)
+            .join(left, left.id == Comparison.left_generation_id)
+            .join(right, right.id == Comparison.right_generation_id)
+            .where(*_conditions(session, f))
+            .order_by(Comparison.id).limit(size))
+    after = 0
+    while True:
+        rows = session.execute(base.where(Comparison.id > after)).all()
+        if not rows:
+            return
+        after = rows[-1][0]
+        columns = list(zip(*rows, strict=True))
+        left_ids, right_ids = columns[6], columns[7]
+        contender = names.contender_names.get
+        system = names.contender_systems.get
+        yield {
+            "comparison_id": list(columns[0]), "created_at": _utc(columns[1]), "prompt_set": list(columns[2]),
+            "prompt_id": list(columns[3]), "prompt": list(columns[4]), "system_prompt": list(columns[5]),
+            "left_contender": [contender(i) for i in left_ids], "right_contender": [contender(i) for i in right_ids],
+            "left_generation_id": list(columns[8]), "right_generation_id": list(columns[9]),
+            "left_text": list(columns[10]), "right_text": list(columns[11]),
+            "left_media": list(columns[12]), "right_media": list(columns[13]),
+            "left_system_prompt": [system(i) for i in left_ids], "right_system_prompt": [system(i) for i in right_ids],
+            "outcome": list(columns[14]), "rater": [names.rater_names.get(i) for i in columns[15]],
+            "rationale": list(columns[16]), "decision_ms": list(columns[17]), "session_id": list(columns[18]),
+            "group_id": list(columns[19]), "item_id": list(columns[20]), "source": list(columns[21]),
+            "idempotency_key": list(columns[22]),
+        }
+        if len(rows) < size:
+            return
+
+
+def pair_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
+                names: Lookups | None = None) -> Iterator[Chunk]:
+    """One row per unordered pair of generations with its vote counts, ordered by the pair's
+    first vote. `left` is the generation with the lower id; counts are in that orientation."""
+    names = names or lookups(session)
+    c = Comparison
+    low = case((c.left_generation_id < c.right_generation_id, c.left_generation_id), else_=c.right_generation_id)
+    high = case((c.left_generation_id < c.right_generation_id, c.right_generation_id), else_=c.left_generation_id)
+    winner = case((c.outcome == "left", c.left_generation_id), (c.outcome == "right", c.right_generation_id),
+                  else_=None)
+
+    def tally(condition) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    query = (select(low.label("low"), high.label("high"), func.min(c.prompt_id), func.count(),
+                    tally(winner == low), tally(winner == high), tally(c.outcome == "tie"),
+                    tally(c.outcome == "both_bad"), func.min(c.id).label("first_id"),
+                    func.min(c.created_at), func.max(c.created_at))
+             .where(*_conditions(session, f))
+             .group_by(low, high).order_by(func.min(c.id)))
+    if f.prompt_set is not None:
+        query = query.join(Prompt, Prompt.id == c.prompt_id)
+    result = session.execute(query.execution_options(yield_per=size))
+    for part in result.partitions(size):
+        yield _pair_chunk(session, part, names)
+
+
+def _pair_chunk(session: Session, rows: Sequence[Any], names: Lookups) -> Chunk:
+    columns = list(zip(*rows, strict=True))
+    lows, highs, prompt_ids = columns[0], columns[1], columns[2]
+    generations: dict[int, tuple] = {}
+    for part in chunked(sorted(set(lows) | set(highs)), 5000):
+        for row in session.execute(select(Generation.id, Generation.contender_id, Generation.text,
+                                          Generation.media_path).where(Generation.id.in_(part))):
+            generations[row[0]] = tuple(row[1:])
+    prompts: dict[int, tuple] = {}
+    for part in chunked(sorted(set(prompt_ids)), 5000):
+        for row in session.execute(select(Prompt.id, Prompt.prompt_set, Prompt.text, Prompt.system_prompt)
+                                   .where(Prompt.id.in_(part))):
+            prompts[row[0]] = tuple(row[1:])
+    chunk: Chunk = {name: [] for name in PAIR_COLUMNS}
+    rows = [(*row[:9], *_utc(row[9:11])) for row in rows]
+    for low, high, prompt_id, votes, low_wins, high_wins, ties, both_bad, first_id, first_at, last_at in rows:
+        prompt_set, prompt, system_prompt = prompts[prompt_id]
+        sides = generations[low], generations[high]
+        values = (first_id, first_at, last_at, prompt_set, prompt_id, prompt, system_prompt,
+                  names.contender_names.get(sides[0][0]), names.contender_names.get(sides[1][0]), low, high,
+                  sides[0][1], sides[1][1], sides[0][2], sides[1][2],
+                  names.contender_systems.get(sides[0][0]), names.contender_systems.get(sides[1][0]),
+                  votes, low_wins, high_wins, ties, both_bad)
+        for name, value in zip(PAIR_COLUMNS, values, strict=True):
+            chunk[name].append(value)
+    return chunk
+
+
+def _utc(times: Sequence[datetime | None]) -> list[datetime | None]:
+    """Times as the database gave them, in UTC: naive from SQLite (stored in UTC), aware
+    from PostgreSQL (in the session's zone), converted."""
+    if not any(t is not None and t.tzinfo is not None for t in times[:1]):
+        return list(times)
+    return [None if t is None else t.astimezone(UTC) for t in times]
+
+
+def _conditions(session: Session, f: ExportFilter) -> list:
+    conditions = []
+    if f.max_id is not None:
+        conditions.append(Comparison.id <= f.max_id)
+    if f.prompt_set is not None:
+        conditions.append(Prompt.prompt_set == f.prompt_set)
+    if f.contenders:
+        ids = _ids_for(session, Contender, f.contenders, "contender")
+        conditions.append((Comparison.left_contender_id.in_(ids)) | (Comparison.right_contender_id.in_(ids)))
+    if f.raters:
+        conditions.append(Comparison.rater_id.in_(_ids_for(session, Rater, f.raters, "rater")))
+    if f.source is not None:
+        conditions.append(Comparison.source == f.source)
+    if f.since is not None:
+        conditions.append(Comparison.created_at >= f.since)
+    if f.until is not None:
+        conditions.append(Comparison.created_at < f.until)
+    return [and_(*conditions)] if conditions else []
+
+
+def _ids_for(session: Session, table, names: Sequence[str], what: str) -> list[int]:
+    if not names:
+        return []
+    found = dict(session.execute(select(table.name, table.id).where(table.name.in_(set(names)))).all())
+    missing = sorted(set(names) - set(found))
+    if missing:
+        raise NotFoundError(f"no {what} named {missing[0]!r}: check the name (see `studio stats`)")
+    return sorted(found.values())
+
+
+def bulk_fill(session: Session, *, comparisons: int, prompts: int = 10_000, contenders: int = 20,
+              raters: int = 100, text_chars: int = 200, seed: int = 0, chunk: int = 20_000) -> None:
+    """Fill an empty database with synthetic votes for benchmarks (plain multi-row inserts).
+
+    Each prompt gets one generation per contender; each comparison pits two of them against
+    each other. Not for real data: nothing is validated."""
+    import random
+    from datetime import timedelta
+
+    from studio.records import sha256_text
+    from studio.store.schema import utcnow
+
+    rng = random.Random(seed)
+    now = utcnow()
+    words = ["alpha", "beta", "gamma", "delta", "kappa", "sigma", "omega", "lambda", "theta", "zeta"]
+
+    def sentence(n: int) -> str:
+        text = " ".join(rng.choice(words) for _ in range(n // 6 + 1))
+        return text[:n]
+
+    session.execute(Rater.__table__.insert(), [
+        {"id": i + 1, "name": f"rater-{i}", "role": "rater", "created_at": now} for i in range(raters)])
+    session.execute(Contender.__table__.insert(), [
+        {"id": i + 1, "name": f"model-{i}", "kind": "text", "backend": "external", "model": "", "params": {},
+         "revision": 1, "enabled": True, "created_at": now} for i in range(contenders)])
+    for start in range(0, prompts, chunk):
+        rows = []
+        for i in range(start, min(prompts, start + chunk)):
+            text = f"Prompt {i}: {sentence(80)}"
+            rows.append({"id": i + 1, "text": text, "text_sha256": sha256_text(text), "prompt_set": "bench",
+                         "system_prompt": None, "meta": {}, "source": "bench", "created_at": now})
+        session.execute(Prompt.__table__.insert(), rows)
+    for start in range(0, prompts, max(1, chunk // contenders)):
+        rows = []
+        for p in range(start, min(prompts, start + max(1, chunk // contenders))):
+            for c in range(contenders):
+                text = f"Answer {p}/{c}: {sentence(text_chars)}"
+                rows.append({"id": p * contenders + c + 1, "prompt_id": p + 1, "contender_id": c + 1,
+                             "contender_revision": 1, "text": text, "media_path": None,
+                             "content_sha256": sha256_text(text), "seed": None, "params": {},
+                             "latency_ms": None, "source": "bench", "created_at": now})
+        session.execute(Generation.__table__.insert(), rows)
+    outcomes = ["left", "right", "left", "right", "tie", "both_bad"]
+    for start in range(0, comparisons, chunk):
+        rows = []
+        for i in range(start, min(comparisons, start + chunk)):
+            prompt = rng.randrange(prompts)
+            a, b = rng.sample(range(contenders), 2)
+            rows.append({"id": i + 1, "item_id": None, "prompt_id": prompt + 1,
+                         "left_generation_id": prompt * contenders + a + 1,
+                         "right_generation_id": prompt * contenders + b + 1,
+                         "left_contender_id": a + 1, "right_contender_id": b + 1,
+                         "rater_id": rng.randrange(raters) + 1, "outcome": rng.choice(outcomes),
+                         "rationale": None if i % 4 else sentence(40), "decision_ms": rng.randrange(500, 20_000),
+                         "idempotency_key": f"bench-{i}", "session_id": None, "group_id": None,
+                         "source": "bench", "created_at": now - timedelta(seconds=comparisons - i)})
+        session.execute(Comparison.__table__.insert(), rows)
+
+
+class ExportRepo:
+    """The export queries bound to one open (read) transaction: `tx.exports`."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def lookups(self) -> Lookups:
+        return lookups(self.session)
+
+    def snapshot(self, f: ExportFilter) -> ExportFilter:
+        return snapshot(self.session, f)
+
+    def count(self, f: ExportFilter) -> int:
+        return count(self.session, f)
+
+    def overview(self, f: ExportFilter, names: Lookups) -> dict[str, Any]:
+        return overview(self.session, f, names)
+
+    def has_media(self, f: ExportFilter) -> bool:
+        return has_media(self.session, f)
+
+    def vote_chunks(self, f: ExportFilter, *, size: int = 10_000, names: Lookups | None = None) -> Iterator[Chunk]:
+        return vote_chunks(self.session, f, size=size, names=names)
+
+    def pair_chunks(self, f: ExportFilter, *, size: int = 10_000, names: Lookups | None = None) -> Iterator[Chunk]:
+        return pair_chunks(self.session, f, size=size, names=names)
+
+    def bulk_fill(self, **kwargs: Any) -> None:
+        bulk_fill(self.session, **kwargs)
