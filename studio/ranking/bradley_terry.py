@@ -28,10 +28,11 @@ from studio.ranking.votes import between_contenders, contender_codes, left_score
 
 RATING_SCALE = 400.0 / np.log(10.0)     # rating points per unit of theta (natural log)
 RATING_MEAN = 1000.0
-# A tiny ridge on theta (in units of votes). It keeps the fit finite when a contender has
-# only wins or only losses in a sample (the maximum-likelihood strength is then infinite);
-# on real data it moves ratings by far less than 0.001 points.
-DEFAULT_L2 = 1e-4
+# A ridge on theta (in units of votes): a Gaussian prior so wide (sd 1000 in theta) that it
+# only matters when the maximum-likelihood strength is infinite, i.e. a contender has only
+# wins or only losses in a sample; it keeps that fit finite (far below or above the rest).
+# On real data it moves ratings by far less than 0.001 points.
+DEFAULT_L2 = 1e-6
 LEADERBOARD_COLUMNS = ["contender", "score", "rating", "ci_low", "ci_high", "votes", "rank"]
 _H_BYTES = 2 ** 27                      # memory for one chunk of Hessians (128 MiB)
 
