@@ -1,0 +1,175 @@
+"""The Gradio app: assembles the tabs (layout), then connects their events (wiring).
+
+    from studio.ui.app import build_app, launch
+    demo = build_app(studio, options)       # a gr.Blocks, not started
+    launch(demo, options)                   # serve it (blocks unless prevent_thread_lock)
+
+Page start: the load event asks the server who is calling. With a users file Gradio's
+login has already named them; without one, the page asks for a name once per browser
+session (kept in the browser's storage) before showing the tabs. Admin tabs are shown
+only to admins, and their handlers check the role again on every call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from studio.errors import AccessDenied, StudioError
+from studio.ui import arena, data, free_prompt, leaderboard, ranking_grid, settings, training
+from studio.ui.auth import Person, clean_typed_name
+from studio.ui.context import Context
+from studio.ui.keys import KEYS_JS
+from studio.ui.options import ServeOptions
+from studio.ui.session import RaterSession, counter, whoami
+from studio.ui.style import CSS, theme
+from studio.ui.wiring import Panel, named, username
+
+ADMIN_TABS = ("training_tab", "data_tab", "settings_tab")
+TITLE = "Feedback Studio"
+
+
+def build_app(studio, options: ServeOptions) -> gr.Blocks:
+    ctx = Context(studio, options)
+    with gr.Blocks(title=TITLE, analytics_enabled=options.analytics) as demo:
+        page = layout(ctx)
+        wire(demo, page, ctx)
+    return demo
+
+
+def layout(ctx: Context) -> Panel:
+    page = Panel()
+    page["session"] = gr.State(RaterSession())
+    page["saved_name"] = gr.BrowserState(None, storage_key="feedback-studio-rater")
+    with gr.Row(elem_classes=["studio-header"]):
+        gr.HTML(f'<span class="studio-title">{TITLE}</span>')
+        page["whoami"] = gr.HTML(elem_id="studio-whoami")
+        page["counter"] = gr.HTML(elem_id="studio-counter")
+        page["switch_rater"] = gr.Button("Switch rater", size="sm", visible=False, elem_id="switch-rater",
+                                         scale=0, min_width=120)
+    with gr.Column(visible=False, elem_id="studio-welcome") as welcome:
+        gr.Markdown("### Who is rating?\nYour name is stored with each vote. "
+                    "It is asked once per browser session.")
+        page["welcome_name"] = gr.Textbox(label="Your name", max_length=80, elem_id="welcome-name")
+        page["welcome_go"] = gr.Button("Start rating", variant="primary", elem_id="welcome-go")
+    page["welcome"] = welcome
+    with gr.Tabs(visible=False, elem_id="studio-tabs") as tabs:
+        page.update(arena.layout(ctx))
+        page.update(free_prompt.layout(ctx))
+        page.update(ranking_grid.layout(ctx))
+        page.update(leaderboard.layout(ctx))
+        page.update(training.layout(ctx))
+        page.update(data.layout(ctx))
+        page.update(settings.layout(ctx))
+    page["tabs"] = tabs
+    return page
+
+
+class PageHandlers:
+    """Start of a page: who is calling, which tabs they see, their first pair."""
+
+    def __init__(self, ctx: Context, arena_handlers: arena.ArenaHandlers,
+                 grid_handlers: ranking_grid.GridHandlers):
+        self.ctx = ctx
+        self.arena = arena_handlers
+        self.grid = grid_handlers
+
+    def load(self, saved_name: str | None, request: gr.Request) -> dict[str, Any]:
+        typed = None if self.ctx.access.gated else _stored_name(saved_name)
+        person = self.ctx.access.person(username(request), typed)
+        if person is None:
+            if self.ctx.access.gated:  # logged in but no longer in the users file
+                raise AccessDenied("your account is not in the users file any more; ask an admin")
+            return {"welcome": gr.Column(visible=True), "tabs": gr.Tabs(visible=False)}
+        return self.enter(person, typed)
+
+    def start(self, name: str, request: gr.Request) -> dict[str, Any]:
+        """The name typed on the welcome panel (only without a users file)."""
+        if self.ctx.access.gated:
+            raise AccessDenied("this studio has a users file: sign in instead")
+        typed = clean_typed_name(name)
+        person = self.ctx.access.require(username(request), typed)
+        return {**self.enter(person, typed), "saved_name": typed}
+
+    def tab_selected(self, session: RaterSession, request: gr.Request, selected: gr.SelectData) -> dict[str, Any]:
+        """The Training tab refreshes itself only while an admin has it open."""
+        person = self.ctx.access.person(username(request), session.typed_name)
+        open_training = selected.value == training.TITLE and person is not None and person.is_admin
+        return {"training_timer": gr.Timer(active=open_training)}
+
+    def switch(self) -> dict[str, Any]:
+        return {"saved_name": None, "session": RaterSession(), "welcome": gr.Column(visible=True),
+                "tabs": gr.Tabs(visible=False), "whoami": "", "counter": "",
+                "switch_rater": gr.Button(visible=False), "welcome_name": ""}
+
+    def enter(self, person: Person, typed: str | None) -> dict[str, Any]:
+        studio = self.ctx.studio
+        studio.ensure_rater(person.name, person.role)
+        total = len(studio.comparisons(rater=person.name, with_content=False))
+        session = RaterSession.start(typed, total)
+        tabs = {name: gr.Tab(visible=person.is_admin) for name in ADMIN_TABS}
+        return {"session": session, "welcome": gr.Column(visible=False), "tabs": gr.Tabs(visible=True),
+                "whoami": whoami(person.name, person.role, gated=self.ctx.access.gated),
+                "counter": counter(session), "switch_rater": gr.Button(visible=not self.ctx.access.gated),
+                **tabs, **self.arena.next_pair(person.name), **self.grid.next_grid(person.name)}
+
+
+def _stored_name(saved: Any) -> str | None:
+    if not isinstance(saved, str):
+        return None
+    try:
+        return clean_typed_name(saved)
+    except StudioError:
+        return None
+
+
+def wire(demo: gr.Blocks, page: Panel, ctx: Context) -> None:
+    arena_handlers = arena.ArenaHandlers(ctx)
+    grid_handlers = ranking_grid.GridHandlers(ctx)
+    handlers = PageHandlers(ctx, arena_handlers, grid_handlers)
+
+    entry_names = ["session", "welcome", "tabs", "whoami", "counter", "switch_rater", *ADMIN_TABS,
+                   *arena.SHOWN, *ranking_grid.SHOWN]
+    entry = page.subset(*entry_names)
+    session_limit = dict(concurrency_id="vote", concurrency_limit=ctx.options.vote_concurrency)
+    gr.on([page["welcome_go"].click, page["welcome_name"].submit],
+          named(handlers.start, {**entry, "saved_name": page["saved_name"]}),
+          inputs=[page["welcome_name"]], outputs=[*entry.values(), page["saved_name"]],
+          api_name="start", **session_limit)
+    page["switch_rater"].click(
+        named(handlers.switch, page.subset("saved_name", "session", "welcome", "tabs", "whoami", "counter",
+                                           "switch_rater", "welcome_name")),
+        outputs=page.pick("saved_name", "session", "welcome", "tabs", "whoami", "counter", "switch_rater",
+                          "welcome_name"), api_visibility="private", queue=False)
+
+    page["tabs"].select(named(handlers.tab_selected, page.subset("training_timer")), inputs=[page["session"]],
+                        outputs=[page["training_timer"]], api_visibility="private", queue=False)
+
+    arena.wire(page, arena_handlers, ctx)
+    free_prompt.wire(page, free_prompt.FreePromptHandlers(ctx), ctx)
+    ranking_grid.wire(page, grid_handlers, ctx)
+    leaderboard.wire(page, leaderboard.LeaderboardHandlers(ctx), ctx)
+    training.wire(page, training.TrainingHandlers(ctx), ctx)
+    data.wire(page, data.DataHandlers(ctx), ctx)
+    settings.wire(page, settings.SettingsHandlers(ctx), ctx)
+
+    demo.load(named(handlers.load, entry), inputs=[page["saved_name"]], outputs=list(entry.values()),
+              api_visibility="private", **session_limit)
+
+
+def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool = False,
+           quiet: bool = False) -> Any:
+    """Serve the app: private by default (no analytics, no share link, no run history), only
+    the media folder readable from disk, the vote group sized for many raters at once."""
+    demo.queue(default_concurrency_limit=4, max_size=None)
+    users = options.users
+    return demo.launch(
+        server_name=options.host, server_port=options.port, share=options.share,
+        auth=users.check if users is not None else None,
+        auth_message="Feedback Studio: sign in with the name and password your admin gave you.",
+        allowed_paths=[str(options.media_root.resolve())],
+        max_threads=options.vote_concurrency + 16,
+        prevent_thread_lock=prevent_thread_lock, quiet=quiet, show_error=False,
+        footer_links=[], run_history=False, enable_monitoring=False, mcp_server=False, ssr_mode=False,
+        pwa=False, theme=theme(), css=CSS, head=KEYS_JS)

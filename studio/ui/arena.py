@@ -1,0 +1,102 @@
+"""Arena tab: blind pairs from the pool, one vote at a time.
+
+The vote handler does two short transactions (the vote, then the rater's next item) and
+nothing slow: the reward model's prediction for the pair just rated is a separate event
+in its own concurrency group that runs after the vote has been acknowledged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from studio.ui import pair_view, render, voting
+from studio.ui.context import Context
+from studio.ui.session import RaterSession
+from studio.ui.wiring import Panel, named
+
+PREFIX = "arena"
+# What `next_pair` updates (the page's load event shows the first pair with it).
+SHOWN = [*pair_view.shown_names(PREFIX), "arena_timer"]
+EMPTY = ("No pairs are ready for you yet: new ones are being generated. "
+         "This page checks again every few seconds.")
+
+
+def layout(ctx: Context) -> Panel:
+    with gr.Tab("Arena", id="arena", elem_id="tab-arena") as tab:
+        panel = pair_view.layout(PREFIX)
+        panel["arena_prediction"] = gr.HTML(elem_id="arena-prediction", elem_classes=["studio-prediction"])
+    panel["arena_tab"] = tab
+    panel["arena_timer"] = gr.Timer(ctx.options.poll_seconds, active=False)
+    return panel
+
+
+class ArenaHandlers:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def next_pair(self, rater: str) -> dict[str, Any]:
+        """Put the rater's next pair on screen; poll while there is none."""
+        item = self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, kind="pair")
+        return {**pair_view.show(PREFIX, item, self.ctx.options.media_root, empty_message=EMPTY),
+                "arena_timer": gr.Timer(active=item is None)}
+
+    def voter(self, outcome: str) -> Callable[..., dict[str, Any]]:
+        def vote(token: str, rationale: str, decision_ms: float | None, session: RaterSession,
+                 request: gr.Request) -> dict[str, Any]:
+            return self.vote(outcome, token, rationale, decision_ms, session, request)
+
+        vote.__name__ = f"vote_{outcome}"
+        return vote
+
+    def vote(self, outcome: str, token: str, rationale: str, decision_ms: float | None,
+             session: RaterSession, request: gr.Request | None) -> dict[str, Any]:
+        """Record the vote, reveal the names, show the next pair at once."""
+        recorded = voting.record(self.ctx, PREFIX, outcome, token, rationale, decision_ms, session, request)
+        return {**self.next_pair(recorded.person.name), **recorded.updates, "arena_prediction": ""}
+
+    def poll(self, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+        """Timer tick while the arena is empty: show a pair as soon as one is ready."""
+        person = self.ctx.person(request, session)
+        update = self.next_pair(person.name)
+        return update if update["arena_token"] else {}
+
+    def prediction(self, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+        """The active reward model's guess for the pair just rated, next to the human vote."""
+        self.ctx.person(request, session)
+        if session.last_comparison_id is None:
+            return {}
+        predicted = self.ctx.studio.predict_vote(session.last_comparison_id)
+        return {"arena_prediction": prediction_html(predicted)}
+
+
+def prediction_html(predicted: Any) -> str:
+    if predicted is None:
+        return ""
+    prob_left = float(getattr(predicted, "prob_left", predicted))
+    side, prob = ("A", prob_left) if prob_left >= 0.5 else ("B", 1 - prob_left)
+    version = getattr(predicted, "version", None)
+    who = f"Reward model v{version}" if version is not None else "The reward model"
+    return render.note(f"{who} predicted {side} is better ({prob:.0%}).")
+
+
+def wire(page: Panel, handlers: ArenaHandlers, ctx: Context) -> None:
+    outputs = {name: component for name, component in page.items()
+               if name.startswith(f"{PREFIX}_") and name not in ("arena_tab",)}
+    outputs.update(counter=page["counter"], session=page["session"])
+    pair_view.wire_display_clock(page, PREFIX)
+    events = pair_view.wire_vote(
+        page, PREFIX, lambda outcome: named(handlers.voter(outcome), outputs), list(outputs.values()),
+        [page["session"]], ctx.options.vote_concurrency)
+    for event in events if hasattr(ctx.studio, "predict_vote") else ():
+        event.success(named(handlers.prediction, {"arena_prediction": page["arena_prediction"]}),
+                      inputs=[page["session"]], outputs=[page["arena_prediction"]],
+                      concurrency_id="predict", concurrency_limit=2, show_progress="hidden",
+                      api_visibility="private")
+    poll_outputs = {k: v for k, v in outputs.items() if k not in ("counter", "session")}
+    page["arena_timer"].tick(named(handlers.poll, poll_outputs), inputs=[page["session"]],
+                             outputs=list(poll_outputs.values()), concurrency_id="vote",
+                             concurrency_limit=ctx.options.vote_concurrency, show_progress="hidden",
+                             api_visibility="private")

@@ -1,0 +1,41 @@
+"""What every handler shares: the `Studio`, the options, and who is calling."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import gradio as gr
+
+from studio.ui.auth import Person
+from studio.ui.options import ServeOptions
+from studio.ui.session import RaterSession
+from studio.ui.wiring import username
+
+if TYPE_CHECKING:
+    from studio.api import Studio
+
+
+class Context:
+    def __init__(self, studio: Studio, options: ServeOptions):
+        self.studio = studio
+        self.options = options
+        self.access = options.access()
+        self._names: dict[int, str] = {}
+        self._names_lock = threading.Lock()
+
+    def person(self, request: gr.Request | None, session: RaterSession | None) -> Person:
+        """The rater behind this request, checked on the server (refused when unknown)."""
+        return self.access.require(username(request), session.typed_name if session else None)
+
+    def admin(self, request: gr.Request | None, session: RaterSession | None) -> Person:
+        """The caller, refused unless they hold the admin role."""
+        return self.access.require_admin(username(request), session.typed_name if session else None)
+
+    def contender_names(self, *ids: int) -> dict[int, str]:
+        """Contender id -> name, read once and again only when an unknown id shows up."""
+        if any(i not in self._names for i in ids):
+            frame = self.studio.contenders()
+            with self._names_lock:
+                self._names = dict(zip(frame["id"].tolist(), frame["name"].tolist(), strict=True))
+        return self._names

@@ -1,0 +1,80 @@
+"""Data tab (admins only): recent votes with filters, and an export to download."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from studio.ui.context import Context
+from studio.ui.session import RaterSession
+from studio.ui.wiring import Panel, named
+
+COLUMNS = ["id", "created_at", "prompt_set", "prompt", "left_contender", "right_contender", "outcome",
+           "winner", "rater", "decision_ms", "rationale", "source"]
+EXPORT_FORMATS = ["jsonl", "csv", "parquet"]
+PROMPT_PREVIEW = 120
+
+
+def layout(ctx: Context) -> Panel:
+    p = Panel()
+    with gr.Tab("Data", id="data", visible=False, elem_id="tab-data") as tab:
+        with gr.Row():
+            p["data_rater"] = gr.Textbox(label="Rater", scale=1)
+            p["data_contender"] = gr.Textbox(label="Contender (either side)", scale=1)
+            p["data_prompt_set"] = gr.Textbox(label="Prompt set", scale=1)
+            p["data_limit"] = gr.Number(label="Rows", value=200, precision=0, minimum=1, maximum=10000, scale=1)
+        p["data_refresh"] = gr.Button("Show votes", elem_id="data-refresh")
+        p["data_table"] = gr.Dataframe(label="Recent votes, newest first", interactive=False, wrap=True,
+                                       elem_id="data-table")
+        with gr.Row():
+            p["data_format"] = gr.Dropdown(EXPORT_FORMATS, value=EXPORT_FORMATS[0], label="Export format")
+            p["data_export"] = gr.Button("Export all votes")
+        p["data_file"] = gr.File(label="Download", interactive=False)
+    p["data_tab"] = tab
+    return p
+
+
+class DataHandlers:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def recent(self, rater: str, contender: str, prompt_set: str, limit: float | None,
+               session: RaterSession, request: gr.Request) -> dict[str, Any]:
+        self.ctx.admin(request, session)
+        rows = int(min(max(limit or 200, 1), 10000))
+        frame = self.ctx.studio.comparisons(
+            rater=(rater or "").strip() or None, contender=(contender or "").strip() or None,
+            prompt_set=(prompt_set or "").strip() or None, limit=rows, newest_first=True)
+        return {"data_table": table(frame)}
+
+    def export(self, fmt: str, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+        self.ctx.admin(request, session)
+        directory = Path(tempfile.mkdtemp(prefix="studio-export-"))
+        target = directory / f"votes.{fmt}"
+        self.ctx.studio.export(target, format=fmt)
+        return {"data_file": str(target)}
+
+
+def table(frame: pd.DataFrame) -> pd.DataFrame:
+    shown = frame[[c for c in COLUMNS if c in frame.columns]].copy()
+    if "prompt" in shown:
+        shown["prompt"] = shown["prompt"].map(lambda t: t if len(t) <= PROMPT_PREVIEW else t[:PROMPT_PREVIEW] + "…")
+    if "created_at" in shown:
+        shown["created_at"] = shown["created_at"].astype(str)
+    return shown
+
+
+def wire(page: Panel, handlers: DataHandlers, ctx: Context) -> None:
+    filters = page.pick("data_rater", "data_contender", "data_prompt_set", "data_limit")
+    recent = named(handlers.recent, page.subset("data_table"))
+    page["data_refresh"].click(recent, inputs=[*filters, page["session"]], outputs=[page["data_table"]],
+                               api_name="data_recent", concurrency_id="admin", concurrency_limit=4)
+    page["data_tab"].select(recent, inputs=[*filters, page["session"]], outputs=[page["data_table"]],
+                            api_visibility="private", concurrency_id="admin", concurrency_limit=4)
+    page["data_export"].click(named(handlers.export, page.subset("data_file")),
+                              inputs=[page["data_format"], page["session"]], outputs=[page["data_file"]],
+                              api_name="data_export", concurrency_id="export", concurrency_limit=1)

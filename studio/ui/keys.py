@@ -1,0 +1,53 @@
+"""Browser-side script for the page head: keyboard shortcuts and the display clock.
+
+Keys 1/2/3/4 (or the arrows: left = A, right = B, up = tie, down = both bad) press the
+matching vote button of the pair the rater is looking at. Keys typed into a text box are
+left alone, and only the first key press for each pair on screen counts, so a held or
+doubled key cannot vote twice. Each pair panel's token changes when a new pair is displayed;
+the page notes that moment so the vote can carry the time the rater took.
+"""
+
+from __future__ import annotations
+
+KEYS_JS = """
+<script>
+(() => {
+  const KEYS = {"1": "a", "2": "b", "3": "tie", "4": "both_bad",
+                "ArrowLeft": "a", "ArrowRight": "b", "ArrowUp": "tie", "ArrowDown": "both_bad"};
+  let lastVoted = null;
+  window.studioShownAt = window.studioShownAt || {};
+  function visible(el) { return el && el.offsetParent !== null && !el.disabled; }
+  function typing(target) {
+    if (!target) return false;
+    const tag = (target.tagName || "").toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+  }
+  function tokenFor(button) {
+    const prefix = button.id.split("-vote-")[0];
+    const field = document.querySelector(`#${prefix}-token textarea, #${prefix}-token input`);
+    return field ? field.value : "";
+  }
+  document.addEventListener("keydown", (event) => {
+    const choice = KEYS[event.key];
+    if (!choice || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    const button = Array.from(document.querySelectorAll(".studio-vote-" + choice)).find(visible);
+    if (!button) return;
+    event.preventDefault();
+    const token = tokenFor(button);
+    // One key vote per pair on screen: a held, repeated or doubled key cannot vote twice.
+    if (event.repeat || !token || token === lastVoted) return;
+    lastVoted = token;
+    button.click();
+  });
+})();
+</script>
+"""
+
+# Runs in the browser when a pair panel's token changes (a new pair is on screen).
+MARK_SHOWN_JS = "(token) => { if (token) { window.studioShownAt[token] = performance.now(); } return []; }"
+
+# Runs in the browser before a vote is sent: adds the milliseconds since the pair appeared.
+STAMP_DECISION_JS = """(token, rationale, ms, ...rest) => {
+  const shown = (window.studioShownAt || {})[token];
+  return [token, rationale, shown === undefined ? null : Math.round(performance.now() - shown), ...rest];
+}"""

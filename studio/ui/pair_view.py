@@ -1,0 +1,153 @@
+"""The blind A/B pair panel shared by the Arena and Free-prompt tabs.
+
+The panel shows a prompt and two outputs labelled A and B (already in the random display
+order stored on the item), four vote buttons and an optional rationale. When a pair is
+displayed it gets a token: the item id, a fresh idempotency key and the display time.
+The token lives in the browser and comes back with the vote, so a retried or doubled
+click sends the same key and the store keeps one row. Contender names never leave the
+server before the vote: the token carries no names.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from studio.errors import InputError
+from studio.records import ComparisonRecord, ItemView
+from studio.ui import render
+from studio.ui.keys import MARK_SHOWN_JS, STAMP_DECISION_JS
+from studio.ui.wiring import Panel
+
+OUTCOMES = {"a": "left", "b": "right", "tie": "tie", "both_bad": "both_bad"}
+BUTTON_LABELS = {"a": "A is better  [1]", "b": "B is better  [2]", "tie": "Tie  [3]", "both_bad": "Both bad  [4]"}
+OUTCOME_WORDS = {"left": "A is better", "right": "B is better", "tie": "a tie", "both_bad": "both bad"}
+MAX_DECISION_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Token:
+    item_id: int
+    key: str
+    shown_ms: int
+
+    def dump(self) -> str:
+        return json.dumps({"item": self.item_id, "key": self.key, "shown": self.shown_ms})
+
+    @classmethod
+    def new(cls, item_id: int) -> Token:
+        return cls(item_id=item_id, key=uuid.uuid4().hex, shown_ms=now_ms())
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Token:
+        try:
+            data = json.loads(raw or "")
+            return cls(item_id=int(data["item"]), key=str(data["key"])[:100], shown_ms=int(data["shown"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError("there is no pair on screen to vote on; reload the page") from exc
+
+    def decision_ms(self, measured_in_browser: Any) -> int | None:
+        """The browser's measure of display-to-vote time when it sent one (the page notes
+        when the pair appeared); otherwise the time since the server handed out the pair."""
+        if isinstance(measured_in_browser, int | float) and 0 <= measured_in_browser <= MAX_DECISION_MS:
+            return int(measured_in_browser)
+        elapsed = now_ms() - self.shown_ms
+        return elapsed if 0 <= elapsed <= MAX_DECISION_MS else None
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def layout(prefix: str) -> Panel:
+    """The components, named `<prefix>_...`; call inside a Blocks context."""
+    p = Panel()
+    p[f"{prefix}_reveal"] = gr.HTML(elem_id=f"{prefix}-reveal", elem_classes=["studio-reveal"])
+    p[f"{prefix}_prompt"] = gr.HTML(elem_id=f"{prefix}-prompt", elem_classes=["studio-prompt-box"])
+    with gr.Row(equal_height=True, elem_classes=["studio-pair"]):
+        for side in ("a", "b"):
+            with gr.Column(elem_classes=["studio-side"], variant="panel"):
+                gr.HTML(f'<div class="studio-label">{side.upper()}</div>')
+                p[f"{prefix}_side_{side}"] = gr.HTML(elem_id=f"{prefix}-side-{side}",
+                                                      elem_classes=["studio-side-body"])
+    with gr.Row(elem_classes=["studio-buttons"]):
+        for choice, label in BUTTON_LABELS.items():
+            p[f"{prefix}_vote_{choice}"] = gr.Button(
+                label, variant="primary" if choice in ("a", "b") else "secondary", interactive=False,
+                elem_id=f"{prefix}-vote-{choice}", elem_classes=[f"studio-vote-{choice}"])
+    p[f"{prefix}_rationale"] = gr.Textbox(label="Why? (optional)", lines=1, max_lines=4,
+                                          elem_id=f"{prefix}-rationale")
+    p[f"{prefix}_token"] = gr.Textbox(visible="hidden", elem_id=f"{prefix}-token", show_label=False)
+    p[f"{prefix}_decision_ms"] = gr.Number(visible="hidden", precision=0, show_label=False)
+    return p
+
+
+def wire_display_clock(panel: Panel, prefix: str) -> None:
+    """Note in the browser when each new pair appears (for the decision time)."""
+    token = panel[f"{prefix}_token"]
+    token.change(None, inputs=[token], outputs=None, js=MARK_SHOWN_JS, queue=False)
+
+
+def vote_inputs(panel: Panel, prefix: str) -> list[Any]:
+    return panel.pick(f"{prefix}_token", f"{prefix}_rationale", f"{prefix}_decision_ms")
+
+
+def wire_vote(panel: Panel, prefix: str, handler_for, outputs: list[Any], extra_inputs: list[Any],
+              concurrency_limit: int) -> list[Any]:
+    """One click event per button (and per key, via keys.js), all in the "vote" group."""
+    events = []
+    for choice, outcome in OUTCOMES.items():
+        events.append(panel[f"{prefix}_vote_{choice}"].click(
+            handler_for(outcome), inputs=[*vote_inputs(panel, prefix), *extra_inputs], outputs=outputs,
+            js=STAMP_DECISION_JS, api_name=f"{prefix}_vote_{choice}", concurrency_id="vote",
+            concurrency_limit=concurrency_limit, trigger_mode="once", show_progress="hidden"))
+    return events
+
+
+def shown_names(prefix: str) -> list[str]:
+    """The components `show` updates."""
+    return [f"{prefix}_{name}" for name in ("prompt", "side_a", "side_b", "token")] + \
+        [f"{prefix}_vote_{choice}" for choice in OUTCOMES]
+
+
+def show(prefix: str, item: ItemView | None, media_root: Path, *, empty_message: str) -> dict[str, Any]:
+    """Updates that put `item` on screen (or an empty panel saying why there is none)."""
+    if item is None:
+        return {f"{prefix}_prompt": render.note(empty_message), f"{prefix}_side_a": "", f"{prefix}_side_b": "",
+                f"{prefix}_token": "", **_buttons(prefix, enabled=False)}
+    a, b = item.sides
+    return {
+        f"{prefix}_prompt": render.prompt(item.prompt),
+        f"{prefix}_side_a": render.side(a.kind, a.text, media_root, a.media_path),
+        f"{prefix}_side_b": render.side(b.kind, b.text, media_root, b.media_path),
+        f"{prefix}_token": Token.new(item.item_id).dump(),
+        **_buttons(prefix, enabled=True),
+    }
+
+
+def streaming(prefix: str, prompt: str, text_a: str, text_b: str) -> dict[str, Any]:
+    """Updates while both outputs are still being generated: no token, no vote yet."""
+    return {f"{prefix}_prompt": render.prompt(prompt),
+            f"{prefix}_side_a": render.output(text_a),
+            f"{prefix}_side_b": render.output(text_b),
+            f"{prefix}_token": "", **_buttons(prefix, enabled=False)}
+
+
+def _buttons(prefix: str, *, enabled: bool) -> dict[str, Any]:
+    return {f"{prefix}_vote_{choice}": gr.Button(interactive=enabled) for choice in OUTCOMES}
+
+
+def reveal(comparison: ComparisonRecord, names: dict[int, str]) -> str:
+    """After the vote: which contender was A and which was B, and what was recorded."""
+    a = names.get(comparison.left_contender_id, "?")
+    b = names.get(comparison.right_contender_id, "?")
+    return (f'<div class="studio-reveal-body">Previous pair saved as '
+            f'<b>{render.text(OUTCOME_WORDS[comparison.outcome])}</b>: '
+            f'A was <b class="studio-name">{render.text(a)}</b>, '
+            f'B was <b class="studio-name">{render.text(b)}</b>.</div>')

@@ -1,0 +1,100 @@
+"""Image ranking tab: four images for one prompt; the rater picks the best and may order
+the rest. The facade stores the ranking as pairwise comparisons sharing one group id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from studio.records import ItemView
+from studio.ui import render
+from studio.ui.context import Context
+from studio.ui.pair_view import Token
+from studio.ui.session import RaterSession, counter
+from studio.ui.wiring import Panel, named
+
+PREFIX = "grid"
+EMPTY = "No image sets are waiting for a ranking."
+SHOWN = ["grid_prompt", "grid_images", "grid_best", "grid_order", "grid_token", "grid_submit"]
+
+
+def layout(ctx: Context) -> Panel:
+    p = Panel()
+    with gr.Tab("Image ranking", id="grid", elem_id="tab-grid") as tab:
+        p["grid_prompt"] = gr.HTML()
+        p["grid_images"] = gr.HTML(elem_id="grid-images")
+        with gr.Row():
+            p["grid_best"] = gr.Radio(["1", "2", "3", "4"], label="Best image", elem_id="grid-best")
+            p["grid_order"] = gr.Dropdown(["1", "2", "3", "4"], multiselect=True, elem_id="grid-order",
+                                          label="Full order, best first (optional: pick in order)")
+        p["grid_submit"] = gr.Button("Submit ranking", variant="primary", interactive=False,
+                                     elem_id="grid-submit")
+        p["grid_reveal"] = gr.HTML(elem_id="grid-reveal")
+        p["grid_token"] = gr.Textbox(visible="hidden", show_label=False)
+    p["grid_tab"] = tab
+    return p
+
+
+class GridHandlers:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def next_grid(self, rater: str) -> dict[str, Any]:
+        item = self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, kind="grid")
+        return show(item, self.ctx)
+
+    def submit(self, best: str | None, order: list[str] | None, token: str, session: RaterSession,
+               request: gr.Request) -> dict[str, Any]:
+        person = self.ctx.person(request, session)
+        shown = Token.parse(token)
+        positions = ranking_positions(best, order)
+        result = self.ctx.studio.rank(shown.item_id, positions, rater=person.name, idempotency_key=shown.key,
+                                      decision_ms=shown.decision_ms(None), session_id=session.session_id)
+        created = bool(getattr(result, "created", True))
+        first_id = _first_comparison_id(result)
+        session = session.counted(first_id, created) if first_id is not None else session
+        return {**self.next_grid(person.name), "grid_reveal": render.note("Ranking saved."),
+                "counter": counter(session), "session": session}
+
+
+def ranking_positions(best: str | None, order: list[str] | None) -> list[int]:
+    """Display positions (0-3), best first: the full order when given, else the best alone."""
+    from studio.errors import InputError
+
+    chosen = [int(x) - 1 for x in (order or [])]
+    if best and (not chosen or chosen[0] != int(best) - 1):
+        chosen = [int(best) - 1] + [c for c in chosen if c != int(best) - 1]
+    if not chosen:
+        raise InputError("pick the best image first")
+    if len(set(chosen)) != len(chosen) or any(not 0 <= c < 4 for c in chosen):
+        raise InputError("each image can be placed once")
+    return chosen
+
+
+def _first_comparison_id(result: Any) -> int | None:
+    comparisons = getattr(result, "comparisons", None)
+    if comparisons:
+        return comparisons[0].id
+    comparison = getattr(result, "comparison", None)
+    return comparison.id if comparison is not None else None
+
+
+def show(item: ItemView | None, ctx: Context) -> dict[str, Any]:
+    if item is None:
+        return {"grid_prompt": render.note(EMPTY), "grid_images": "", "grid_best": None, "grid_order": [],
+                "grid_token": "", "grid_submit": gr.Button(interactive=False)}
+    return {"grid_prompt": render.prompt(item.prompt),
+            "grid_images": render.grid(ctx.options.media_root, [s.media_path for s in item.sides]),
+            "grid_best": gr.Radio(value=None, choices=[str(i + 1) for i in range(len(item.sides))]),
+            "grid_order": gr.Dropdown(value=[], choices=[str(i + 1) for i in range(len(item.sides))]),
+            "grid_token": Token.new(item.item_id).dump(), "grid_submit": gr.Button(interactive=True)}
+
+
+def wire(page: Panel, handlers: GridHandlers, ctx: Context) -> None:
+    outputs = page.subset(*SHOWN, "grid_reveal", "counter", "session")
+    page["grid_submit"].click(
+        named(handlers.submit, outputs),
+        inputs=page.pick("grid_best", "grid_order", "grid_token", "session"), outputs=list(outputs.values()),
+        api_name="grid_rank", concurrency_id="vote", concurrency_limit=ctx.options.vote_concurrency,
+        trigger_mode="once")

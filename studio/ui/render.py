@@ -1,0 +1,91 @@
+"""HTML for untrusted text: prompts, model outputs and rater names.
+
+Markdown is rendered on the server with raw HTML turned off, so `<script>`, `<img onerror>`
+and the like arrive in the page as visible text, and markdown-it refuses `javascript:`,
+`vbscript:` and `data:` link targets. Every other string goes through `html.escape`.
+Images are `<img>` tags pointing at Gradio's file route for files inside the media
+folder only (the one folder the app is allowed to serve).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+from markdown_it import MarkdownIt
+
+# breaks: a single newline is a line break, as a model (or a poem) means it.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False, "typographer": False}) \
+    .enable("table").enable("strikethrough")
+
+# Characters that template engines in the browser could treat as syntax; as entities they
+# display the same and mean nothing.
+_INERT = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
+
+
+def markdown(text: str | None) -> str:
+    """Markdown to HTML with every piece of raw HTML shown as text."""
+    html = _MARKDOWN.render(text or "")
+    return _inert(_external_links(html))
+
+
+def text(value: object) -> str:
+    """Any plain string (a rater or contender name) as inert HTML."""
+    return _inert(escape(str(value), quote=True))
+
+
+def _inert(html: str) -> str:
+    return html.translate(_INERT)
+
+
+def _external_links(html: str) -> str:
+    # Links in model output open in a new tab and never send the studio's address along.
+    return html.replace("<a href=", '<a rel="noopener noreferrer nofollow" target="_blank" href=')
+
+
+def media_url(media_root: Path, media_path: str | None) -> str | None:
+    """The URL of a media file, or None when the path leaves the media folder or is missing."""
+    if not media_path:
+        return None
+    root = media_root.resolve()
+    # media paths are stored relative to the data dir ("media/ab/cd.png"), media_root is data/media.
+    candidate = (root.parent / media_path).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file():
+        return None
+    return "gradio_api/file=" + quote(str(candidate))
+
+
+def side(kind: str, body: str | None, media_root: Path, media_path: str | None) -> str:
+    """One output of a pair: Markdown for text, an image for image contenders."""
+    if kind == "image" or media_path:
+        url = media_url(media_root, media_path)
+        if url is None:
+            return '<div class="studio-missing">image file is missing</div>'
+        return f'<img class="studio-image" src="{escape(url)}" alt="generated image" loading="eager">'
+    return output(body)
+
+
+def output(body: str | None) -> str:
+    """A text output as rendered Markdown."""
+    return f'<div class="studio-output">{markdown(body)}</div>'
+
+
+def grid(media_root: Path, media_paths: Sequence[str | None]) -> str:
+    """A 2x2 grid of numbered images for the ranking mode."""
+    cells = []
+    for number, path in enumerate(media_paths, start=1):
+        url = media_url(media_root, path)
+        image = (f'<img class="studio-image" src="{escape(url)}" alt="image {number}">' if url
+                 else '<div class="studio-missing">image file is missing</div>')
+        cells.append(f'<figure class="studio-cell"><figcaption>{number}</figcaption>{image}</figure>')
+    return f'<div class="studio-grid">{"".join(cells)}</div>'
+
+
+def prompt(value: str | None) -> str:
+    return f'<div class="studio-prompt">{markdown(value)}</div>'
+
+
+def note(message: str) -> str:
+    return f'<div class="studio-note">{text(message)}</div>'

@@ -1,0 +1,61 @@
+"""Running the studio server: the pre-generation pool, the background worker and the app,
+started together and stopped together (Ctrl-C or SIGTERM)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from studio.ui.app import build_app, launch
+from studio.ui.options import ServeOptions
+
+if TYPE_CHECKING:
+    from studio.api import Studio
+
+
+def serve(studio: Studio, options: ServeOptions, *, pool: bool = True, worker: bool = True) -> None:
+    """Serve until interrupted. `pool` keeps pairs ready in a thread of this process;
+    `worker` starts the job worker (training) as a child process."""
+    with _sigterm_as_interrupt(), background(studio, pool=pool, worker=worker):
+        launch(build_app(studio, options), options)
+
+
+@contextlib.contextmanager
+def background(studio: Studio, *, pool: bool, worker: bool) -> Iterator[None]:
+    """The pool thread and the worker process for as long as the block runs."""
+    started: list[Any] = []
+    try:
+        if worker:
+            from studio.jobs import start_worker_process
+
+            started.append(start_worker_process(studio.config))
+        if pool:
+            from studio.generation.pool import PoolWorker
+
+            pool_worker = PoolWorker(studio)
+            pool_worker.start()
+            started.append(pool_worker)
+        yield
+    finally:
+        for thing in reversed(started):
+            thing.stop()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """`kill` (SIGTERM, as systemd and docker send) stops the server like Ctrl-C does,
+    so the pool and the worker are stopped on the way out."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. a notebook): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,100 @@
+"""Training tab (admins only): jobs with their progress, reward-model versions with their
+held-out accuracy, "train now" and cancelling a job. A timer refreshes it while an admin
+has the page open; the work itself runs in the worker process, never in the web server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from studio.ui import render
+from studio.ui.context import Context
+from studio.ui.session import RaterSession
+from studio.ui.wiring import Panel, named
+
+JOB_ROWS = 20
+TITLE = "Training"
+
+
+def layout(ctx: Context) -> Panel:
+    p = Panel()
+    with gr.Tab(TITLE, id="training", visible=False, elem_id="tab-training") as tab:
+        with gr.Row():
+            p["training_mode"] = gr.Radio(["head", "full"], value=ctx.studio.config.training.mode,
+                                          label="Mode (head: fast, frozen backbone; full: fine-tune)")
+            p["training_start"] = gr.Button("Train now", variant="primary", elem_id="train-now")
+        p["training_message"] = gr.Markdown()
+        p["training_jobs"] = gr.HTML(elem_id="training-jobs")
+        with gr.Row():
+            p["training_cancel_id"] = gr.Number(label="Job id", precision=0, minimum=1)
+            p["training_cancel"] = gr.Button("Cancel job", variant="stop")
+        p["training_models"] = gr.Dataframe(label="Reward-model versions", interactive=False)
+    p["training_tab"] = tab
+    p["training_timer"] = gr.Timer(ctx.options.admin_refresh_seconds, active=False)
+    return p
+
+
+class TrainingHandlers:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def refresh(self, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+        self.ctx.admin(request, session)
+        studio = self.ctx.studio
+        return {"training_jobs": jobs_html(studio.jobs(limit=JOB_ROWS)),
+                "training_models": models_frame(studio.reward_models())}
+
+    def train_now(self, mode: str, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+        person = self.ctx.admin(request, session)
+        job = self.ctx.studio.enqueue_training(mode=mode, requested_by=person.name)
+        return {"training_message": f"Queued training job {job.id} ({mode}).", **self.refresh(session, request)}
+
+    def cancel(self, job_id: float | None, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+        self.ctx.admin(request, session)
+        if not job_id:
+            return {"training_message": "Enter the id of the job to cancel."}
+        self.ctx.studio.cancel_job(int(job_id))
+        return {"training_message": f"Asked job {int(job_id)} to stop.", **self.refresh(session, request)}
+
+
+def jobs_html(jobs: Any) -> str:
+    frame = jobs if isinstance(jobs, pd.DataFrame) else pd.DataFrame([getattr(j, "__dict__", j) for j in jobs])
+    if frame.empty:
+        return render.note("No jobs yet.")
+    rows = []
+    for job in frame.to_dict("records"):
+        progress = float(job.get("progress") or 0.0)
+        eta = job.get("eta_s")
+        eta_text = f"{eta:.0f} s left" if isinstance(eta, int | float) and eta == eta and eta > 0 else ""
+        rows.append(
+            f"<tr><td>{render.text(job.get('id'))}</td><td>{render.text(job.get('kind'))}</td>"
+            f"<td>{render.text(job.get('status'))}</td>"
+            f'<td><progress class="studio-progress" max="1" value="{progress:.3f}"></progress> '
+            f"{progress:.0%} {render.text(eta_text)}</td>"
+            f"<td>{render.text(job.get('message') or job.get('error') or '')}</td></tr>")
+    head = "<tr><th>id</th><th>kind</th><th>status</th><th>progress</th><th>message</th></tr>"
+    return f'<table class="studio-jobs">{head}{"".join(rows)}</table>'
+
+
+def models_frame(models: Any) -> pd.DataFrame:
+    frame = models if isinstance(models, pd.DataFrame) else pd.DataFrame([getattr(m, "__dict__", m) for m in models])
+    return frame
+
+
+def wire(page: Panel, handlers: TrainingHandlers, ctx: Context) -> None:
+    shown = page.subset("training_jobs", "training_models")
+    limit = dict(concurrency_id="admin", concurrency_limit=4)
+    refresh = named(handlers.refresh, shown)
+    page["training_timer"].tick(refresh, inputs=[page["session"]], outputs=list(shown.values()),
+                                api_visibility="private", show_progress="hidden", **limit)
+    page["training_tab"].select(refresh, inputs=[page["session"]], outputs=list(shown.values()),
+                                api_visibility="private", **limit)
+    started = page.subset("training_message", *shown)
+    page["training_start"].click(named(handlers.train_now, started),
+                                 inputs=[page["training_mode"], page["session"]], outputs=list(started.values()),
+                                 api_name="train_now", **limit)
+    page["training_cancel"].click(named(handlers.cancel, started),
+                                  inputs=[page["training_cancel_id"], page["session"]],
+                                  outputs=list(started.values()), api_name="cancel_job", **limit)

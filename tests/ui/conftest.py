@@ -1,0 +1,169 @@
+"""Fixtures for the rating UI: a real app on a free loopback port, real headless Chromium.
+
+Items are made from text (and image) generations added through the `Studio` API, so no
+model runs. Browser tests skip with a message when Debian's chromium is missing
+(`.ci/run` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGE_TIMEOUT_MS = 30_000
+
+
+@dataclass
+class Served:
+    url: str
+    studio: object
+    demo: object
+    options: object
+
+    def close(self) -> None:
+        self.demo.close()
+
+
+def serve(studio, **changes) -> Served:
+    """Start the app for `studio` in this process on a free loopback port."""
+    from studio.ui.app import build_app, launch
+    from studio.ui.options import ServeOptions
+
+    options = ServeOptions.from_config(studio.config, host="127.0.0.1", port=free_port(), poll_seconds=1.0,
+                                       **changes)
+    demo = build_app(studio, options)
+    launch(demo, options, prevent_thread_lock=True, quiet=True)
+    return Served(url=f"http://127.0.0.1:{options.port}/", studio=studio, demo=demo, options=options)
+
+
+def add_contenders(studio, *names: str, kind: str = "text"):
+    from studio.config import ContenderSpec
+
+    return [studio.add_contender(ContenderSpec(name=n, kind=kind, backend="external")) for n in names]
+
+
+def add_text_pairs(studio, pairs, *, names=("alpha", "beta"), prompt_set="default") -> list[int]:
+    """One rating item per (prompt, text_a, text_b), shown in that order; returns item ids."""
+    from studio.records import GenerationIn
+
+    first, second = add_contenders(studio, *names)
+    ids = []
+    for prompt, text_a, text_b in pairs:
+        prompt_id = studio.add_prompts([prompt], prompt_set=prompt_set)[0]
+        left, right = studio.add_generations([GenerationIn(prompt_id=prompt_id, contender_id=first.id, text=text_a),
+                                              GenerationIn(prompt_id=prompt_id, contender_id=second.id, text=text_b)])
+        ids.append(_item(studio, prompt_id, [left, right], prompt_set))
+    return ids
+
+
+def add_image_item(studio, prompt: str, colours, *, names, prompt_set="default") -> int:
+    """An item of len(colours) solid-colour PNGs (a pair for two, a ranking grid for four)."""
+    from studio.records import GenerationIn
+
+    contenders = add_contenders(studio, *names, kind="image")
+    prompt_id = studio.add_prompts([prompt], prompt_set=prompt_set)[0]
+    generations = []
+    for contender, colour in zip(contenders, colours, strict=True):
+        relative, digest = _store_png(studio.config.data_dir, _png(colour))
+        generations.append(GenerationIn(prompt_id=prompt_id, contender_id=contender.id, media_path=relative,
+                                        content_sha256=digest))
+    return _item(studio, prompt_id, studio.add_generations(generations), prompt_set)
+
+
+def _item(studio, prompt_id: int, generation_ids: list[int], prompt_set: str) -> int:
+    # Rating items are normally made by the generation pool; tests make them directly.
+    with studio.store.transaction() as tx:
+        return tx.items.create(prompt_id, generation_ids, prompt_set=prompt_set, source="test").id
+
+
+def _store_png(data_dir: Path, content: bytes) -> tuple[str, str]:
+    import hashlib
+
+    digest = hashlib.sha256(content).hexdigest()
+    relative = f"media/{digest[:2]}/{digest[2:]}.png"
+    (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+    (data_dir / relative).write_bytes(content)
+    return relative, digest
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (256, 256), colour)
+    ImageDraw.Draw(image).ellipse((64, 64, 192, 192), fill=tuple(255 - c for c in colour))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def ui_studio(tmp_path):
+    from studio.api import Studio
+
+    with Studio.open(tmp_path / "data") as opened:
+        yield opened
+
+
+@pytest.fixture
+def users_file(tmp_path) -> Path:
+    from studio.ui.auth import add_user
+
+    path = tmp_path / "users.toml"
+    add_user(path, "rita", "rita-password", "rater")
+    add_user(path, "adam", "adam-password", "admin")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (`apt-get install chromium`; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    """A fresh browser context (no cookies, no storage) and page; records dialogs and requests."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(PAGE_TIMEOUT_MS)
+    opened.dialogs = []
+    opened.requests = []
+    opened.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+    opened.on("request", lambda request: opened.requests.append(request.url))
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
+
+
+def publish_screenshot(source: Path) -> None:
+    """`STUDIO_UPDATE_SCREENSHOT=1 pytest tests/ui` refreshes the README's docs/arena.png."""
+    if os.environ.get("STUDIO_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(source, ROOT / "docs" / "arena.png")

@@ -1,0 +1,122 @@
+"""The arena in real headless Chromium: votes by click and by key land as the right rows,
+a double click makes one vote, names stay hidden until the vote, nothing leaves loopback."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.ui.browser import REVEAL, current_token, enter_name, external_requests, wait_for_new_pair
+from tests.ui.conftest import add_image_item, add_text_pairs, artifact, publish_screenshot, serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NAMES = ("contender-north", "contender-south")
+
+
+@pytest.fixture
+def served(ui_studio):
+    server = serve(ui_studio)
+    yield server
+    server.close()
+
+
+def votes(studio):
+    return studio.comparisons(with_content=False).sort_values("id").to_dict("records")
+
+
+def test_votes_by_click_and_by_key_record_the_pair_on_screen(served, page):
+    studio = served.studio
+    add_text_pairs(studio, [
+        ("Name a colour of the sea.", "The sea is **blue**.", "Green, sometimes."),
+        ("Count to three.", "1, 2, 3", "one two three"),
+        ("Say hello.", "Hello!", "Hi there."),
+        ("Say goodbye.", "Goodbye.", "Bye!"),
+    ], names=NAMES)
+    enter_name(page, served.url, "ana")
+    first = current_token(page)
+    html_before_vote = page.content()
+    assert "blue" in page.inner_text("#arena-side-a")
+    assert NAMES[0] not in html_before_vote and NAMES[1] not in html_before_vote  # blind until the vote
+
+    page.wait_for_timeout(300)
+    page.click("#arena-vote-a")
+    second = wait_for_new_pair(page, first)
+    assert NAMES[0] in page.inner_text(REVEAL) and NAMES[1] in page.inner_text(REVEAL)
+    page.keyboard.press("2")
+    third = wait_for_new_pair(page, second)
+    page.keyboard.press("ArrowUp")
+    fourth = wait_for_new_pair(page, third)
+    page.keyboard.press("4")
+    wait_for_new_pair(page, fourth)
+    page.wait_for_selector("#studio-counter >> text=4 this session")
+
+    rows = votes(studio)
+    assert [r["outcome"] for r in rows] == ["left", "right", "tie", "both_bad"]
+    assert [r["item_id"] for r in rows] == [first["item"], second["item"], third["item"], fourth["item"]]
+    assert all(r["left_contender"] == NAMES[0] and r["right_contender"] == NAMES[1] for r in rows)
+    assert all(r["rater"] == "ana" and r["source"] == "ui" for r in rows)
+    assert len({r["session_id"] for r in rows}) == 1 and rows[0]["session_id"]
+    assert rows[0]["decision_ms"] >= 300  # display to vote, measured in the browser
+    assert page.dialogs == [] and external_requests(page) == []
+
+
+def test_typing_a_rationale_does_not_vote_and_is_saved(served, page):
+    add_text_pairs(served.studio, [("Describe rain.", "Wet.", "Water falling from clouds.")], names=NAMES)
+    enter_name(page, served.url, "bo")
+    page.locator("#arena-rationale textarea").fill("B explains 1 2 3 4 more")
+    page.click("#arena-vote-b")
+    page.wait_for_selector(f"{REVEAL} >> text=B is better")
+    (row,) = votes(served.studio)
+    assert row["outcome"] == "right" and row["rationale"] == "B explains 1 2 3 4 more"
+
+
+def test_a_double_click_makes_one_vote(served, page):
+    add_text_pairs(served.studio, [(f"Prompt {i}", f"left {i}", f"right {i}") for i in range(3)], names=NAMES)
+    enter_name(page, served.url, "cy")
+    first = current_token(page)
+    page.dblclick("#arena-vote-a")
+    wait_for_new_pair(page, first)
+    page.wait_for_timeout(500)  # let a second request, if any were sent, arrive
+    rows = votes(served.studio)
+    assert len(rows) == 1 and rows[0]["item_id"] == first["item"]
+    assert "1 this session" in page.inner_text("#studio-counter")
+
+
+def test_screenshots_of_the_text_and_image_arena(served, page):
+    studio = served.studio
+    add_text_pairs(studio, [(
+        "Write a haiku about a lighthouse, then explain one image in it.",
+        "*Beam across the dark*\n*gulls asleep on folded waves*\n*one light keeps the watch*\n\n"
+        "The light **keeps the watch** like a sailor on night duty.",
+        "Lighthouse tall and white,\nsweeping light on stormy sea,\nships find their way home.\n\n"
+        "- The *sweeping light* is the beam turning.\n- `stormy sea` sets the danger.")],
+        names=("smol-precise", "smol-creative"))
+    add_image_item(studio, "A red circle on a teal background", [(0, 128, 128), (200, 30, 30)],
+                   names=("painter-a", "painter-b"))
+    enter_name(page, served.url, "dee")
+    page.wait_for_timeout(300)
+    text_shot = artifact("arena-text.png")
+    page.screenshot(path=str(text_shot), full_page=True)
+    first = current_token(page)
+    page.keyboard.press("1")
+    wait_for_new_pair(page, first)
+    images = page.locator("#arena-side-a img.studio-image, #arena-side-b img.studio-image")
+    assert images.count() == 2
+    page.wait_for_function("() => [...document.querySelectorAll('img.studio-image')]"
+                           ".every(img => img.complete && img.naturalWidth === 256)")
+    assert images.first.bounding_box()["width"] >= 256  # readable, not a thumbnail
+    page.screenshot(path=str(artifact("arena-image.png")), full_page=True)
+    shutil.copyfile(text_shot, artifact("arena.png"))
+    publish_screenshot(text_shot)
+    assert page.dialogs == [] and external_requests(page) == []
+
+
+def test_an_empty_arena_says_so_and_shows_a_pair_when_one_is_ready(served, page):
+    enter_name(page, served.url, "eve")
+    page.wait_for_selector("#arena-prompt >> text=No pairs are ready")
+    assert page.locator("#arena-vote-a").is_disabled()
+    add_text_pairs(served.studio, [("Late prompt", "late a", "late b")], names=NAMES)
+    page.wait_for_selector("#arena-prompt >> text=Late prompt")  # the page polls while empty
+    assert page.locator("#arena-vote-a").is_enabled()

@@ -1,0 +1,68 @@
+"""Untrusted text becomes inert HTML; only files inside the media folder get a URL."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from studio.ui import render
+
+PAYLOADS = [
+    "<script>alert('x')</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)></svg>",
+    "<iframe src=javascript:alert(1)></iframe>",
+    "[click me](javascript:alert(1))",
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "<a href='javascript:alert(1)'>x</a>",
+    "${alert(1)} {{constructor.constructor('alert(1)')()}} `backtick`",
+]
+
+
+class Tags(HTMLParser):
+    """Every tag and attribute a browser would build from the HTML."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_markdown_output_has_no_live_html(payload):
+    html = render.markdown(f"Answer: {payload}\n\n```html\n{payload}\n```")
+    tags = Tags(html).tags
+    assert {tag for tag, _ in tags} <= {"p", "pre", "code", "a", "br"}
+    for _, attrs in tags:
+        assert not [name for name in attrs if name.startswith("on")]
+        assert not re.match(r"\s*(javascript|data|vbscript):", attrs.get("href") or "", re.I)
+    assert "{" not in html and "$" not in html and "`" not in html
+
+
+def test_markdown_keeps_formatting_code_and_line_breaks():
+    html = render.markdown("**bold** and `code`\n\nline one\nline two\n\n```py\nif a < b:\n    pass\n```")
+    assert "<strong>bold</strong>" in html and "<code>code</code>" in html
+    assert "line one<br" in html
+    assert "if a &lt; b:" in html
+
+
+def test_names_are_escaped():
+    assert render.text("<b onmouseover=x>ana</b>") == "&lt;b onmouseover=x&gt;ana&lt;/b&gt;"
+
+
+def test_media_urls_only_for_files_inside_the_media_folder(tmp_path):
+    media = tmp_path / "data" / "media"
+    (media / "ab").mkdir(parents=True)
+    (media / "ab" / "cd.png").write_bytes(b"png")
+    (tmp_path / "data" / "studio.db").write_bytes(b"db")
+    url = render.media_url(media, "media/ab/cd.png")
+    assert url is not None and url.endswith("/media/ab/cd.png")
+    assert render.media_url(media, "media/../studio.db") is None
+    assert render.media_url(media, "studio.db") is None
+    assert render.media_url(media, "/etc/passwd") is None
+    assert render.media_url(media, "media/ab/missing.png") is None
