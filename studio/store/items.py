@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from studio.records import ItemView, SideView
 from studio.store.schema import Contender, Generation, Prompt, RatingAssignment, RatingItem, utcnow
-from studio.store.sql import to_record
+from studio.store.sql import chunked, insert_ignoring, to_record
 
 # An item shown to a rater who never voted is offered to others again after this long.
 LEASE = timedelta(minutes=10)
@@ -85,6 +85,34 @@ class ItemRepo:
         """Items still wanting votes."""
         return self.session.scalar(select(func.count()).select_from(RatingItem).where(
             RatingItem.votes_received < RatingItem.votes_wanted, *_filters(prompt_set, None))) or 0
+
+    def ready_count(self, prompt_set: str | None = None, kind: str | None = None) -> int:
+        """Items a rater could be handed now: still wanting votes beyond those received and
+        those promised by recent, unfinished views (what the pool keeps topped up)."""
+        in_flight = (select(func.count()).select_from(RatingAssignment)
+                     .where(RatingAssignment.item_id == RatingItem.id, RatingAssignment.completed_at.is_(None),
+                            RatingAssignment.assigned_at > utcnow() - LEASE).scalar_subquery())
+        return self.session.scalar(select(func.count()).select_from(RatingItem).where(
+            RatingItem.votes_received + in_flight < RatingItem.votes_wanted, *_filters(prompt_set, kind))) or 0
+
+    def for_prompts(self, prompt_ids: Sequence[int]) -> list[ItemRecord]:
+        """Every item showing one of these prompts, oldest first."""
+        found: list[ItemRecord] = []
+        for part in chunked(sorted(set(prompt_ids)), 5000):
+            found += [to_record(ItemRecord, row) for row in self.session.scalars(
+                select(RatingItem).where(RatingItem.prompt_id.in_(part)).order_by(RatingItem.id))]
+        return found
+
+    def assign(self, item_id: int, rater_id: int) -> None:
+        """Record that the item is shown to this rater (their open item until they vote)."""
+        self.session.execute(insert_ignoring(self.session, RatingAssignment.__table__, ["item_id", "rater_id"])
+                             .values(item_id=item_id, rater_id=rater_id, assigned_at=utcnow()))
+
+    def add_votes(self, item_id: int, delta: int) -> None:
+        """Correct an item's received-vote count (a ranking of a grid counts as one vote
+        although it is stored as several pairwise comparisons)."""
+        self.session.execute(update(RatingItem).where(RatingItem.id == item_id)
+                             .values(votes_received=RatingItem.votes_received + delta))
 
     def view(self, item: ItemRecord) -> ItemView:
         prompt = self.session.get(Prompt, item.prompt_id)

@@ -1,0 +1,170 @@
+"""`Studio` methods for the pool of ready rating items and for rankings of grids.
+
+`refill_pool` is one step: read what is missing, generate it in batches (no transaction is
+open while models run), then write the outputs and the items in one transaction.
+`studio.generation.pool.PoolWorker` calls it from a background thread.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+
+from studio.errors import NotFoundError, StudioError
+from studio.facade.generation import GenerationFacade
+from studio.generation.base import GENERATING_BACKENDS, Generator, Output, Request, Stopped
+from studio.generation.grids import ranking_comparisons, ranking_group
+from studio.generation.pool import (
+    FREE_PROMPT_SET,
+    Filled,
+    NewOutput,
+    PoolStatus,
+    choose_prompts,
+    display_order,
+    fill_items,
+    plan_items,
+)
+from studio.records import VoteIn, VoteResult
+
+NO_CONTENDERS = "pool"
+
+
+class PoolFacade(GenerationFacade):
+    def refill_pool(self, prompt_set: str | None = None, *, min_ready: int | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> int:
+        """Top up every prompt set (or one) to at least `min_ready` (default: config
+        `pool.min_ready`) items a rater could be handed now, generating what is missing in
+        batches; left/right (or grid) order is randomised as each item is made. Contenders
+        that fail to load are skipped and the reason recorded (see `pool_status`). Returns
+        how many items were made."""
+        wanted = self.config.pool.min_ready if min_ready is None else min_ready
+        with self._lazy("_studio_pool_lock", threading.Lock):
+            with self.store.reader() as tx:
+                sets = [prompt_set] if prompt_set is not None else \
+                    [s for s in tx.prompts.sets() if s != FREE_PROMPT_SET]
+                deficits = {s: wanted - tx.items.ready_count(s) for s in sets}
+                known_problems = tx.pool.problems()
+            deficits = {s: d for s, d in deficits.items() if d > 0}
+            if not deficits:
+                return 0
+            generators, problems = self._pool_generators()
+            created = 0
+            for name, deficit in deficits.items():
+                created += self._refill_set(name, deficit, generators, problems, should_stop)
+            if problems != known_problems:
+                with self.store.transaction() as tx:
+                    tx.pool.set_problems(problems)
+        return created
+
+    def pool_status(self) -> PoolStatus:
+        """Ready items per prompt set, and why any contender is left out of the pool."""
+        with self.store.reader() as tx:
+            sets = [s for s in tx.prompts.sets() if s != FREE_PROMPT_SET]
+            return PoolStatus(min_ready=self.config.pool.min_ready,
+                              ready={s: tx.items.ready_count(s) for s in sets}, problems=tx.pool.problems())
+
+    def rank(self, item_id: int, order: list[int], *, rater: str, idempotency_key: str,
+             decision_ms: int | None = None, session_id: str | None = None) -> list[VoteResult]:
+        """Record a ranking of an item's outputs (generation ids, best first; listing only the
+        best means best vs each of the rest) as the pairwise comparisons it implies, sharing
+        one group id, in one transaction. Retrying with the same key writes nothing new."""
+        with self.store.transaction() as tx:
+            item = tx.items.get(item_id)
+            if item is None:
+                raise NotFoundError(f"no rating item with id {item_id}")
+            group = ranking_group(idempotency_key)
+            results = [tx.votes.record(VoteIn(
+                left_generation_id=c.left, right_generation_id=c.right, outcome=c.outcome, rater=rater,
+                idempotency_key=c.key, decision_ms=decision_ms, session_id=session_id, group_id=group,
+                item_id=item_id)) for c in ranking_comparisons(item.generation_ids, order, idempotency_key)]
+            created = sum(r.created for r in results)
+            if created > 1:
+                tx.items.add_votes(item_id, 1 - created)   # one ranking is one vote on the item
+        for result in results:
+            if result.created:
+                self.after_vote(result)
+        return results
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _pool_generators(self) -> tuple[dict[int, Generator], dict[str, str]]:
+        """Generators of every enabled contender that can generate; failures become problems."""
+        with self.store.reader() as tx:
+            records = [c for c in tx.contenders.list(enabled_only=True) if c.backend in GENERATING_BACKENDS]
+        generators: dict[int, Generator] = {}
+        problems: dict[str, str] = {}
+        for record in records:
+            try:
+                generators[record.id] = self._generator(self._generating_spec(record.name))
+            except StudioError as exc:
+                problems[record.name] = str(exc)
+        text = [g for g in generators.values() if g.kind == "text"]
+        if len(text) < 2 and not any(g.kind == "image" for g in generators.values()):
+            problems[NO_CONTENDERS] = ("the pool needs two working text contenders or one image contender: "
+                                       "add them with `studio contenders add NAME --model MODEL`")
+        return generators, problems
+
+    def _refill_set(self, prompt_set: str, deficit: int, generators: dict[int, Generator],
+                    problems: dict[str, str], should_stop: Callable[[], bool] | None) -> int:
+        text_ids = [i for i, g in generators.items() if g.kind == "text"]
+        image_ids = [i for i, g in generators.items() if g.kind == "image"]
+        with self.store.reader() as tx:
+            coverage = tx.pool.coverage(prompt_set)
+            prompt_ids = choose_prompts(deficit, coverage)
+            items = tx.items.for_prompts(prompt_ids)
+            contender_of = tx.pool.contenders_of([g for item in items for g in item.generation_ids])
+            existing = tx.pool.generations_for(prompt_ids, list(generators))
+            prompts = {i: tx.prompts.get(i) for i in set(prompt_ids)}
+        pairs_used: dict[int, Counter] = defaultdict(Counter)
+        for item in items:
+            if item.kind == "pair":
+                pairs_used[item.prompt_id][frozenset(contender_of[g] for g in item.generation_ids)] += 1
+        rotation = sum(count for _, count in coverage)
+        planned = plan_items(prompt_ids, text_contenders=text_ids, image_contenders=image_ids,
+                             pairs_used=pairs_used, rotation=rotation)
+        pool_seed = self.config.pool.seed
+        filled = fill_items(planned, existing, {g for item in items for g in item.generation_ids},
+                            pool_seed=pool_seed)
+        made = self._generate_missing(filled, generators, prompts, problems, should_stop)
+        if should_stop and should_stop():
+            raise Stopped()
+        rng = random.Random(f"{pool_seed}:{prompt_set}:{rotation}")
+        created = 0
+        with self.store.transaction() as tx:
+            new_ids = dict(zip(made, tx.generations.add(list(made.values())), strict=True))
+            for item in filled:
+                ids = [new_ids.get(p) if isinstance(p, NewOutput) else p for p in item.places]
+                if None in ids or len(set(ids)) != len(ids):
+                    continue      # a contender failed, or two seeds gave one identical output
+                tx.items.create(item.plan.prompt_id, display_order(ids, rng), prompt_set=prompt_set,
+                                votes_wanted=self.config.pool.votes_per_pair, source="pool")
+                created += 1
+        return created
+
+    def _generate_missing(self, filled: Sequence[Filled], generators: dict[int, Generator], prompts: dict,
+                          problems: dict[str, str], should_stop: Callable[[], bool] | None) -> dict:
+        """Generate every `NewOutput` of the plan, batched per contender; returns
+        NewOutput -> GenerationIn. A contender that fails is recorded and its items dropped."""
+        wanted: dict[int, list[NewOutput]] = defaultdict(list)
+        for item in filled:
+            for place in item.places:
+                if isinstance(place, NewOutput):
+                    wanted[place.contender_id].append(place)
+        rows = {}
+        for contender_id, needed in wanted.items():
+            generator = generators[contender_id]
+            requests = [Request(prompt=prompts[n.prompt_id].text, seed=n.seed,
+                                system_prompt=prompts[n.prompt_id].system_prompt, key=n.prompt_id) for n in needed]
+            try:
+                outputs: list[Output] = generator.generate(requests, batch_size=self.config.pool.batch_size,
+                                                           should_stop=should_stop)
+            except Stopped:
+                raise
+            except Exception as exc:  # a model that breaks mid-run must not stop the others
+                problems[generator.spec.name] = f"generation failed: {type(exc).__name__}: {exc}"
+                continue
+            for new, output in zip(needed, outputs, strict=True):
+                rows[new] = self._generation_in(contender_id, output)
+        return rows

@@ -1,0 +1,55 @@
+"""Best-of-n: sample n outputs from a base contender and keep the one a scorer likes best.
+
+The scorer is injected: any `scorer(prompt, responses) -> scores` callable (the facade passes
+the active reward model's `score_batch`). The kept output records every sample's score, the
+index chosen and the seed it was sampled with, so the choice can be audited and replayed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from studio.config import ContenderSpec
+from studio.generation.base import Generator, OnProgress, Output, Request, ShouldStop, derive_seed
+
+Scorer = Callable[[str, list[str]], list[float]]
+
+
+class BestOfN:
+    kind = "text"
+
+    def __init__(self, spec: ContenderSpec, base: Generator, scorer: Scorer):
+        if base.kind != "text":
+            raise ValueError(f"best_of_n samples a text contender; {base.spec.name!r} is {base.kind}")
+        self.spec = spec
+        self.base = base
+        self.scorer = scorer
+        self.n = int(spec.params.get("n", 4))
+
+    def sample_requests(self, request: Request) -> list[Request]:
+        """The n base samples one request stands for (seeds derived from its seed)."""
+        return [Request(prompt=request.prompt, seed=derive_seed(request.seed, "best-of-n", j),
+                        system_prompt=request.system_prompt, key=j) for j in range(self.n)]
+
+    def generate(self, requests: Sequence[Request], *, batch_size: int = 8,
+                 should_stop: ShouldStop | None = None, on_progress: OnProgress | None = None) -> list[Output]:
+        samples = [s for r in requests for s in self.sample_requests(r)]
+        progress = (lambda done, total: on_progress(done // self.n, len(requests))) if on_progress else None
+        started = time.perf_counter()
+        made = self.base.generate(samples, batch_size=batch_size, should_stop=should_stop, on_progress=progress)
+        latency_ms = (time.perf_counter() - started) * 1000
+        outputs = []
+        for index, request in enumerate(requests):
+            group = made[index * self.n:(index + 1) * self.n]
+            scores = [float(s) for s in self.scorer(request.prompt, [o.text or "" for o in group])]
+            if len(scores) != len(group):
+                raise ValueError(f"the scorer returned {len(scores)} scores for {len(group)} responses")
+            best = max(range(len(group)), key=scores.__getitem__)
+            params = {"base": self.base.spec.name, "n": self.n,
+                      "reward_model": self.spec.params.get("reward_model", "active"),
+                      "scores": scores, "chosen": best, "chosen_seed": group[best].request.seed,
+                      "base_params": group[best].params}
+            outputs.append(Output(request=request, text=group[best].text, params=params, latency_ms=latency_ms,
+                                  new_tokens=sum(o.new_tokens for o in group)))
+        return outputs

@@ -1,0 +1,272 @@
+"""Text contenders: any causal language model transformers loads (hub id, local path or a
+built-in name), its chat template applied when it has one, sampled in left-padded batches.
+
+Seeds are per output, not per batch: each row of a batch draws its tokens from its own
+`torch.Generator`, so the seed recorded with a generation is all it takes to sample it again,
+and adding or removing other prompts from a batch does not change which tokens a row draws.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.config import ContenderSpec
+from studio.errors import ModelLoadError
+from studio.generation.base import (
+    Device,
+    LoadedModels,
+    OnProgress,
+    Output,
+    Request,
+    ShouldStop,
+    Stopped,
+    choose_device,
+    looks_like_path,
+)
+from studio.generation.builtin import (
+    BUILTIN_TEXT_MODELS,
+    BuiltinUnavailable,
+    builtin_dir,
+    is_builtin,
+)
+
+DEFAULTS: dict[str, Any] = {"max_new_tokens": 128, "temperature": 0.7, "top_p": 0.95, "top_k": 0,
+                            "do_sample": True}
+
+
+def effective_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The contender's settings with the studio's defaults filled in (what gets recorded)."""
+    merged = {**DEFAULTS, **params}
+    if not merged["do_sample"] or merged["temperature"] == 0:
+        merged.update(do_sample=False, temperature=0)
+    return merged
+
+
+@dataclass
+class LoadedText:
+    """A model and its tokenizer, shared by every contender that names the same model."""
+
+    model: Any
+    tokenizer: Any
+    device: Device
+    source: str
+    # Fast tokenizers are not safe to re-configure (padding, truncation) from two threads.
+    encode_lock: threading.Lock
+
+
+def load_text(spec: ContenderSpec, cache_dir: Path, models: LoadedModels | None = None) -> TextGenerator:
+    """A generator for a text contender; raises `ModelLoadError` naming the contender."""
+    key = ("transformers", spec.model)
+    loaded = models.get(key, lambda: _load(spec, cache_dir)) if models else _load(spec, cache_dir)
+    return TextGenerator(spec, loaded)
+
+
+def _load(spec: ContenderSpec, cache_dir: Path) -> LoadedText:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = _resolve(spec, cache_dir)
+    device = choose_device()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=device.dtype)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelLoadError(_load_message(spec, exc)) from exc
+    model.to(device.name).eval()
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return LoadedText(model=model, tokenizer=tokenizer, device=device, source=source,
+                      encode_lock=threading.Lock())
+
+
+def _resolve(spec: ContenderSpec, cache_dir: Path) -> str:
+    label = f"contender {spec.name!r}"
+    if is_builtin(spec.model):
+        try:
+            return str(builtin_dir(spec.model, cache_dir))
+        except BuiltinUnavailable as exc:
+            raise ModelLoadError(f"{label}: built-in model {spec.model!r} is unavailable: {exc}") from exc
+    if looks_like_path(spec.model):
+        path = Path(spec.model).expanduser()
+        if not path.is_dir():
+            raise ModelLoadError(f"{label}: model directory {spec.model} does not exist; fix 'model' in "
+                                 f"studio.toml (a local directory, a hub id, or {', '.join(BUILTIN_TEXT_MODELS)})")
+        if (path / "model_index.json").exists():
+            raise ModelLoadError(f"{label}: {spec.model} is a diffusers pipeline, not a text model; "
+                                 "declare it with kind = \"image\" and backend = \"diffusers\"")
+        return str(path)
+    return spec.model
+
+
+def _load_message(spec: ContenderSpec, exc: Exception) -> str:
+    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return (f"contender {spec.name!r}: cannot load {spec.model!r} as a causal language model ({reason}); "
+            "give a local directory saved with save_pretrained, a hub id (downloaded once with internet), "
+            f"or a built-in name ({', '.join(BUILTIN_TEXT_MODELS)})")
+
+
+class TextGenerator:
+    kind = "text"
+
+    def __init__(self, spec: ContenderSpec, loaded: LoadedText):
+        self.spec = spec
+        self.loaded = loaded
+        self.params = effective_params(spec.params)
+
+    @property
+    def tokenizer(self):
+        return self.loaded.tokenizer
+
+    def format_prompt(self, request: Request) -> str:
+        """The model's chat template around the prompt when it has one, else the plain text.
+        The contender's system prompt wins over the prompt's own."""
+        system = self.params.get("system_prompt") or request.system_prompt
+        if getattr(self.tokenizer, "chat_template", None):
+            messages = ([{"role": "system", "content": system}] if system else []) + \
+                       [{"role": "user", "content": request.prompt}]
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return f"{system}\n\n{request.prompt}" if system else request.prompt
+
+    def generate(self, requests: Sequence[Request], *, batch_size: int = 8,
+                 should_stop: ShouldStop | None = None, on_progress: OnProgress | None = None) -> list[Output]:
+        """One output per request, in order. Requests are grouped by prompt length so that
+        each batch pads little; `should_stop` ends the work between (and within) batches."""
+        texts = [self.format_prompt(r) for r in requests]
+        lengths = [len(t) for t in texts]
+        order = sorted(range(len(requests)), key=lambda i: lengths[i])
+        outputs: list[Output | None] = [None] * len(requests)
+        done = 0
+        for start in range(0, len(order), batch_size):
+            if should_stop and should_stop():
+                raise Stopped()
+            chunk = order[start:start + batch_size]
+            made = self._generate_batch([requests[i] for i in chunk], [texts[i] for i in chunk],
+                                        should_stop=should_stop)
+            for index, output in zip(chunk, made, strict=True):
+                outputs[index] = output
+            done += len(chunk)
+            if on_progress:
+                on_progress(done, len(requests))
+        return [o for o in outputs if o is not None]
+
+    def stream(self, request: Request, streamer: Any, *, should_stop: ShouldStop | None = None) -> Output:
+        """Generate one output, feeding tokens to a transformers streamer as they come."""
+        return self._generate_batch([request], [self.format_prompt(request)], streamer=streamer,
+                                    should_stop=should_stop)[0]
+
+    def _generate_batch(self, requests: list[Request], texts: list[str], *, streamer: Any = None,
+                        should_stop: ShouldStop | None = None) -> list[Output]:
+        import torch
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        params = self.params
+        tokenizer, model = self.tokenizer, self.loaded.model
+        with self.loaded.encode_lock:
+            inputs = tokenizer(texts, return_tensors="pt", padding=True,
+                               add_special_tokens=not getattr(tokenizer, "chat_template", None),
+                               **self._truncation())
+        inputs = inputs.to(self.loaded.device.name)
+        processors = LogitsProcessorList()
+        if params["do_sample"]:
+            processors.append(SeededSampler([r.seed for r in requests], params, self.loaded.device.name))
+        criteria = StoppingCriteriaList([_StopWhen(should_stop)] if should_stop else [])
+        started = time.perf_counter()
+        with torch.inference_mode():
+            sequences = model.generate(**inputs, generation_config=self._generation_config(),
+                                       logits_processor=processors, stopping_criteria=criteria,
+                                       streamer=streamer)
+        latency_ms = (time.perf_counter() - started) * 1000
+        if should_stop and should_stop():
+            raise Stopped()
+        new = sequences[:, inputs["input_ids"].shape[1]:]
+        recorded = {**params, "batch_size": len(requests)}
+        outputs = []
+        for request, row in zip(requests, new, strict=True):
+            count = _generated_length(row, self._eos_ids())
+            text = tokenizer.decode(row[:count], skip_special_tokens=True).strip()
+            outputs.append(Output(request=request, text=text, params=recorded, latency_ms=latency_ms,
+                                  new_tokens=count))
+        return outputs
+
+    def _eos_ids(self) -> set[int]:
+        eos = self.loaded.model.generation_config.eos_token_id
+        if eos is None:
+            eos = self.tokenizer.eos_token_id
+        return set(eos) if isinstance(eos, list) else {eos}
+
+    def _generation_config(self):
+        from transformers import GenerationConfig
+
+        params = self.params
+        extra = {"repetition_penalty": params["repetition_penalty"]} if "repetition_penalty" in params else {}
+        # Sampling happens in SeededSampler (one generator per row), so generate() itself
+        # always picks the single token the sampler left possible.
+        return GenerationConfig(max_new_tokens=params["max_new_tokens"], do_sample=False, num_beams=1,
+                                eos_token_id=sorted(self._eos_ids()), pad_token_id=self.tokenizer.pad_token_id,
+                                **extra)
+
+    def _truncation(self) -> dict[str, Any]:
+        """Keep the end of over-long prompts so prompt + answer fit the model's context."""
+        config = self.loaded.model.config
+        limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+        if not limit:
+            return {}
+        room = limit - self.params["max_new_tokens"]
+        if room < 8:
+            raise ModelLoadError(f"contender {self.spec.name!r}: max_new_tokens={self.params['max_new_tokens']} "
+                                 f"leaves no room for a prompt in a {limit}-token context; lower it")
+        self.tokenizer.truncation_side = "left"
+        return {"truncation": True, "max_length": room}
+
+
+def _generated_length(row, eos_ids: set[int]) -> int:
+    """Tokens up to and including the first end-of-sequence token (padding excluded)."""
+    for position, token in enumerate(row.tolist()):
+        if token in eos_ids:
+            return position + 1
+    return len(row)
+
+
+class SeededSampler:
+    """Samples every row with its own seeded generator after temperature, top-k and top-p,
+    then leaves only the drawn token possible, so generate()'s greedy step picks it."""
+
+    def __init__(self, seeds: list[int], params: dict[str, Any], device: str):
+        import torch
+        from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+        self.generators = [torch.Generator(device=device).manual_seed(int(s)) for s in seeds]
+        self.warpers = [TemperatureLogitsWarper(float(params["temperature"]))]
+        if params.get("top_k"):
+            self.warpers.append(TopKLogitsWarper(top_k=int(params["top_k"])))
+        if params.get("top_p", 1.0) < 1.0:
+            self.warpers.append(TopPLogitsWarper(top_p=float(params["top_p"])))
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        for warper in self.warpers:
+            scores = warper(input_ids, scores)
+        probs = torch.softmax(scores, dim=-1)
+        drawn = torch.cat([torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(self.generators)])
+        chosen = torch.full_like(scores, float("-inf"))
+        chosen.scatter_(1, drawn[:, None], 0.0)
+        return chosen
+
+
+class _StopWhen:
+    """A stopping criterion that ends every row once the caller asks to stop."""
+
+    def __init__(self, should_stop: ShouldStop):
+        self.should_stop = should_stop
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), bool(self.should_stop()), dtype=torch.bool,
+                          device=input_ids.device)

@@ -1,0 +1,64 @@
+"""Queries the pool of ready rating items needs: which prompts are least covered, which
+outputs already exist, and why a contender is being skipped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from studio.store.schema import Generation, Prompt, RatingItem, Setting, utcnow
+from studio.store.sql import chunked, insert_ignoring
+
+PROBLEMS_KEY = "pool.problems"
+
+
+class PoolRepo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def coverage(self, prompt_set: str) -> list[tuple[int, int]]:
+        """(prompt id, rating items made for it) for every prompt of the set, by prompt id."""
+        items = (select(RatingItem.prompt_id, func.count().label("n")).group_by(RatingItem.prompt_id)
+                 .subquery())
+        rows = self.session.execute(
+            select(Prompt.id, func.coalesce(items.c.n, 0))
+            .outerjoin(items, items.c.prompt_id == Prompt.id)
+            .where(Prompt.prompt_set == prompt_set).order_by(Prompt.id))
+        return [(prompt_id, count) for prompt_id, count in rows]
+
+    def generations_for(self, prompt_ids: Sequence[int],
+                        contender_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        """(generation id, prompt id, contender id) of these prompts and contenders, oldest first."""
+        if not contender_ids:
+            return []
+        found: list[tuple[int, int, int]] = []
+        for part in chunked(sorted(set(prompt_ids)), 5000):
+            found += [tuple(row) for row in self.session.execute(
+                select(Generation.id, Generation.prompt_id, Generation.contender_id)
+                .where(Generation.prompt_id.in_(part), Generation.contender_id.in_(set(contender_ids)))
+                .order_by(Generation.id))]
+        return found
+
+    def contenders_of(self, generation_ids: Sequence[int]) -> dict[int, int]:
+        """generation id -> contender id."""
+        found: dict[int, int] = {}
+        for part in chunked(sorted(set(generation_ids)), 5000):
+            found.update(self.session.execute(
+                select(Generation.id, Generation.contender_id).where(Generation.id.in_(part))).all())
+        return found
+
+    def problems(self) -> dict[str, str]:
+        """Why contenders were left out of the pool (contender name -> message)."""
+        row = self.session.get(Setting, PROBLEMS_KEY)
+        return dict(row.value) if row and isinstance(row.value, dict) else {}
+
+    def set_problems(self, problems: dict[str, str]) -> None:
+        self.session.execute(insert_ignoring(self.session, Setting.__table__, ["key"])
+                             .values(key=PROBLEMS_KEY, value={}, updated_at=utcnow()))
+        row = self.session.get(Setting, PROBLEMS_KEY)
+        if row.value != problems:
+            row.value = dict(problems)
+            row.updated_at = utcnow()
+        self.session.flush()
