@@ -1,0 +1,59 @@
+"""Best-of-n keeps the sample a scorer likes best; without a reward model it refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.api import Studio
+from studio.config import ContenderSpec
+from studio.errors import StudioError
+from studio.generation.base import Request
+from studio.generation.best_of_n import BestOfN
+
+
+def vowel_share(prompt: str, responses: list[str]) -> list[float]:
+    """A real scorer: prefers responses made of more vowels."""
+    return [sum(ch in "aeiou" for ch in r) / max(len(r), 1) for r in responses]
+
+
+def test_best_of_n_keeps_the_highest_scored_sample(text_studio):
+    base = text_studio.generator("gpt")
+    best_of = BestOfN(ContenderSpec(name="best", backend="best_of_n", params={"base": "gpt", "n": 4}),
+                      base, vowel_share)
+    request = Request("Tell me about rivers", seed=21)
+    chosen = best_of.generate([request])[0]
+    samples = [o.text for o in base.generate(best_of.sample_requests(request))]
+    scores = vowel_share(request.prompt, samples)
+    assert chosen.text == samples[scores.index(max(scores))]
+    assert chosen.params["scores"] == scores and chosen.params["base"] == "gpt"
+    assert best_of.generate([request])[0].text == chosen.text       # the seed replays the choice
+
+
+class ScoredStudio(Studio):
+    """A studio whose active reward model is a plain scoring function."""
+
+    def reward_model(self, which):
+        class Model:
+            def score_batch(self, prompts, responses):
+                return [vowel_share(p, [r])[0] for p, r in zip(prompts, responses, strict=True)]
+
+        return Model()
+
+
+def test_a_best_of_n_contender_stores_its_choice(tmp_path, text_specs):
+    with ScoredStudio.open(tmp_path / "data") as studio:
+        studio.add_contender(text_specs[0])
+        studio.add_contender(ContenderSpec(name="best", backend="best_of_n", params={"base": "gpt", "n": 3}))
+        prompt_id = studio.add_prompts(["Name a fruit"])[0]
+        made = studio.generate("best", [prompt_id], seed=2)
+        row = studio.generations(contender="best").set_index("id").loc[made[0]]
+        assert len(row["params"]["scores"]) == 3
+        assert row["params"]["scores"][row["params"]["chosen"]] == max(row["params"]["scores"])
+
+
+def test_best_of_n_without_a_reward_model_is_refused(text_studio):
+    text_studio.add_contender(ContenderSpec(name="best", backend="best_of_n", params={"base": "gpt", "n": 2}))
+    prompt_id = text_studio.add_prompts(["Hi"])[0]
+    with pytest.raises(StudioError, match=r"(?i)reward model"):
+        text_studio.generate("best", [prompt_id])
+    assert text_studio.generations(contender="best").empty

@@ -1,0 +1,57 @@
+"""Text generation through the public loading path: seeds, parameters and batching."""
+
+from __future__ import annotations
+
+from studio.generation.base import Request, derive_seed
+
+
+def test_same_seed_gives_the_same_outputs_and_seeds_and_params_are_stored(text_studio):
+    ids = text_studio.add_prompts(["Write a haiku about rain.", "Explain recursion.", "Hi"])
+    first = text_studio.generate("gpt", ids, seed=11)
+    again = text_studio.generate("gpt", ids, seed=11)
+    assert first == again                      # identical outputs are stored once
+    rows = text_studio.generations(contender="gpt").set_index("id").loc[first]
+    assert len(rows) == 3 and rows["text"].str.len().min() > 0
+    assert list(rows["seed"]) == [derive_seed(11, prompt_id, 0) for prompt_id in ids]
+    for params in rows["params"]:
+        assert params["temperature"] == 1.0 and params["max_new_tokens"] == 8 and params["batch_size"] == 3
+    assert (rows["latency_ms"] > 0).all()
+    other = text_studio.generate("gpt", ids, seed=12)
+    assert set(other).isdisjoint(first)        # another seed, other texts
+
+
+def test_n_per_prompt_samples_each_prompt_with_its_own_seed(text_studio):
+    ids = text_studio.add_prompts(["Name a colour.", "Count to three."])
+    made = text_studio.generate("gpt", ids, n_per_prompt=3, seed=5)
+    frame = text_studio.generations(contender="gpt").set_index("id").loc[made]
+    assert list(frame["prompt_id"]) == [ids[0]] * 3 + [ids[1]] * 3
+    assert frame["seed"].nunique() == 6
+
+
+def test_a_row_draws_the_same_tokens_whatever_else_is_in_its_batch(text_studio):
+    generator = text_studio.generator("gpt")
+    alone = generator.generate([Request("The river runs", seed=7)])[0]
+    batched = generator.generate([Request("The river runs", seed=3), Request("The river runs", seed=7),
+                                  Request("The river runs", seed=9)])
+    assert batched[1].text == alone.text
+    assert batched[0].text != batched[2].text
+
+
+def test_a_chat_model_gets_its_template_and_the_contenders_system_prompt(text_studio):
+    generator = text_studio.generator("llama")
+    formatted = generator.format_prompt(Request("Say hi", seed=0, system_prompt="ignored: the contender's wins"))
+    assert formatted == "<|system|>Be brief.<|end|><|user|>Say hi<|end|><|assistant|>"
+    prompt_id = text_studio.add_prompts(["Say hi"])[0]
+    made = text_studio.generate("llama", [prompt_id], seed=1)
+    row = text_studio.generations(contender="llama").set_index("id").loc[made[0]]
+    assert row["params"]["system_prompt"] == "Be brief."
+
+
+def test_greedy_decoding_ignores_the_seed(text_studio, text_specs):
+    from dataclasses import replace
+
+    greedy = replace(text_specs[0], name="gpt-greedy", params={"max_new_tokens": 6, "do_sample": False})
+    text_studio.add_contender(greedy)
+    prompt_id = text_studio.add_prompts(["Apples and cherries"])[0]
+    assert text_studio.generate("gpt-greedy", [prompt_id], seed=1) == \
+        text_studio.generate("gpt-greedy", [prompt_id], seed=2)
