@@ -1,4 +1,4 @@
-"""`studio import ...`: bring in prompts, outputs and votes made elsewhere."""
+"""`studio import ...`: bring in prompts, outputs, preference pairs and votes made elsewhere."""
 
 from __future__ import annotations
 
@@ -9,21 +9,74 @@ import typer
 
 from studio.commands._app import DataOption, app, open_studio
 
-import_app = typer.Typer(help="Import files: each file is one transaction, and re-importing adds nothing.",
-                         no_args_is_help=True)
+import_app = typer.Typer(help="Import files. Each file is one transaction: a bad line stops the import with "
+                              "file:line and what is wrong, and nothing is written. Re-importing a file adds "
+                              "nothing.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
 SetOption = Annotated[str | None, typer.Option("--set", help="Prompt set [default: the file's name].")]
+ProgressOption = Annotated[bool | None, typer.Option("--progress/--no-progress",
+                                                     help="Show a progress bar [default: in a terminal].")]
+
+
+def _report(summary, what: str) -> None:
+    typer.echo(f"{summary.added} {what} added, {summary.existing} already present ({summary.read} read)")
+
+
+@import_app.command("prompts")
+def prompts(
+    file: Annotated[Path, typer.Argument(help="A .txt (one prompt a line), .jsonl or .csv (a 'prompt' column; "
+                                              "optional prompt_set, system_prompt).")],
+    prompt_set: Annotated[str | None, typer.Option("--set", help="Prompt set [default: the file's prompt_set "
+                                                   "column, or 'default'].")] = None,
+    data: DataOption = None,
+) -> None:
+    """Import prompts for raters to see answers to."""
+    with open_studio(data) as studio:
+        summary = studio.import_prompts(file, prompt_set=prompt_set)
+    _report(summary, "prompts")
+
+
+@import_app.command("generations")
+def generations(
+    file: Annotated[Path, typer.Argument(help="JSON Lines: {prompt, contender, response} or {prompt, contender, "
+                                              "image: a path next to the file}, or {prompt, responses: {contender: "
+                                              "text}}; optional prompt_set, system_prompt, seed, latency_ms, params.")],
+    prompt_set: SetOption = None,
+    progress: ProgressOption = None,
+    data: DataOption = None,
+) -> None:
+    """Import outputs generated elsewhere (e.g. on a GPU cluster) for raters to judge."""
+    with open_studio(data) as studio:
+        summary = studio.import_generations(file, prompt_set=prompt_set, progress=progress)
+    _report(summary, "generations")
+
+
+@import_app.command("prefs")
+def prefs(
+    file: Annotated[Path, typer.Argument(help="JSON Lines of preference pairs: TRL {prompt, chosen, rejected} "
+                                              "(text or message lists), Anthropic HH {chosen, rejected} dialogues, "
+                                              "or the elo vote format.")],
+    prompt_set: SetOption = None,
+    progress: ProgressOption = None,
+    data: DataOption = None,
+) -> None:
+    """Import preference pairs made elsewhere; each pair becomes one vote."""
+    with open_studio(data) as studio:
+        summary = studio.import_prefs(file, prompt_set=prompt_set, progress=progress)
+    _report(summary, "pairs")
 
 
 @import_app.command("votes")
 def votes(
     file: Annotated[Path, typer.Argument(help="JSON Lines: prompt, response_a, response_b, model_a, "
-                                              "model_b, winner (model_a|model_b|tie|both_bad), judge.")],
+                                              "model_b, winner (model_a|model_b|tie|both_bad), judge; "
+                                              "or a studio jsonl export.")],
     prompt_set: SetOption = None,
+    progress: ProgressOption = None,
     data: DataOption = None,
 ) -> None:
-    """Import human votes between two models' outputs (the elo_*.jsonl format)."""
+    """Import human votes between two models' outputs (the elo_*.jsonl format, or a studio export)."""
     with open_studio(data) as studio:
-        summary = studio.import_votes(file, prompt_set=prompt_set)
-    typer.echo(f"{summary.added} votes added, {summary.existing} already present ({summary.read} read)")
+        summary = studio.import_votes(file, prompt_set=prompt_set, progress=progress)
+    _report(summary, "votes")

@@ -10,16 +10,17 @@ _ROLES = {"Human": "user", "Assistant": "assistant"}
 
 
 def is_dialogue(text: str) -> bool:
-    """True for a dialogue prompt that ends where the assistant is to answer."""
-    return text.startswith(HUMAN) and text.rstrip().endswith(ASSISTANT.strip())
+    """True for a dialogue prompt that ends where the assistant is to answer (the leading
+    blank lines may have been stripped)."""
+    return text.lstrip().startswith(HUMAN.strip()) and text.rstrip().endswith(ASSISTANT.strip())
 
 
 def turns(text: str) -> list[dict[str, str]] | None:
     """The messages of an HH dialogue (the final empty assistant turn dropped), or None
     when the text is not one."""
-    if not text.startswith(HUMAN):
+    if not text.lstrip().startswith(HUMAN.strip()):
         return None
-    parts = _TURN.split(text)
+    parts = _TURN.split("\n\n" + text.lstrip())
     # parts: ["", "Human", " hi", "Assistant", " hello", ...]
     messages = []
     for speaker, content in zip(parts[1::2], parts[2::2], strict=True):
@@ -29,10 +30,16 @@ def turns(text: str) -> list[dict[str, str]] | None:
     return messages
 
 
+def render(messages: list[dict[str, str]]) -> str:
+    """User and assistant messages as an HH dialogue prompt, ending where the assistant answers."""
+    speakers = {"user": HUMAN, "assistant": ASSISTANT}
+    return "".join(f"{speakers[m['role']]} {m['content']}" for m in messages) + ASSISTANT
+
+
 def fold(prompt: str, response: str) -> str:
     """Prompt and response as one HH dialogue text (TRL's implicit-prompt format)."""
-    if is_dialogue(prompt):
-        return prompt.rstrip() + " " + response.lstrip()
+    if is_dialogue(prompt):     # stored prompts are stripped: give back HH's leading blank lines
+        return "\n\n" + prompt.strip() + " " + response.lstrip()
     return f"{HUMAN} {prompt}{ASSISTANT} {response}"
 
 

@@ -78,7 +78,8 @@ def check_target(path: str | os.PathLike[str], plan: ExportPlan) -> Path:
             raise InputError(f"--format {plan.options.format}{' with --split' if plan.split else ''} writes "
                              f"{what}: name it without the '{suffix}' ending")
     elif suffix in DATA_SUFFIXES and suffix != expected and not (suffix == ".json" and expected == ".jsonl"):
-        raise InputError(f"--format {plan.options.format} writes a {expected} file: name the output ...{expected}")
+        raise InputError(f"--format {plan.options.format} writes a {expected} file: give --out a name "
+                         f"ending in {expected}")
     return path
 
 

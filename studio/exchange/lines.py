@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,17 +50,50 @@ def text_lines(path: str | Path, *, max_bytes: int = MAX_LINE_BYTES) -> Iterator
 
 
 def json_lines(path: str | Path, *, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line of a JSON Lines file."""
+    """(line number, object) for each non-blank line of a JSON Lines file. NaN and Infinity
+    (not JSON) and escaped lone surrogates (not text) are refused like any malformed line."""
     for number, line in text_lines(path, max_bytes=max_bytes):
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        except ValueError as exc:
+            raise InputError(f"{path}:{number}: not valid JSON ({exc})") from exc
+        except RecursionError as exc:
+            raise InputError(f"{path}:{number}: not valid JSON (nested too deeply)") from exc
         if not isinstance(value, dict):
             raise InputError(f"{path}:{number}: expected a JSON object, got {type(value).__name__}")
+        if _SURROGATE.search(line) and not _encodable(value):
+            raise InputError(f"{path}:{number}: a string holds an unpaired surrogate escape (\\ud800-\\udfff), "
+                             "which is not text")
         yield number, value
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _encodable(value: Any) -> bool:
+    """True when every string in a parsed JSON value is valid Unicode text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def csv_rows(path: str | Path, *, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, dict[str, str]]]:

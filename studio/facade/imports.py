@@ -1,11 +1,20 @@
-"""Importing judgements made elsewhere: each file is one transaction, all or nothing."""
+"""Importing prompts, outputs and judgements made elsewhere: each file is parsed whole
+first (a bad line stops it with `file:line: what is wrong`), then written in one
+transaction, all or nothing. Everything is stored once per content, so importing the same
+file again adds nothing."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
+from studio.errors import InputError
+from studio.exchange.generations import ImportedGeneration, read_generation_file
+from studio.exchange.media import remove as remove_media
+from studio.exchange.media import store as store_media
+from studio.exchange.prefs import read_prefs_file
 from studio.exchange.votes import ImportedVote, read_vote_file
 from studio.facade.core import ImportSummary
 from studio.records import GenerationIn, PromptIn, VoteIn
@@ -14,31 +23,114 @@ from studio.records import GenerationIn, PromptIn, VoteIn
 class ImportsFacade:
     def import_votes(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
                      progress: bool | None = None) -> ImportSummary:
-        """Import human votes in the `elo_*.jsonl` format: contenders from model names,
-        raters from judges, generations from the response texts (stored once per prompt
-        and contender). Re-importing the same file adds nothing."""
+        """Import human votes in the `elo_*.jsonl` format, or a studio `jsonl` export:
+        contenders from model names, raters from judges, generations from the response
+        texts (stored once per prompt and contender). Re-importing the same file adds nothing."""
         votes = read_vote_file(path, progress=progress)
-        name = Path(path).name
-        added = self.write_imported_votes(votes, source=f"import:{name}",
-                                          prompt_set=prompt_set or Path(path).stem)
+        added = self.write_imported_votes(votes, source=f"import:{Path(path).name}",
+                                          prompt_set=_set_name(prompt_set, path))
+        return ImportSummary(source=os.fspath(path), read=len(votes), added=added)
+
+    def import_prefs(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
+                     progress: bool | None = None) -> ImportSummary:
+        """Import preference pairs: TRL `prompt`/`chosen`/`rejected` (text or conversational),
+        Anthropic HH `chosen`/`rejected` dialogues, or the `elo_*.jsonl` vote format. Each
+        pair becomes one vote. Re-importing the same file adds nothing."""
+        votes = read_prefs_file(path, progress=progress)
+        added = self.write_imported_votes(votes, source=f"import:{Path(path).name}",
+                                          prompt_set=_set_name(prompt_set, path))
         return ImportSummary(source=os.fspath(path), read=len(votes), added=added)
 
     def write_imported_votes(self, votes: Sequence[ImportedVote], *, source: str, prompt_set: str) -> int:
         """Write parsed votes in one transaction; returns how many were new."""
-        prompts = sorted({v.prompt for v in votes})
+        def set_of(vote: ImportedVote) -> str:
+            return vote.prompt_set or prompt_set
+
+        prompts = sorted({(set_of(v), v.prompt) for v in votes})
+        systems = {(set_of(v), v.prompt): v.system_prompt for v in votes if v.system_prompt}
         models = sorted({v.left_model for v in votes} | {v.right_model for v in votes})
         with self.store.transaction() as tx:
+            _check_kinds(tx, {m: "text" for m in models}, what="votes with text outputs")
             prompt_ids = dict(zip(prompts, tx.prompts.add(
-                [PromptIn(text=p, prompt_set=prompt_set, source=source) for p in prompts]), strict=True))
+                [PromptIn(text=p, prompt_set=s, system_prompt=systems.get((s, p)), source=source)
+                 for s, p in prompts]), strict=True))
             contender_ids = tx.contenders.ensure_external(models)
-            outputs = sorted({(v.prompt, model, text) for v in votes
+            outputs = sorted({(set_of(v), v.prompt, model, text) for v in votes
                               for model, text in ((v.left_model, v.left_text), (v.right_model, v.right_text))})
             generation_ids = dict(zip(outputs, tx.generations.add(
-                [GenerationIn(prompt_id=prompt_ids[p], contender_id=contender_ids[m], text=t, source=source)
-                 for p, m, t in outputs]), strict=True))
+                [GenerationIn(prompt_id=prompt_ids[(s, p)], contender_id=contender_ids[m], text=t, source=source)
+                 for s, p, m, t in outputs]), strict=True))
             return tx.votes.record_many([
-                VoteIn(left_generation_id=generation_ids[(v.prompt, v.left_model, v.left_text)],
-                       right_generation_id=generation_ids[(v.prompt, v.right_model, v.right_text)],
+                VoteIn(left_generation_id=generation_ids[(set_of(v), v.prompt, v.left_model, v.left_text)],
+                       right_generation_id=generation_ids[(set_of(v), v.prompt, v.right_model, v.right_text)],
                        outcome=v.outcome, rater=v.rater, idempotency_key=v.key, rationale=v.rationale,
-                       source=source)
+                       decision_ms=v.decision_ms, session_id=v.session_id, group_id=v.group_id,
+                       created_at=v.created_at, source=source)
                 for v in votes])
+
+    def import_generations(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
+                           progress: bool | None = None) -> ImportSummary:
+        """Import outputs generated elsewhere (text, or images next to the file) for raters to
+        judge; their contenders are added as external ones. Re-importing adds nothing."""
+        outputs = read_generation_file(path, progress=progress)
+        source = f"import:{Path(path).name}"
+        default_set = _set_name(prompt_set, path)
+        stored: list[str] = []
+        try:
+            for output in outputs:
+                if output.media is not None and store_media(output.media, self.config.data_dir):
+                    stored.append(output.media.relative_path)
+            added = self._write_generations(outputs, source=source, prompt_set=default_set)
+        except BaseException:
+            remove_media(stored, self.config.data_dir)     # the files this import added, nothing else
+            raise
+        return ImportSummary(source=os.fspath(path), read=len(outputs), added=added)
+
+    def _write_generations(self, outputs: Sequence[ImportedGeneration], *, source: str, prompt_set: str) -> int:
+        def key(output: ImportedGeneration) -> tuple[str, str]:
+            return output.prompt_set or prompt_set, output.prompt
+
+        prompts = sorted({key(o) for o in outputs})
+        systems = {key(o): o.system_prompt for o in outputs if o.system_prompt}
+        kinds = {o.contender: o.kind for o in outputs}
+        started = datetime.now(UTC)
+        with self.store.transaction() as tx:
+            _check_kinds(tx, kinds, what="these outputs")
+            prompt_ids = dict(zip(prompts, tx.prompts.add(
+                [PromptIn(text=p, prompt_set=s, system_prompt=systems.get((s, p)), source=source)
+                 for s, p in prompts]), strict=True))
+            contender_ids: dict[str, int] = {}
+            for kind in ("text", "image"):
+                names = sorted(name for name, k in kinds.items() if k == kind)
+                if names:
+                    contender_ids.update(tx.contenders.ensure_external(names, kind=kind))
+            ids = tx.generations.add([
+                GenerationIn(prompt_id=prompt_ids[key(o)], contender_id=contender_ids[o.contender], text=o.text,
+                             media_path=o.media.relative_path if o.media else None,
+                             content_sha256=o.media.sha256 if o.media else None, seed=o.seed,
+                             params=o.params, latency_ms=o.latency_ms, source=source)
+                for o in outputs])
+            records = tx.generations.many(ids)
+        return sum(1 for r in records.values() if _utc(r.created_at) >= started)
+
+
+def _check_kinds(tx, kinds: dict[str, str], *, what: str) -> None:
+    """Refuse outputs of one kind for a contender that makes the other (text vs image)."""
+    for name, kind in sorted(kinds.items()):
+        existing = tx.contenders.get(name)
+        if existing is not None and existing.kind != kind:
+            raise InputError(f"contender '{name}' makes {existing.kind} outputs; {what} give it {kind} ones: "
+                             "rename the contender in the file")
+
+
+def _set_name(prompt_set: str | None, path: str | os.PathLike[str]) -> str:
+    """The prompt set to import into: the one given, or the file's name."""
+    if prompt_set is None:
+        return Path(path).stem[:200] or "default"
+    if not prompt_set.strip() or len(prompt_set) > 200 or "\x00" in prompt_set:
+        raise InputError("a prompt set name is 1 to 200 characters")
+    return prompt_set
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
