@@ -9,13 +9,17 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from studio.errors import InputError
 from studio.ui.context import Context
 from studio.ui.session import RaterSession
 from studio.ui.wiring import Panel, named
 
 COLUMNS = ["id", "created_at", "prompt_set", "prompt", "left_contender", "right_contender", "outcome",
            "winner", "rater", "decision_ms", "rationale", "source"]
-EXPORT_FORMATS = ["jsonl", "csv", "parquet"]
+# Formats that make one file to download (the `hf` dataset folder is for `studio export`).
+EXPORT_SUFFIX = {"trl": ".jsonl", "trl-implicit": ".jsonl", "trl-conversational": ".jsonl", "kto": ".jsonl",
+                 "jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet"}
+EXPORT_FORMATS = list(EXPORT_SUFFIX)
 PROMPT_PREVIEW = 120
 
 
@@ -31,9 +35,10 @@ def layout(ctx: Context) -> Panel:
         p["data_table"] = gr.Dataframe(label="Recent votes, newest first", interactive=False, wrap=True,
                                        elem_id="data-table")
         with gr.Row():
-            p["data_format"] = gr.Dropdown(EXPORT_FORMATS, value=EXPORT_FORMATS[0], label="Export format")
-            p["data_export"] = gr.Button("Export all votes")
-        p["data_file"] = gr.File(label="Download", interactive=False)
+            p["data_format"] = gr.Dropdown(EXPORT_FORMATS, value="trl", label="Export format (with the filters above)")
+            p["data_export"] = gr.Button("Export", elem_id="data-export")
+        p["data_message"] = gr.Markdown()
+        p["data_file"] = gr.File(label="Download", interactive=False, elem_id="data-file")
     p["data_tab"] = tab
     return p
 
@@ -51,12 +56,21 @@ class DataHandlers:
             prompt_set=(prompt_set or "").strip() or None, limit=rows, newest_first=True)
         return {"data_table": table(frame)}
 
-    def export(self, fmt: str, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+    def export(self, fmt: str, rater: str, contender: str, prompt_set: str, session: RaterSession,
+               request: gr.Request) -> dict[str, Any]:
+        """Export the filtered votes to a temporary file the admin downloads."""
         self.ctx.admin(request, session)
-        directory = Path(tempfile.mkdtemp(prefix="studio-export-"))
-        target = directory / f"votes.{fmt}"
-        self.ctx.studio.export(target, format=fmt)
-        return {"data_file": str(target)}
+        if fmt not in EXPORT_SUFFIX:
+            raise InputError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
+        target = Path(tempfile.mkdtemp(prefix="studio-export-")) / f"votes-{fmt}{EXPORT_SUFFIX[fmt]}"
+        summary = self.ctx.studio.export(target, format=fmt, raters=_given(rater), contenders=_given(contender),
+                                         prompt_set=_given(prompt_set))
+        return {"data_file": str(summary.path),
+                "data_message": f"{summary.total_rows} rows from {summary.comparisons} votes ({fmt})."}
+
+
+def _given(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
 def table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -75,6 +89,8 @@ def wire(page: Panel, handlers: DataHandlers, ctx: Context) -> None:
                                api_name="data_recent", concurrency_id="admin", concurrency_limit=4)
     page["data_tab"].select(recent, inputs=[*filters, page["session"]], outputs=[page["data_table"]],
                             api_visibility="private", concurrency_id="admin", concurrency_limit=4)
-    page["data_export"].click(named(handlers.export, page.subset("data_file")),
-                              inputs=[page["data_format"], page["session"]], outputs=[page["data_file"]],
-                              api_name="data_export", concurrency_id="export", concurrency_limit=1)
+    exported = page.subset("data_file", "data_message")
+    page["data_export"].click(named(handlers.export, exported),
+                              inputs=[page["data_format"], *filters[:3], page["session"]],
+                              outputs=list(exported.values()), api_name="data_export", concurrency_id="export",
+                              concurrency_limit=1)

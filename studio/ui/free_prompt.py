@@ -8,7 +8,6 @@ from typing import Any
 
 import gradio as gr
 
-from studio.records import ItemView
 from studio.ui import pair_view, render, voting
 from studio.ui.context import Context
 from studio.ui.session import RaterSession
@@ -41,10 +40,10 @@ class FreePromptHandlers:
             return
         yield {**pair_view.streaming(PREFIX, text, "", ""), "free_reveal": ""}
         for update in self.ctx.studio.free_prompt(text, person.name):
-            if isinstance(update, ItemView):
-                yield pair_view.show(PREFIX, update, self.ctx.options.media_root, empty_message=READY)
+            if update.done and update.item is not None:
+                yield pair_view.show(PREFIX, update.item, self.ctx.options.media_root, empty_message=READY)
             else:
-                yield pair_view.streaming(PREFIX, text, *update.texts)
+                yield pair_view.streaming(PREFIX, text, update.left, update.right)
 
     def voter(self, outcome: str):
         def vote(token: str, rationale: str, decision_ms: float | None, session: RaterSession,

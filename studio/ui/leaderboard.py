@@ -31,9 +31,10 @@ class LeaderboardHandlers:
     def refresh(self, bootstrap: float | None, session: RaterSession, request: gr.Request) -> dict[str, Any]:
         self.ctx.person(request, session)
         rounds = int(min(max(bootstrap or 0, 0), 2000))
-        board = self.ctx.studio.leaderboard(bootstrap=rounds)
-        figure = self.ctx.studio.plot_leaderboard(board) if len(board) else None
-        return {"board_table": board, "board_plot": figure}
+        board = self.ctx.studio.leaderboard(bootstrap=rounds, prompt_set=self.ctx.options.prompt_set)
+        figure = self.ctx.studio.plot_leaderboard(bootstrap=rounds, prompt_set=self.ctx.options.prompt_set) \
+            if len(board) else None
+        return {"board_table": board.round(3), "board_plot": figure}
 
 
 def wire(page: Panel, handlers: LeaderboardHandlers, ctx: Context) -> None:

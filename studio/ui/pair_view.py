@@ -36,21 +36,24 @@ class Token:
     item_id: int
     key: str
     shown_ms: int
+    shown: tuple[int, ...] = ()      # generation ids in display order (grids: to map picks to ids)
 
     def dump(self) -> str:
-        return json.dumps({"item": self.item_id, "key": self.key, "shown": self.shown_ms})
+        return json.dumps({"item": self.item_id, "key": self.key, "shown": self.shown_ms, "ids": list(self.shown)})
 
     @classmethod
-    def new(cls, item_id: int) -> Token:
-        return cls(item_id=item_id, key=uuid.uuid4().hex, shown_ms=now_ms())
+    def new(cls, item: ItemView, *, with_ids: bool = False) -> Token:
+        ids = tuple(s.generation_id for s in item.sides) if with_ids else ()
+        return cls(item_id=item.item_id, key=uuid.uuid4().hex, shown_ms=now_ms(), shown=ids)
 
     @classmethod
     def parse(cls, raw: str | None) -> Token:
         try:
             data = json.loads(raw or "")
-            return cls(item_id=int(data["item"]), key=str(data["key"])[:100], shown_ms=int(data["shown"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError("there is no pair on screen to vote on; reload the page") from exc
+            return cls(item_id=int(data["item"]), key=str(data["key"])[:100], shown_ms=int(data["shown"]),
+                       shown=tuple(int(i) for i in data.get("ids", ())))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError("there is nothing on screen to vote on; reload the page") from exc
 
     def decision_ms(self, measured_in_browser: Any) -> int | None:
         """The browser's measure of display-to-vote time when it sent one (the page notes
@@ -126,7 +129,7 @@ def show(prefix: str, item: ItemView | None, media_root: Path, *, empty_message:
         f"{prefix}_prompt": render.prompt(item.prompt),
         f"{prefix}_side_a": render.side(a.kind, a.text, media_root, a.media_path),
         f"{prefix}_side_b": render.side(b.kind, b.text, media_root, b.media_path),
-        f"{prefix}_token": Token.new(item.item_id).dump(),
+        f"{prefix}_token": Token.new(item).dump(),
         **_buttons(prefix, enabled=True),
     }
 

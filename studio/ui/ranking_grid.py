@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from studio.errors import InputError
 from studio.records import ItemView
 from studio.ui import render
 from studio.ui.context import Context
@@ -48,36 +49,43 @@ class GridHandlers:
                request: gr.Request) -> dict[str, Any]:
         person = self.ctx.person(request, session)
         shown = Token.parse(token)
-        positions = ranking_positions(best, order)
-        result = self.ctx.studio.rank(shown.item_id, positions, rater=person.name, idempotency_key=shown.key,
-                                      decision_ms=shown.decision_ms(None), session_id=session.session_id)
-        created = bool(getattr(result, "created", True))
-        first_id = _first_comparison_id(result)
-        session = session.counted(first_id, created) if first_id is not None else session
-        return {**self.next_grid(person.name), "grid_reveal": render.note("Ranking saved."),
+        ranked = [shown.shown[p] for p in ranking_positions(best, order, len(shown.shown))]
+        results = self.ctx.studio.rank(shown.item_id, ranked, rater=person.name, idempotency_key=shown.key,
+                                       decision_ms=shown.decision_ms(None), session_id=session.session_id)
+        # One ranking counts as one vote for the rater, however many pairs it implies.
+        session = session.counted(results[0].comparison.id, any(r.created for r in results))
+        return {**self.next_grid(person.name), "grid_reveal": reveal(results, ranked, self.ctx),
                 "counter": counter(session), "session": session}
 
 
-def ranking_positions(best: str | None, order: list[str] | None) -> list[int]:
-    """Display positions (0-3), best first: the full order when given, else the best alone."""
-    from studio.errors import InputError
-
-    chosen = [int(x) - 1 for x in (order or [])]
-    if best and (not chosen or chosen[0] != int(best) - 1):
-        chosen = [int(best) - 1] + [c for c in chosen if c != int(best) - 1]
+def ranking_positions(best: str | None, order: list[str] | None, shown: int) -> list[int]:
+    """Display positions (0-based), best first: the order picked (led by the best image when
+    one is chosen), or the best alone."""
+    try:
+        chosen = [int(x) - 1 for x in (order or [])]
+        top = int(best) - 1 if best else None
+    except ValueError as exc:
+        raise InputError("pick images by their numbers") from exc
+    if top is not None:
+        chosen = [top] + [c for c in chosen if c != top]
     if not chosen:
         raise InputError("pick the best image first")
-    if len(set(chosen)) != len(chosen) or any(not 0 <= c < 4 for c in chosen):
+    if len(set(chosen)) != len(chosen) or any(not 0 <= c < shown for c in chosen):
         raise InputError("each image can be placed once")
     return chosen
 
 
-def _first_comparison_id(result: Any) -> int | None:
-    comparisons = getattr(result, "comparisons", None)
-    if comparisons:
-        return comparisons[0].id
-    comparison = getattr(result, "comparison", None)
-    return comparison.id if comparison is not None else None
+def reveal(results, ranked: list[int], ctx: Context) -> str:
+    """Which contender made each image, in the order the rater ranked them."""
+    by_generation: dict[int, int] = {}
+    for result in results:
+        c = result.comparison
+        by_generation[c.left_generation_id] = c.left_contender_id
+        by_generation[c.right_generation_id] = c.right_contender_id
+    names = ctx.contender_names(*by_generation.values())
+    ordered = ", ".join(render.text(names.get(by_generation.get(g), "?")) for g in ranked)
+    return (f'<div class="studio-reveal-body">Ranking saved ({len(results)} comparisons). '
+            f"Your order: {ordered}.</div>")
 
 
 def show(item: ItemView | None, ctx: Context) -> dict[str, Any]:
@@ -87,8 +95,8 @@ def show(item: ItemView | None, ctx: Context) -> dict[str, Any]:
     return {"grid_prompt": render.prompt(item.prompt),
             "grid_images": render.grid(ctx.options.media_root, [s.media_path for s in item.sides]),
             "grid_best": gr.Radio(value=None, choices=[str(i + 1) for i in range(len(item.sides))]),
-            "grid_order": gr.Dropdown(value=[], choices=[str(i + 1) for i in range(len(item.sides))]),
-            "grid_token": Token.new(item.item_id).dump(), "grid_submit": gr.Button(interactive=True)}
+            "grid_order": gr.Dropdown(value=[], choices=[str(i + 1) for i in range(len(item.sides))], multiselect=True),
+            "grid_token": Token.new(item, with_ids=True).dump(), "grid_submit": gr.Button(interactive=True)}
 
 
 def wire(page: Panel, handlers: GridHandlers, ctx: Context) -> None:

@@ -1,0 +1,129 @@
+"""The tabs' handlers called as plain functions (what Gradio calls), on a real SQLite studio."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from studio.errors import AccessDenied, InputError
+from tests.ui.conftest import add_image_item, add_text_pairs
+
+
+@pytest.fixture
+def ctx(ui_studio):
+    from studio.ui.context import Context
+    from studio.ui.options import ServeOptions
+
+    return Context(ui_studio, ServeOptions.from_config(ui_studio.config))      # loopback: local admin
+
+
+@pytest.fixture
+def network_ctx(ui_studio):
+    from studio.ui.context import Context
+    from studio.ui.options import ServeOptions
+
+    return Context(ui_studio, ServeOptions.from_config(ui_studio.config, host="0.0.0.0"))
+
+
+def session_for(name: str):
+    from studio.ui.session import RaterSession
+
+    return RaterSession.start(name, 0)
+
+
+def test_a_retried_vote_writes_one_row_and_counts_once(ctx):
+    from studio.ui.arena import ArenaHandlers
+
+    add_text_pairs(ctx.studio, [("p1", "a1", "b1"), ("p2", "a2", "b2")])
+    arena = ArenaHandlers(ctx)
+    shown = arena.next_pair("ana")
+    session = session_for("ana")
+    first = arena.vote("left", shown["arena_token"], "because", 1234, session, None)
+    # the same token sent again (a retry after a lost response, or a second click)
+    retried = arena.vote("right", shown["arena_token"], "", None, first["session"], None)
+    rows = ctx.studio.comparisons()
+    assert len(rows) == 1 and rows.iloc[0]["outcome"] == "left" and rows.iloc[0]["decision_ms"] == 1234
+    assert rows.iloc[0]["rationale"] == "because"
+    assert first["session"].votes_this_session == 1 and retried["session"].votes_this_session == 1
+    assert "A is better" in retried["arena_reveal"]                        # says what was really saved
+    assert json.loads(first["arena_token"])["item"] != json.loads(shown["arena_token"])["item"]
+
+
+def test_the_decision_time_is_the_browsers_measure_or_the_servers(ctx, monkeypatch):
+    from studio.ui import pair_view
+
+    token = pair_view.Token(item_id=1, key="k", shown_ms=10_000)
+    monkeypatch.setattr(pair_view, "now_ms", lambda: 12_500)
+    assert token.decision_ms(800) == 800
+    assert token.decision_ms(None) == 2_500
+    assert token.decision_ms(-5) == 2_500 and token.decision_ms("soon") == 2_500
+    with pytest.raises(InputError):
+        pair_view.Token.parse("not a token")
+
+
+def test_votes_need_a_known_rater_and_admin_work_needs_the_admin_role(network_ctx):
+    from studio.ui.arena import ArenaHandlers
+    from studio.ui.data import DataHandlers
+    from studio.ui.session import RaterSession
+
+    add_text_pairs(network_ctx.studio, [("p", "a", "b")])
+    token = ArenaHandlers(network_ctx).next_pair("ana")["arena_token"]
+    with pytest.raises(AccessDenied):
+        ArenaHandlers(network_ctx).vote("left", token, "", None, RaterSession(), None)
+    with pytest.raises(AccessDenied, match="admin role"):
+        DataHandlers(network_ctx).recent("", "", "", 10, session_for("ana"), None)
+    assert network_ctx.studio.comparisons().empty
+
+
+def test_an_image_grid_ranking_becomes_pairwise_votes_in_one_group(ctx):
+    from studio.ui.ranking_grid import GridHandlers, ranking_positions
+
+    add_image_item(ctx.studio, "four images", [(0, 0, 0), (80, 80, 80), (160, 160, 160), (240, 240, 240)],
+                   names=("g1", "g2", "g3", "g4"))
+    grid = GridHandlers(ctx)
+    shown = grid.next_grid("ana")
+    assert shown["grid_images"].count("<img") == 4
+    token = shown["grid_token"]
+    done = grid.submit("3", ["3", "1"], token, session_for("ana"), None)
+    again = grid.submit("3", ["3", "1"], token, session_for("ana"), None)        # a retried click
+    rows = ctx.studio.comparisons()
+    assert len(rows) == 5                       # 3 beats 1, 2, 4; then 1 beats 2, 4
+    assert rows["group_id"].nunique() == 1 and rows["group_id"].iloc[0]
+    assert done["session"].votes_this_session == 1 and again["session"].votes_this_session == 0
+    assert "g3, g1" in done["grid_reveal"]
+    assert ranking_positions("2", None, 4) == [1]
+    with pytest.raises(InputError):
+        ranking_positions(None, [], 4)
+    with pytest.raises(InputError):
+        ranking_positions("5", None, 4)
+
+
+def test_the_data_tab_lists_votes_and_exports_a_file(ctx):
+    from studio.ui.arena import ArenaHandlers
+    from studio.ui.data import DataHandlers
+
+    add_text_pairs(ctx.studio, [("Explain tides.", "The moon pulls.", "Wind.")])
+    arena = ArenaHandlers(ctx)
+    arena.vote("left", arena.next_pair("ana")["arena_token"], "", None, session_for("ana"), None)
+    data = DataHandlers(ctx)
+    table = data.recent("ana", "", "", 50, session_for("ana"), None)["data_table"]
+    assert table[["prompt", "outcome", "winner"]].values.tolist() == [["Explain tides.", "left", "alpha"]]
+    exported = data.export("trl", "", "", "", session_for("ana"), None)
+    rows = [json.loads(line) for line in Path(exported["data_file"]).read_text().splitlines()]
+    assert [(r["prompt"], r["chosen"], r["rejected"]) for r in rows] == [("Explain tides.", "The moon pulls.", "Wind.")]
+    assert exported["data_message"].startswith("1 rows from 1 votes")
+
+
+def test_the_leaderboard_shows_ratings_and_a_plot(ctx):
+    from studio.ui.arena import ArenaHandlers
+    from studio.ui.leaderboard import LeaderboardHandlers
+
+    add_text_pairs(ctx.studio, [(f"p{i}", f"a{i}", f"b{i}") for i in range(4)])
+    arena = ArenaHandlers(ctx)
+    for outcome in ("left", "left", "left", "right"):
+        arena.vote(outcome, arena.next_pair("ana")["arena_token"], "", None, session_for("ana"), None)
+    board = LeaderboardHandlers(ctx).refresh(20, session_for("ana"), None)
+    assert board["board_table"]["contender"].tolist() == ["alpha", "beta"]
+    assert board["board_plot"] is not None

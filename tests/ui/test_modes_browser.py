@@ -1,0 +1,57 @@
+"""The image-ranking grid and free-prompt mode in real headless Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.browser import enter_name, external_requests
+from tests.ui.conftest import add_image_item, artifact, serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_ranking_a_grid_of_four_images_stores_pairwise_votes(ui_studio, page):
+    add_image_item(ui_studio, "Four moods of the sea", [(20, 60, 120), (200, 200, 220), (10, 10, 10),
+                                                        (90, 160, 90)], names=("sea-1", "sea-2", "sea-3", "sea-4"))
+    server = serve(ui_studio)
+    try:
+        enter_name(page, server.url, "gus")
+        page.get_by_role("tab", name="Image ranking").click()
+        page.wait_for_function("() => document.querySelectorAll('#grid-images img.studio-image').length === 4 &&"
+                               " [...document.querySelectorAll('#grid-images img')].every(i => i.complete)")
+        page.screenshot(path=str(artifact("grid.png")), full_page=True)
+        page.locator("#grid-best").get_by_text("2", exact=True).click()
+        page.click("#grid-submit")
+        page.wait_for_selector("#grid-reveal >> text=Ranking saved")
+        rows = ui_studio.comparisons(with_content=False)
+        assert len(rows) == 3 and rows["group_id"].nunique() == 1
+        assert set(rows["winner"]) == {"sea-2"} and set(rows["rater"]) == {"gus"}
+        assert "sea-2" in page.inner_text("#grid-reveal")
+        assert page.dialogs == [] and external_requests(page) == []
+    finally:
+        server.close()
+
+
+def test_a_free_prompt_streams_both_answers_then_is_rated(ui_studio, page, tmp_path):
+    from studio.generation.tiny import tiny_text_contenders
+
+    for spec in tiny_text_contenders(tmp_path / "models", max_new_tokens=24):
+        ui_studio.add_contender(spec)
+    server = serve(ui_studio)
+    try:
+        enter_name(page, server.url, "hal")
+        page.get_by_role("tab", name="Free prompt").click()
+        page.locator("#free-input textarea").fill("Tell me about <b>rivers</b>")
+        page.click("#free-generate")
+        page.wait_for_selector("#free-prompt >> text=Tell me about <b>rivers</b>")
+        page.wait_for_function("() => !document.querySelector('#free-vote-a').disabled", timeout=120_000)
+        assert page.inner_text("#free-side-a").strip() or page.inner_text("#free-side-b").strip()
+        page.click("#free-vote-b")
+        page.wait_for_selector("#free-reveal >> text=B is better")
+        (row,) = ui_studio.comparisons().to_dict("records")
+        assert row["prompt"] == "Tell me about <b>rivers</b>" and row["outcome"] == "right"
+        assert {row["left_contender"], row["right_contender"]} == {"tiny-cool", "tiny-warm"}
+        assert row["rater"] == "hal"
+        assert page.dialogs == []
+    finally:
+        server.close()
