@@ -67,15 +67,16 @@ def judgements(votes: pd.DataFrame) -> pd.DataFrame:
     require_columns(votes, ("left_generation_id", "right_generation_id", "rater", "outcome"), what="agreement")
     left = votes["left_generation_id"].to_numpy(dtype=np.int64)
     right = votes["right_generation_id"].to_numpy(dtype=np.int64)
-    code = votes["outcome"].map(_CODE)
-    if code.isna().any():
-        raise InputError(f"unknown vote outcome {votes['outcome'][code.isna()].iloc[0]!r}: "
+    seen_codes, seen = pd.factorize(votes["outcome"])
+    table = np.array([_CODE.get(value, -1) for value in seen] + [-1])
+    code = table[seen_codes]
+    if (code < 0).any():
+        raise InputError(f"unknown vote outcome {votes['outcome'].iloc[int(np.flatnonzero(code < 0)[0])]!r}: "
                          f"expected one of {', '.join(_CODE)}")
-    code = code.to_numpy(dtype=np.int64)
     swapped = (left > right) & (code < 2)
     code = np.where(swapped, 1 - code, code)
-    _, unit = np.unique(np.column_stack([np.minimum(left, right), np.maximum(left, right)]), axis=0,
-                        return_inverse=True)
+    low, high = np.minimum(left, right), np.maximum(left, right)
+    _, unit = np.unique(low * (int(high.max(initial=0)) + 1) + high, return_inverse=True)
     frame = pd.DataFrame({"unit": unit.reshape(-1), "rater": votes["rater"].to_numpy(dtype=object),
                           "category": code})
     if "id" in votes.columns:

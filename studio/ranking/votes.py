@@ -30,11 +30,13 @@ def require_columns(votes: pd.DataFrame, columns: Iterable[str], *, what: str) -
 
 def left_scores(outcomes: pd.Series) -> np.ndarray:
     """The left side's share of each vote's win (1, 0.5 or 0); unknown outcomes refused."""
-    scores = outcomes.map(LEFT_SCORE)
-    if scores.isna().any():
-        bad = outcomes[scores.isna()].iloc[0]
+    codes, seen = pd.factorize(outcomes)
+    table = np.array([LEFT_SCORE.get(value, np.nan) for value in seen] + [np.nan])
+    scores = table[codes]                     # a missing outcome has code -1: the NaN at the end
+    if np.isnan(scores).any():
+        bad = outcomes.iloc[int(np.flatnonzero(np.isnan(scores))[0])]
         raise InputError(f"unknown vote outcome {bad!r}: expected one of {', '.join(LEFT_SCORE)}")
-    return scores.to_numpy(dtype=float)
+    return scores
 
 
 def between_contenders(votes: pd.DataFrame, *, what: str) -> pd.DataFrame:
@@ -46,9 +48,7 @@ def between_contenders(votes: pd.DataFrame, *, what: str) -> pd.DataFrame:
 
 def contender_codes(votes: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     """Contender names (sorted) and each vote's left and right position among them."""
-    names = pd.Index(np.unique(np.concatenate([votes["left_contender"].to_numpy(dtype=object),
-                                               votes["right_contender"].to_numpy(dtype=object)])
-                               .astype(str)))
-    left = names.get_indexer(votes["left_contender"].astype(str))
-    right = names.get_indexer(votes["right_contender"].astype(str))
-    return names, left, right
+    both = np.concatenate([votes["left_contender"].to_numpy(dtype=object),
+                           votes["right_contender"].to_numpy(dtype=object)])
+    codes, names = pd.factorize(both, sort=True)
+    return pd.Index(names, dtype=object), codes[:len(votes)], codes[len(votes):]
