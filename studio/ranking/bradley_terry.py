@@ -5,14 +5,15 @@ counts half a win to each side. Scores are the maximum-likelihood strengths exp(
 normalised to sum 1; ratings put theta on the familiar Elo-like scale
 (400 * log10, the mean rating anchored at 1000).
 
-Votes are first collapsed to their unique (left, right, outcome) rows with counts. A
-bootstrap round resamples the votes, which is the same as drawing multinomial counts over
-those rows, so R rounds are an (R x rows) weight matrix. Each round's rows then collapse to
-(wins, battles) per pair of contenders, and Newton's method runs on all rounds together:
-one batched (rounds x contenders x contenders) linear solve per iteration, with a
-backtracking step per round, until every round has converged. The log-likelihood is
-concave, so this reaches the same maximum as any other optimiser, in a handful of
-iterations instead of one optimiser call per round.
+Votes are first collapsed to their unique (left, right, outcome) rows with counts, then to
+unordered pairs of contenders: the fit only needs, per pair, the first contender's wins
+(ties as halves) and the battles. A bootstrap round resamples the votes with replacement;
+R rounds are drawn pair by pair (a multinomial over pairs, then binomials for the
+outcomes, which is exactly the multinomial over all rows) into (pairs x rounds) arrays.
+Newton's method then runs on all rounds together: one batched (rounds x contenders x
+contenders) linear solve per iteration, starting from the fit on all votes, until every
+round has converged. The log-likelihood is concave, so this reaches the same maximum as
+any other optimiser, in a handful of iterations instead of one optimiser call per round.
 """
 
 from __future__ import annotations
@@ -69,25 +70,29 @@ def matchups(votes: pd.DataFrame) -> Matchups:
                     score=code / 2.0, count=count)
 
 
-def bootstrap_counts(m: Matchups, rounds: int, seed: int = 0) -> np.ndarray:
-    """(rounds x rows) vote counts of `rounds` resamplings of the votes with replacement."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(m.n_votes, m.count / m.n_votes, size=rounds)
-
-
 def fit_theta(m: Matchups, weights: np.ndarray, *, start: np.ndarray | None = None, l2: float = DEFAULT_L2,
               tol: float = 1e-6, max_iter: int = 100) -> np.ndarray:
     """Maximum-likelihood theta (centred, natural-log scale) for each row of `weights`
     ((rounds x rows) vote counts, or one vector of them); returns (rounds x contenders).
-    `start` (one theta) is where Newton's method starts, zeros by default; bootstrap rounds
-    start from the fit on all votes, a few iterations away from their own maximum."""
+    `start` (one theta) is where Newton's method starts, zeros by default."""
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
-    pairs = _Pairs.of(m, weights)
-    size = len(m.contenders)
-    if not len(weights):
+    return _fit(_Pairs.of(m, weights), start=start, l2=l2, tol=tol, max_iter=max_iter)
+
+
+def bootstrap_theta(m: Matchups, rounds: int, seed: int = 0, *, start: np.ndarray | None = None,
+                    l2: float = DEFAULT_L2, tol: float = 1e-6, max_iter: int = 100) -> np.ndarray:
+    """Theta (rounds x contenders) of `rounds` resamplings of the votes with replacement,
+    seeded. The best `start` is the fit on all votes: each round's maximum is a few
+    Newton steps from it."""
+    return _fit(_Pairs.resampled(m, rounds, seed), start=start, l2=l2, tol=tol, max_iter=max_iter)
+
+
+def _fit(pairs: _Pairs, *, start, l2: float, tol: float, max_iter: int) -> np.ndarray:
+    size, rounds = pairs.incidence.shape[0], pairs.wins.shape[1]
+    if not rounds:
         return np.zeros((0, size))
     per_chunk = max(1, _H_BYTES // (8 * size * size))
-    chunks = [slice(first, first + per_chunk) for first in range(0, len(weights), per_chunk)]
+    chunks = [slice(first, first + per_chunk) for first in range(0, rounds, per_chunk)]
     return np.concatenate([_newton(pairs.wins[:, chunk], pairs.totals[:, chunk], pairs, size, start=start, l2=l2,
                                    tol=tol, max_iter=max_iter) for chunk in chunks])
 
@@ -118,7 +123,7 @@ def leaderboard(votes: pd.DataFrame, *, bootstrap: int = 1000, seed: int = 0, co
     theta = fit_theta(m, m.count, l2=l2)[0]
     low = high = np.full(len(m.contenders), np.nan)
     if bootstrap:
-        sampled = ratings(fit_theta(m, bootstrap_counts(m, bootstrap, seed), start=theta, l2=l2))
+        sampled = ratings(bootstrap_theta(m, bootstrap, seed, start=theta, l2=l2))
         low, high = np.quantile(sampled, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
     board = pd.DataFrame({"contender": m.contenders.astype(object), "score": scores(theta),
                           "rating": ratings(theta), "ci_low": low, "ci_high": high,
@@ -143,20 +148,43 @@ class _Pairs:
 
     @classmethod
     def of(cls, m: Matchups, weights: np.ndarray) -> _Pairs:
-        size = len(m.contenders)
-        low, high = np.minimum(m.left, m.right), np.maximum(m.left, m.right)
-        first_score = np.where(m.left == low, m.score, 1.0 - m.score)
-        keys, inverse = np.unique(low * size + high, return_inverse=True)
+        """Pairs from (rounds x rows) vote counts."""
+        first, second, inverse = _pair_index(m)
+        first_score = np.where(m.left == first[inverse], m.score, 1.0 - m.score)
         rows = np.arange(len(inverse))
-        fold = sparse.csr_array((first_score, (inverse, rows)), shape=(len(keys), len(rows)))
+        fold = sparse.csr_array((first_score, (inverse, rows)), shape=(len(first), len(rows)))
         per_round = weights.T                                       # (U, R)
         wins = fold @ per_round
         totals = sparse.csr_array((np.ones(len(rows)), (inverse, rows)), shape=fold.shape) @ per_round
-        first, second = np.divmod(keys, size)
-        count = np.arange(len(keys))
-        incidence = sparse.csr_array((np.r_[np.ones(len(keys)), -np.ones(len(keys))],
-                                      (np.r_[first, second], np.r_[count, count])), shape=(size, len(keys)))
-        return cls(first.astype(np.intp), second.astype(np.intp), wins, totals, incidence)
+        return cls.build(first, second, wins, totals, len(m.contenders))
+
+    @classmethod
+    def resampled(cls, m: Matchups, rounds: int, seed: int) -> _Pairs:
+        """Pairs of `rounds` resamplings of all votes with replacement, drawn pair by pair:
+        how many of the n votes fall on each pair (multinomial), then how those split into
+        first won / tie / second won (two binomials). By the chain rule of the multinomial
+        this is exactly the multinomial over every (pair, outcome) row, i.e. resampling the
+        votes themselves, but it costs draws per pair rather than per vote."""
+        first, second, inverse = _pair_index(m)
+        outcome = np.where(m.left == first[inverse], m.score, 1.0 - m.score)   # 1 first won, 0.5 tie, 0 lost
+        count = np.zeros((len(first), 3))
+        np.add.at(count, (inverse, np.rint(2 * outcome).astype(np.intp)), m.count)
+        lost, tied, won = count.T
+        battles = count.sum(axis=1)
+        rng = np.random.default_rng(seed)
+        totals = np.ascontiguousarray(rng.multinomial(m.n_votes, battles / battles.sum(), size=rounds).T)
+        first_won = rng.binomial(totals, (won / battles)[:, None])
+        undecided = tied + lost
+        tie_share = np.divide(tied, undecided, out=np.zeros_like(tied), where=undecided > 0)
+        ties = rng.binomial(totals - first_won, tie_share[:, None])
+        return cls.build(first, second, first_won + 0.5 * ties, totals.astype(float), len(m.contenders))
+
+    @classmethod
+    def build(cls, first, second, wins, totals, size: int) -> _Pairs:
+        count = np.arange(len(first))
+        incidence = sparse.csr_array((np.r_[np.ones(len(first)), -np.ones(len(first))],
+                                      (np.r_[first, second], np.r_[count, count])), shape=(size, len(first)))
+        return cls(first, second, np.asarray(wins, dtype=float), np.asarray(totals, dtype=float), incidence)
 
     def differences(self, theta: np.ndarray) -> np.ndarray:
         """(K, R) theta -> (P, R) theta_first - theta_second."""
@@ -165,6 +193,15 @@ class _Pairs:
     def to_contenders(self, values: np.ndarray, *, signed: bool = True) -> np.ndarray:
         """Sum (P, R) pair values onto (K, R) contenders (+ first, - second when signed)."""
         return (self.incidence if signed else abs(self.incidence)) @ values
+
+
+def _pair_index(m: Matchups) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The unordered pairs (first < second) the rows fall on, and each row's pair."""
+    size = len(m.contenders)
+    keys, inverse = np.unique(np.minimum(m.left, m.right) * size + np.maximum(m.left, m.right),
+                              return_inverse=True)
+    first, second = np.divmod(keys, size)
+    return first.astype(np.intp), second.astype(np.intp), inverse.reshape(-1)
 
 
 def _log_expit(x: np.ndarray) -> np.ndarray:

@@ -16,7 +16,8 @@ from studio.ranking import leaderboard
 from studio.ranking.bradley_terry import (
     LEADERBOARD_COLUMNS,
     RATING_SCALE,
-    bootstrap_counts,
+    _Pairs,
+    bootstrap_theta,
     fit_theta,
     matchups,
 )
@@ -96,20 +97,42 @@ def test_the_fit_is_the_maximum_likelihood_found_by_another_optimiser_and_by_eva
     assert np.abs(ours - theirs.reindex(ours.index)).max() < 1e-6
 
 
-def test_all_bootstrap_rounds_at_once_equal_one_fit_per_round():
+def resample_rows(m, rounds: int, seed: int) -> np.ndarray:
+    """Plain bootstrap: (rounds x rows) counts of n votes drawn with replacement."""
+    return np.random.default_rng(seed).multinomial(m.n_votes, m.count / m.n_votes, size=rounds)
+
+
+def test_all_rounds_at_once_equal_one_fit_per_round_and_another_optimiser():
     m = matchups(random_votes(2))
-    weights = bootstrap_counts(m, 20, seed=3)
+    weights = resample_rows(m, 20, seed=3)
     together = fit_theta(m, weights)
     for row in (0, 7, 19):
         assert np.abs(together[row] - fit_theta(m, weights[row])[0]).max() < 1e-9
         assert np.abs(together[row] - scipy_theta(m, weights[row])).max() * RATING_SCALE < 0.05
 
 
-def test_bootstrap_counts_resample_every_vote():
-    m = matchups(random_votes(3))
-    counts = bootstrap_counts(m, 50, seed=0)
-    assert counts.shape == (50, len(m.count)) and (counts.sum(axis=1) == m.n_votes).all()
-    assert np.array_equal(counts, bootstrap_counts(m, 50, seed=0))
+def test_drawing_pair_by_pair_resamples_the_votes_like_a_plain_bootstrap():
+    m = matchups(random_votes(3, n=300))
+    rounds = 4000
+    drawn = _Pairs.resampled(m, rounds, seed=0)
+    plain = _Pairs.of(m, resample_rows(m, rounds, seed=1).astype(float))
+    assert np.array_equal(drawn.first, plain.first) and np.array_equal(drawn.second, plain.second)
+    assert (drawn.totals.sum(axis=0) == m.n_votes).all()              # every round has all n votes
+    assert np.isin(2 * drawn.wins, np.arange(m.n_votes * 2 + 1)).all()   # whole and half wins only
+    # the same mean and spread per pair, within Monte Carlo error (4000 rounds)
+    for ours, theirs in ((drawn.totals, plain.totals), (drawn.wins, plain.wins)):
+        assert np.abs(ours.mean(axis=1) - theirs.mean(axis=1)).max() < 0.25
+        assert np.allclose(ours.std(axis=1), theirs.std(axis=1), rtol=0.1, atol=0.05)
+    # and rounds fitted from either give the same 95% interval widths (within 10%)
+    start = fit_theta(m, m.count)[0]
+
+    def widths(theta):
+        low, high = np.quantile(theta, [0.025, 0.975], axis=0)
+        return high - low
+
+    ours = widths(bootstrap_theta(m, rounds, seed=2, start=start))
+    theirs = widths(fit_theta(m, resample_rows(m, rounds, seed=3), start=start))
+    assert np.allclose(ours, theirs, rtol=0.1)
 
 
 def test_intervals_are_seeded_and_surround_the_rating():
