@@ -127,10 +127,19 @@ class PoolFacade(GenerationFacade):
         pool_seed = self.config.pool.seed
         filled = fill_items(planned, existing, {g for item in items for g in item.generation_ids},
                             pool_seed=pool_seed)
-        made = self._generate_missing(filled, generators, prompts, problems, should_stop)
-        if should_stop and should_stop():
-            raise Stopped()
         rng = random.Random(f"{pool_seed}:{prompt_set}:{rotation}")
+        batch = max(1, self.config.pool.batch_size)
+        created = 0
+        for start in range(0, len(filled), batch):       # items appear batch by batch
+            chunk = filled[start:start + batch]
+            made = self._generate_missing(chunk, generators, prompts, problems, should_stop)
+            if should_stop and should_stop():
+                raise Stopped()
+            created += self._write_items(prompt_set, chunk, made, rng)
+        return created
+
+    def _write_items(self, prompt_set: str, filled: Sequence[Filled], made: dict, rng: random.Random) -> int:
+        """Store the new outputs and the items they complete, in one transaction."""
         created = 0
         with self.store.transaction() as tx:
             new_ids = dict(zip(made, tx.generations.add(list(made.values())), strict=True))

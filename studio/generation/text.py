@@ -203,12 +203,14 @@ class TextGenerator:
         from transformers import GenerationConfig
 
         params = self.params
-        extra = {"repetition_penalty": params["repetition_penalty"]} if "repetition_penalty" in params else {}
         # Sampling happens in SeededSampler (one generator per row), so generate() itself
-        # always picks the single token the sampler left possible.
+        # always picks the single token the sampler left possible. The sampling fields are
+        # set to their neutral values so that a model's own generation_config.json (e.g.
+        # temperature 0.6) neither applies twice nor goes unrecorded.
         return GenerationConfig(max_new_tokens=params["max_new_tokens"], do_sample=False, num_beams=1,
-                                eos_token_id=sorted(self._eos_ids()), pad_token_id=self.tokenizer.pad_token_id,
-                                **extra)
+                                temperature=1.0, top_k=50, top_p=1.0,
+                                repetition_penalty=float(params.get("repetition_penalty", 1.0)),
+                                eos_token_id=sorted(self._eos_ids()), pad_token_id=self.tokenizer.pad_token_id)
 
     def _truncation(self) -> dict[str, Any]:
         """Keep the end of over-long prompts so prompt + answer fit the model's context."""

@@ -1,0 +1,110 @@
+"""Text generation speed: the studio's batched generation against a transformers pipeline
+called once per prompt, with the built-in SmolLM2-135M-Instruct.
+
+    python bench/generation.py            # 32 prompts, 64 new tokens at most
+    python bench/generation.py --quick    # 8 prompts, 24 new tokens (a smoke run)
+
+Both sides use the same model object (loaded once from the studio's converted copy), the same
+prompts through the same chat template, the same sampling settings (temperature 0.7, top-p
+0.95) and the same max_new_tokens; each is warmed up once before timing.
+
+- studio: `TextGenerator.generate`, prompts grouped by length into left-padded batches of 8,
+  every row sampled with its own seed.
+- reference: `pipeline("text-generation")` called once per prompt.
+
+Only generated tokens count: each output's tokens up to and including its end-of-sequence
+token; padding and prompt tokens do not. A batch keeps running until its longest answer
+ends, and that time is charged to the studio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from studio.config import ContenderSpec, load_config  # noqa: E402
+from studio.generation.base import Request  # noqa: E402
+from studio.generation.text import _generated_length, load_text  # noqa: E402
+
+PROMPTS = [
+    "Write a haiku about rain on a tin roof.", "Explain recursion to a ten-year-old.",
+    "What is the capital of Australia?", "Give three tips for a good night's sleep.",
+    "Summarise the plot of Romeo and Juliet in two sentences.", "What does a reward model do?",
+    "Name three rivers in Africa.", "How do I boil an egg?", "Write a short apology for a late reply.",
+    "Why is the sky blue?", "Translate 'good morning' into French and Spanish.",
+    "What is the difference between weather and climate?", "Suggest a name for a grey cat.",
+    "List the planets of the solar system.", "What is photosynthesis?", "Write a limerick about a robot.",
+    "How many legs does a spider have?", "Give an example of a prime number greater than 50.",
+    "What is a good way to learn a new language?", "Describe the smell of fresh bread.",
+    "What causes tides?", "Write one sentence about autumn.", "Explain what a database index is.",
+    "What is the boiling point of water at sea level?", "Recommend a book for a long train journey.",
+    "How do bees make honey?", "What is 17 times 3?", "Write a two-line poem about the moon.",
+    "Why do we have leap years?", "Name a famous painting and its painter.",
+    "What is the tallest mountain on Earth?", "Give a tip for writing clear emails.",
+]
+SAMPLING = {"temperature": 0.7, "top_p": 0.95}
+
+
+def studio_side(generator, prompts: list[str], batch_size: int) -> tuple[int, float]:
+    requests = [Request(prompt=p, seed=i) for i, p in enumerate(prompts)]
+    started = time.perf_counter()
+    outputs = generator.generate(requests, batch_size=batch_size)
+    elapsed = time.perf_counter() - started
+    return sum(o.new_tokens for o in outputs), elapsed
+
+
+def pipeline_side(generator, prompts: list[str], max_new_tokens: int) -> tuple[int, float]:
+    import torch
+    from transformers import pipeline
+
+    loaded = generator.loaded
+    pipe = pipeline("text-generation", model=loaded.model, tokenizer=loaded.tokenizer, device=loaded.device.name)
+    eos = generator._eos_ids()
+    tokens = 0
+    started = time.perf_counter()
+    for index, prompt in enumerate(prompts):
+        torch.manual_seed(index)
+        messages = [{"role": "user", "content": prompt}]
+        prompt_length = len(loaded.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                                                 tokenize=True, return_dict=True)["input_ids"])
+        result = pipe(messages, max_new_tokens=max_new_tokens, do_sample=True, return_tensors=True, **SAMPLING)
+        sequence = torch.tensor(result[0]["generated_token_ids"][prompt_length:])
+        tokens += _generated_length(sequence, eos)
+    return tokens, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="8 prompts, 24 new tokens")
+    parser.add_argument("--batch-size", type=int, default=8)
+    args = parser.parse_args()
+    prompts, max_new_tokens = (PROMPTS[:8], 24) if args.quick else (PROMPTS, 64)
+
+    cache_dir = load_config(data_dir=tempfile.mkdtemp()).cache_dir
+    started = time.perf_counter()
+    spec = ContenderSpec(name="bench", model="smollm2-135m", params={"max_new_tokens": max_new_tokens, **SAMPLING})
+    generator = load_text(spec, cache_dir)
+    print(f"SmolLM2-135M-Instruct loaded in {time.perf_counter() - started:.1f} s "
+          f"({generator.loaded.device.name}, {generator.loaded.model.dtype}); "
+          f"{len(prompts)} prompts, max_new_tokens {max_new_tokens}")
+
+    studio_side(generator, prompts[:2], args.batch_size)                # warm-up
+    pipeline_side(generator, prompts[:1], 4)
+    studio_tokens, studio_s = studio_side(generator, prompts, args.batch_size)
+    pipe_tokens, pipe_s = pipeline_side(generator, prompts, max_new_tokens)
+
+    rows = [(f"studio, batch {args.batch_size}", studio_tokens, studio_s),
+            ("transformers pipeline, one prompt at a time", pipe_tokens, pipe_s)]
+    print(f"{'method':<46}{'tokens':>8}{'seconds':>10}{'tokens/s':>10}")
+    for name, tokens, seconds in rows:
+        print(f"{name:<46}{tokens:>8}{seconds:>10.2f}{tokens / seconds:>10.1f}")
+    print(f"speed-up: {(studio_tokens / studio_s) / (pipe_tokens / pipe_s):.2f}x (goal: at least 3x)")
+
+
+if __name__ == "__main__":
+    main()
