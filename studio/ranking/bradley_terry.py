@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import expit
 
+from studio.errors import InputError
 from studio.ranking.votes import between_contenders, contender_codes, left_scores
 
 RATING_SCALE = 400.0 / np.log(10.0)     # rating points per unit of theta (natural log)
@@ -113,9 +114,9 @@ def leaderboard(votes: pd.DataFrame, *, bootstrap: int = 1000, seed: int = 0, co
     """One row per contender, best first: contender, score (sums to 1), rating, the
     bootstrap interval of the rating (NaN without bootstrap), votes and rank."""
     if bootstrap < 0:
-        raise ValueError("bootstrap rounds must be >= 0")
+        raise InputError(f"bootstrap rounds must be 0 or more, got {bootstrap}")
     if not 0 < confidence < 1:
-        raise ValueError("confidence must be between 0 and 1")
+        raise InputError(f"confidence must be between 0 and 1, got {confidence}")
     m = matchups(votes)
     if not len(m.contenders):
         return pd.DataFrame({c: pd.Series(dtype=object if c == "contender" else float)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest, norm
 
+from studio.errors import InputError
 from studio.ranking.votes import between_contenders, contender_codes, left_scores, require_columns
 
 
@@ -26,7 +27,7 @@ def win_rates(votes: pd.DataFrame, *, ties: Literal["half", "exclude"] = "half",
     `ties="half"` counts a tie as half a win to each (as the leaderboard does);
     `ties="exclude"` uses decisive votes only. NaN where two never met."""
     if ties not in ("half", "exclude"):
-        raise ValueError("ties must be 'half' or 'exclude'")
+        raise InputError(f"ties must be 'half' or 'exclude', got {ties!r}")
     names, left, right = _codes(votes, "win rates")
     score = left_scores(between_contenders(votes, what="win rates")["outcome"])
     if ties == "exclude":

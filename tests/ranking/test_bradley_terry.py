@@ -166,6 +166,8 @@ def test_no_votes_give_an_empty_board_and_self_matches_are_ignored():
     assert list(board.votes) == [2, 2]
 
 
-def test_an_unknown_outcome_is_refused():
+def test_an_unknown_outcome_and_bad_settings_are_refused():
     with pytest.raises(InputError, match="unknown vote outcome 'draw'"):
         leaderboard(frame(("A", "B", "draw")))
+    with pytest.raises(InputError, match="bootstrap rounds must be 0 or more"):
+        leaderboard(frame(("A", "B", "left")), bootstrap=-1)
