@@ -17,10 +17,10 @@ def add(
     name: Annotated[str, typer.Argument(help="A name for the contender (unique in the studio).")],
     model: Annotated[str, typer.Option("--model", "-m", help="A hub id, a local directory saved with "
                                        "save_pretrained, or a built-in model (smollm2-135m).")] = "",
-    kind: Annotated[str | None, typer.Option("--kind", help="text or image [default: from the backend].")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="text or image (default: from the backend).")] = None,
     backend: Annotated[str | None, typer.Option(
         "--backend", help="transformers (text), diffusers (image) or best_of_n "
-                          "[default: diffusers for --kind image, else transformers].")] = None,
+                          "(default: diffusers for --kind image, else transformers).")] = None,
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", metavar="KEY=VALUE",
         help="A generation setting, repeatable. Text: max_new_tokens, temperature, top_p, top_k, "

@@ -15,11 +15,11 @@ def generate(
     contender: Annotated[str, typer.Option("--contender", "-c", help="The contender to generate with.")],
     prompts: Annotated[Path, typer.Option("--prompts", help="A .txt (one prompt a line), .jsonl or .csv "
                                           "(a 'prompt' column); added to the studio if new.")],
-    prompt_set: Annotated[str | None, typer.Option("--set", help="Prompt set for the prompts [default: the "
-                                                   "file's prompt_set column, or 'default'].")] = None,
+    prompt_set: Annotated[str | None, typer.Option("--set", help="Prompt set for the prompts (default: the "
+                                                   "file's prompt_set column, or 'default').")] = None,
     n: Annotated[int, typer.Option("--n", min=1, help="Outputs per prompt, each with its own seed.")] = 1,
     seed: Annotated[int | None, typer.Option("--seed", help="Base seed; the same seed gives the same "
-                                             "outputs [default: random, still recorded per output].")] = None,
+                                             "outputs (default: random, still recorded per output).")] = None,
     data: DataOption = None,
 ) -> None:
     """Generate outputs for every prompt of a file, in batches, with a progress bar. The pool
