@@ -88,18 +88,24 @@ class RankingFacade:
 
     # -- plots -----------------------------------------------------------------------------
 
-    def plot_leaderboard(self, *, bootstrap: int = 1000, seed: int = 0, prompt_set: str | None = None,
-                         source: str | None = None) -> Figure:
+    def plot_leaderboard(self, board: pd.DataFrame | None = None, *, bootstrap: int = 1000, seed: int = 0,
+                         prompt_set: str | None = None, source: str | None = None) -> Figure:
+        """Ratings with their intervals, best on top; pass a `leaderboard()` frame already
+        computed to draw it without reading and fitting again."""
         from studio.ranking.plots import plot_leaderboard
 
-        return plot_leaderboard(self.leaderboard(bootstrap=bootstrap, seed=seed, prompt_set=prompt_set,
-                                                 source=source))
+        if board is None:
+            board = self.leaderboard(bootstrap=bootstrap, seed=seed, prompt_set=prompt_set, source=source)
+        return plot_leaderboard(board)
 
-    def plot_win_rates(self, *, ties: Literal["half", "exclude"] = "half", prompt_set: str | None = None,
-                       source: str | None = None) -> Figure:
+    def plot_win_rates(self, rates: pd.DataFrame | None = None, *, ties: Literal["half", "exclude"] = "half",
+                       prompt_set: str | None = None, source: str | None = None) -> Figure:
+        """Heatmap of `win_rates()` (or of the table given)."""
         from studio.ranking.plots import plot_win_rates
 
-        return plot_win_rates(self.win_rates(ties=ties, prompt_set=prompt_set, source=source))
+        if rates is None:
+            rates = self.win_rates(ties=ties, prompt_set=prompt_set, source=source)
+        return plot_win_rates(rates)
 
     def plot_reward_model_accuracy(self) -> Figure:
         from studio.ranking.plots import plot_reward_model_accuracy

@@ -99,6 +99,9 @@ def test_plots_from_the_facade(voted):
 
     for figure in (voted.plot_leaderboard(bootstrap=20), voted.plot_win_rates(), voted.plot_reward_model_accuracy()):
         assert isinstance(figure, Figure) and figure.axes
+    board = voted.leaderboard(bootstrap=20)
+    drawn = voted.plot_leaderboard(board).axes[0]
+    assert [label.get_text() for label in drawn.get_yticklabels()] == board.contender.tolist()[::-1]
 
 
 def test_an_empty_studio_has_an_empty_leaderboard(studio):
