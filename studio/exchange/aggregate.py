@@ -7,11 +7,12 @@ it counts as a tie, with its agreement as the largest share (0.5 in both example
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from studio.errors import InputError
 
-Chunk = dict[str, list[Any]]
+Chunk = dict[str, Sequence[Any]]   # columns: name -> values, one per row
 OUTCOME_COLUMNS = (("left", "left_votes"), ("right", "right_votes"), ("tie", "tie_votes"),
                    ("both_bad", "both_bad_votes"))
 

@@ -9,8 +9,10 @@ No database here: the facade opens the read transaction and hands over an iterat
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from studio.exchange.writers import (
     save_hf_dataset,
 )
 
-Chunk = dict[str, list[Any]]
+Chunk = dict[str, Sequence[Any]]   # columns: name -> values, one per row
 DATA_SUFFIXES = {".jsonl", ".json", ".csv", ".parquet", ".arrow", ".tsv", ".txt"}
 _FILE_WRITERS = {".jsonl": JsonlWriter, ".csv": CsvWriter, ".parquet": ParquetWriter}
 
@@ -98,7 +100,8 @@ def write_export(path: str | os.PathLike[str], chunks: Iterable[Chunk], plan: Ex
             writers[name] = _writer(files[name], out_schema, plan, media_root)
             open_writers.callback(writers[name].close)
         read = 0
-        for chunk in chunks:
+        stream = open_writers.enter_context(closing(prefetched(chunks)))   # the reader stops first
+        for chunk in stream:
             if options.majority:
                 chunk = add_majority(chunk)
                 votes_read = sum(chunk["votes"])
@@ -142,3 +145,56 @@ def _writer(path: Path, out_schema, plan: ExportPlan, media_root: Path | None) -
     if plan.options.format == "hf":
         return HfSplitWriter(path, out_schema, media_root=media_root)
     return _FILE_WRITERS[SUFFIX[plan.options.format]](path, out_schema)
+
+
+def prefetched(chunks: Iterable[Chunk], depth: int = 2) -> Iterator[Chunk]:
+    """The same chunks, read ahead in a helper thread: the database reads the next chunk
+    while this thread writes the current one (SQLite and the PostgreSQL driver let go of
+    the interpreter lock while they work). At most `depth` chunks wait in memory. The
+    helper uses the connection alone until it has stopped, which happens before this
+    generator returns, whether it finished or failed."""
+    waiting: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def hand_over(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        source = iter(chunks)
+        try:
+            for chunk in source:
+                if not hand_over(chunk):
+                    return
+            hand_over(end)
+        except BaseException as exc:  # noqa: BLE001 (re-raised in the caller's thread)
+            hand_over(_Failed(exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    helper = threading.Thread(target=produce, name="export-reader", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item = waiting.get()
+            if item is end:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        helper.join()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException

@@ -19,6 +19,7 @@ or with `ties="keep"` written with the left side as `chosen`, `label` 0.5 and `m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ import pyarrow as pa
 from studio.errors import InputError
 from studio.exchange.dialogue import fold, turns
 
-Chunk = dict[str, list[Any]]
+Chunk = dict[str, Sequence[Any]]   # columns: name -> values, one per row
 
 PREFERENCE_FORMATS = ("trl", "trl-implicit", "trl-conversational", "hf")
 VOTE_FORMATS = ("jsonl", "csv", "parquet")

@@ -75,13 +75,15 @@ class Splitter:
         digest = hashlib.sha256(_SALT + prompt.strip().encode("utf-8", "surrogatepass")).digest()
         point = int.from_bytes(digest[:8], "big") / 2.0 ** 64
         found = next((name for bound, name in self._bounds if point < bound), TRAIN)
-        if len(self._memo) > 200_000:   # bounded: memory stays flat on huge exports
+        if len(self._memo) > 50_000:   # bounded: memory stays flat on huge exports
             self._memo.clear()
         self._memo[prompt] = found
         return found
 
     def rows_by_split(self, prompts: Sequence[str]) -> dict[str, list[int]]:
         """Row positions of a chunk grouped by split, in order."""
+        if not self._bounds:
+            return {TRAIN: list(range(len(prompts)))}
         groups: dict[str, list[int]] = {}
         for i, prompt in enumerate(prompts):
             groups.setdefault(self(prompt), []).append(i)

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +23,7 @@ from studio.errors import InputError
 from studio.exchange.media import read_media
 
 MARKER = ".studio-export"
-Chunk = dict[str, list[Any]]
+Chunk = dict[str, Sequence[Any]]   # columns: name -> values, one per row
 
 
 class Writer(Protocol):
@@ -113,17 +114,19 @@ class JsonlWriter:
 
     def __init__(self, path: Path, schema: pa.Schema):
         self.names = schema.names
-        self.handle = open(path, "wb")  # noqa: SIM115 (closed in close())
+        self.handle = open(path, "wb", buffering=1 << 20)  # noqa: SIM115 (closed in close())
         self.rows = 0
         self._dumps = _json_dumps()
 
     def write(self, columns: Chunk) -> None:
-        names, dumps = self.names, self._dumps
-        lines = [dumps(dict(zip(names, values, strict=True)))
-                 for values in zip(*(columns[n] for n in names), strict=True)]
-        if lines:
-            self.handle.write(b"\n".join(lines) + b"\n")
-        self.rows += len(lines)
+        # one line at a time into the buffered file: orjson's results carry spare capacity,
+        # so holding a chunk's lines at once would cost several times their size
+        names, dumps, write = self.names, self._dumps, self.handle.write
+        count = 0
+        for values in zip(*(columns[n] for n in names), strict=True):
+            write(dumps(dict(zip(names, values, strict=True))))
+            count += 1
+        self.rows += count
 
     def close(self) -> None:
         self.handle.close()
@@ -230,7 +233,7 @@ def _json_dumps():
     except ImportError:  # orjson comes with gradio; the stdlib is the slower fallback
         orjson = None
     if orjson is not None:
-        option = orjson.OPT_NAIVE_UTC
+        option = orjson.OPT_NAIVE_UTC | orjson.OPT_APPEND_NEWLINE
 
         def dumps(row: dict) -> bytes:
             try:
@@ -250,4 +253,4 @@ def _stdlib_dumps(row: dict) -> bytes:
             return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
         raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
-    return json.dumps(row, ensure_ascii=False, default=default).encode("utf-8", "surrogatepass")
+    return (json.dumps(row, ensure_ascii=False, default=default) + "\n").encode("utf-8", "surrogatepass")

@@ -24,7 +24,7 @@ from studio.errors import NotFoundError
 from studio.store.schema import Comparison, Contender, Generation, Prompt, Rater
 from studio.store.sql import chunked
 
-Chunk = dict[str, list[Any]]
+Chunk = dict[str, Sequence[Any]]
 
 VOTE_COLUMNS = (
     "comparison_id", "created_at", "prompt_set", "prompt_id", "prompt", "system_prompt",
@@ -123,42 +123,41 @@ def has_media(session: Session, f: ExportFilter) -> bool:
 
 def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
                 names: Lookups | None = None) -> Iterator[Chunk]:
-    """Every matching comparison with its prompt and both outputs, oldest first, in chunks."""
+    """Every matching comparison with its prompt and both outputs, oldest first, in chunks.
+    Plain Core rows (no ORM objects): the export reads millions of them."""
     names = names or lookups(session)
-    left, right = aliased(Generation), aliased(Generation)
-    base = (select(Comparison.id, Comparison.created_at, Prompt.prompt_set, Prompt.id, Prompt.text,
-                   Prompt.system_prompt, Comparison.left_contender_id, Comparison.right_contender_id,
-                   Comparison.left_generation_id, Comparison.right_generation_id, left.text, right.text,
-                   left.media_path, right.media_path, Comparison.outcome, Comparison.rater_id,
-                   Comparison.rationale, Comparison.decision_ms, Comparison.session_id, Comparison.group_id,
-                   Comparison.item_id, Comparison.source, Comparison.idempotency_key)
-            .join(Prompt, Prompt.id == Comparison.prompt_id)
-            .join(left, left.id == Comparison.left_generation_id)
-            .join(right, right.id == Comparison.right_generation_id)
+    c, p = Comparison.__table__.c, Prompt.__table__
+    left, right = Generation.__table__.alias("left_generation"), Generation.__table__.alias("right_generation")
+    base = (select(c.id, c.created_at, p.c.prompt_set, p.c.id, p.c.text, p.c.system_prompt, c.left_contender_id,
+                   c.right_contender_id, c.left_generation_id, c.right_generation_id, left.c.text, right.c.text,
+                   left.c.media_path, right.c.media_path, c.outcome, c.rater_id, c.rationale, c.decision_ms,
+                   c.session_id, c.group_id, c.item_id, c.source, c.idempotency_key)
+            .select_from(Comparison.__table__)
+            .join(p, p.c.id == c.prompt_id)
+            .join(left, left.c.id == c.left_generation_id)
+            .join(right, right.c.id == c.right_generation_id)
             .where(*_conditions(session, f))
-            .order_by(Comparison.id).limit(size))
+            .order_by(c.id).limit(size))
+    connection = session.connection()
+    contender, system, rater = names.contender_names.get, names.contender_systems.get, names.rater_names.get
     after = 0
     while True:
-        rows = session.execute(base.where(Comparison.id > after)).all()
+        rows = connection.execute(base.where(c.id > after)).all()
         if not rows:
             return
         after = rows[-1][0]
         columns = list(zip(*rows, strict=True))
         left_ids, right_ids = columns[6], columns[7]
-        contender = names.contender_names.get
-        system = names.contender_systems.get
         yield {
-            "comparison_id": list(columns[0]), "created_at": _utc(columns[1]), "prompt_set": list(columns[2]),
-            "prompt_id": list(columns[3]), "prompt": list(columns[4]), "system_prompt": list(columns[5]),
+            "comparison_id": columns[0], "created_at": _utc(columns[1]), "prompt_set": columns[2],
+            "prompt_id": columns[3], "prompt": columns[4], "system_prompt": columns[5],
             "left_contender": [contender(i) for i in left_ids], "right_contender": [contender(i) for i in right_ids],
-            "left_generation_id": list(columns[8]), "right_generation_id": list(columns[9]),
-            "left_text": list(columns[10]), "right_text": list(columns[11]),
-            "left_media": list(columns[12]), "right_media": list(columns[13]),
+            "left_generation_id": columns[8], "right_generation_id": columns[9],
+            "left_text": columns[10], "right_text": columns[11], "left_media": columns[12], "right_media": columns[13],
             "left_system_prompt": [system(i) for i in left_ids], "right_system_prompt": [system(i) for i in right_ids],
-            "outcome": list(columns[14]), "rater": [names.rater_names.get(i) for i in columns[15]],
-            "rationale": list(columns[16]), "decision_ms": list(columns[17]), "session_id": list(columns[18]),
-            "group_id": list(columns[19]), "item_id": list(columns[20]), "source": list(columns[21]),
-            "idempotency_key": list(columns[22]),
+            "outcome": columns[14], "rater": [rater(i) for i in columns[15]], "rationale": columns[16],
+            "decision_ms": columns[17], "session_id": columns[18], "group_id": columns[19], "item_id": columns[20],
+            "source": columns[21], "idempotency_key": columns[22],
         }
         if len(rows) < size:
             return
@@ -186,7 +185,7 @@ def pair_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
              .group_by(low, high).order_by(func.min(c.id)))
     if f.prompt_set is not None:
         query = query.join(Prompt, Prompt.id == c.prompt_id)
-    result = session.execute(query.execution_options(yield_per=size))
+    result = session.connection().execute(query.execution_options(yield_per=size))
     for part in result.partitions(size):
         yield _pair_chunk(session, part, names)
 
@@ -219,11 +218,11 @@ def _pair_chunk(session: Session, rows: Sequence[Any], names: Lookups) -> Chunk:
     return chunk
 
 
-def _utc(times: Sequence[datetime | None]) -> list[datetime | None]:
+def _utc(times: Sequence[datetime | None]) -> Sequence[datetime | None]:
     """Times as the database gave them, in UTC: naive from SQLite (stored in UTC), aware
     from PostgreSQL (in the session's zone), converted."""
     if not any(t is not None and t.tzinfo is not None for t in times[:1]):
-        return list(times)
+        return times
     return [None if t is None else t.astimezone(UTC) for t in times]
 
 
