@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studio.progress import bar
@@ -17,6 +18,14 @@ Progress = bool | None | Callable[[int, int], None]
 
 
 class ExchangeFacade:
+    def _refuse_studio_files(self, path: str | os.PathLike[str]) -> None:
+        from studio.errors import InputError
+
+        target = Path(path).expanduser().resolve()
+        for protected in _studio_files(self.config.data_dir, self.config.database_url):
+            if target == protected or (protected.name == "media" and protected in target.parents):
+                raise InputError(f"{path} is part of the studio's own data: choose another --out")
+
     def export(self, path: str | os.PathLike[str], *, format: str, aggregate: str = "raw", ties: str = "drop",
                split: dict[str, float] | None = None, prompt_set: str | None = None,
                contenders: str | Sequence[str] | None = None, raters: str | Sequence[str] | None = None,
@@ -44,6 +53,7 @@ class ExchangeFacade:
                                    "raters": list(filters.raters), "source": source, "since": filters.since,
                                    "until": filters.until})
         check_target(path, plan)
+        self._refuse_studio_files(path)
         with self.store.reader() as tx:
             filters = tx.exports.snapshot(filters)
             names = tx.exports.lookups()
@@ -56,6 +66,15 @@ class ExchangeFacade:
             with _progress(progress, found["comparisons"]) as advance:
                 return write_export(path, chunks, plan, overview=Overview(**found), media_root=self.config.data_dir,
                                     advance=advance)
+
+
+def _studio_files(data_dir: Path, database_url: str) -> list[Path]:
+    """What an export must never replace: the data dir, its media, the database and its journals."""
+    protected = [data_dir, data_dir / "media"]
+    if database_url.startswith("sqlite:///"):
+        database = Path(database_url.removeprefix("sqlite:///"))
+        protected += [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal"))]
+    return [p.expanduser().resolve() for p in protected]
 
 
 def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:

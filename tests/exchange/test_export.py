@@ -163,6 +163,14 @@ def test_names_that_do_not_match_the_format_are_refused(filled, tmp_path):
     assert not (tmp_path / "elsewhere.jsonl").exists()
 
 
+def test_the_studios_own_files_are_never_export_targets(filled):
+    database = filled.data_dir / "studio.db"
+    for target in (database, filled.data_dir / "media" / "x.jsonl", filled.data_dir):
+        with pytest.raises(InputError, match="part of the studio's own data"):
+            filled.studio.export(target, format="jsonl" if target.suffix == ".jsonl" else "hf", force=True)
+    assert filled.studio.stats()["comparisons"] == filled.votes
+
+
 def test_a_failed_export_leaves_nothing_behind(filled, tmp_path):
     missing = next((filled.data_dir / "media").rglob("*.png"))
     missing.unlink()
