@@ -87,7 +87,8 @@ def comparisons_query(f: ComparisonFilter = ComparisonFilter(), *, with_content:
 
 def read_frame(session: Session, query: Select) -> pd.DataFrame:
     result = session.execute(query)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # Plain tuples: pandas inspects Row objects attribute by attribute, twice as slow.
+    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
 def comparisons(session: Session, f: ComparisonFilter = ComparisonFilter(), *,
