@@ -81,7 +81,7 @@ class PageHandlers:
         if person is None:
             if self.ctx.access.gated:  # logged in but no longer in the users file
                 raise AccessDenied("your account is not in the users file any more; ask an admin")
-            return {"welcome": gr.Column(visible=True), "tabs": gr.Tabs(visible=False)}
+            return {"welcome": gr.update(visible=True), "tabs": gr.update(visible=False)}
         return self.enter(person, typed)
 
     def start(self, name: str, request: gr.Request) -> dict[str, Any]:
@@ -96,22 +96,22 @@ class PageHandlers:
         """The Training tab refreshes itself only while an admin has it open."""
         person = self.ctx.access.person(username(request), session.typed_name)
         open_training = selected.value == training.TITLE and person is not None and person.is_admin
-        return {"training_timer": gr.Timer(active=open_training)}
+        return {"training_timer": gr.update(active=open_training)}
 
     def switch(self) -> dict[str, Any]:
-        return {"saved_name": None, "session": RaterSession(), "welcome": gr.Column(visible=True),
-                "tabs": gr.Tabs(visible=False), "whoami": "", "counter": "",
-                "switch_rater": gr.Button(visible=False), "welcome_name": ""}
+        return {"saved_name": None, "session": RaterSession(), "welcome": gr.update(visible=True),
+                "tabs": gr.update(visible=False), "whoami": "", "counter": "",
+                "switch_rater": gr.update(visible=False), "welcome_name": ""}
 
     def enter(self, person: Person, typed: str | None) -> dict[str, Any]:
         studio = self.ctx.studio
         studio.ensure_rater(person.name, person.role)
         total = len(studio.comparisons(rater=person.name, with_content=False))
         session = RaterSession.start(typed, total)
-        tabs = {name: gr.Tab(visible=person.is_admin) for name in ADMIN_TABS}
-        return {"session": session, "welcome": gr.Column(visible=False), "tabs": gr.Tabs(visible=True),
+        tabs = {name: gr.update(visible=person.is_admin) for name in ADMIN_TABS}
+        return {"session": session, "welcome": gr.update(visible=False), "tabs": gr.update(visible=True),
                 "whoami": whoami(person.name, person.role, gated=self.ctx.access.gated),
-                "counter": counter(session), "switch_rater": gr.Button(visible=not self.ctx.access.gated),
+                "counter": counter(session), "switch_rater": gr.update(visible=not self.ctx.access.gated),
                 **tabs, **self.arena.next_pair(person.name), **self.grid.next_grid(person.name)}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from studio.records import ItemView
 from studio.ui import pair_view, render, voting
 from studio.ui.context import Context
 from studio.ui.session import RaterSession
@@ -39,9 +40,11 @@ class ArenaHandlers:
 
     def next_pair(self, rater: str) -> dict[str, Any]:
         """Put the rater's next pair on screen; poll while there is none."""
-        item = self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, kind="pair")
+        return self.showing(self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, kind="pair"))
+
+    def showing(self, item: ItemView | None) -> dict[str, Any]:
         return {**pair_view.show(PREFIX, item, self.ctx.options.media_root, empty_message=EMPTY),
-                "arena_timer": gr.Timer(active=item is None)}
+                "arena_timer": gr.update(active=item is None)}
 
     def voter(self, outcome: str) -> Callable[..., dict[str, Any]]:
         def vote(token: str, rationale: str, decision_ms: float | None, session: RaterSession,
@@ -53,9 +56,10 @@ class ArenaHandlers:
 
     def vote(self, outcome: str, token: str, rationale: str, decision_ms: float | None,
              session: RaterSession, request: gr.Request | None) -> dict[str, Any]:
-        """Record the vote, reveal the names, show the next pair at once."""
-        recorded = voting.record(self.ctx, PREFIX, outcome, token, rationale, decision_ms, session, request)
-        return {**self.next_pair(recorded.person.name), **recorded.updates, "arena_prediction": ""}
+        """Record the vote, reveal the names, show the next pair at once (one transaction)."""
+        recorded = voting.record(self.ctx, PREFIX, outcome, token, rationale, decision_ms, session, request,
+                                 then_next=True)
+        return {**self.showing(recorded.following), **recorded.updates, "arena_prediction": ""}
 
     def poll(self, session: RaterSession, request: gr.Request) -> dict[str, Any]:
         """Timer tick while the arena is empty: show a pair as soon as one is ready."""
@@ -90,7 +94,7 @@ def wire(page: Panel, handlers: ArenaHandlers, ctx: Context) -> None:
     events = pair_view.wire_vote(
         page, PREFIX, lambda outcome: named(handlers.voter(outcome), outputs), list(outputs.values()),
         [page["session"]], ctx.options.vote_concurrency)
-    for event in events if hasattr(ctx.studio, "predict_vote") else ():
+    for event in events:
         event.success(named(handlers.prediction, {"arena_prediction": page["arena_prediction"]}),
                       inputs=[page["session"]], outputs=[page["arena_prediction"]],
                       concurrency_id="predict", concurrency_limit=2, show_progress="hidden",

@@ -143,7 +143,7 @@ def streaming(prefix: str, prompt: str, text_a: str, text_b: str) -> dict[str, A
 
 
 def _buttons(prefix: str, *, enabled: bool) -> dict[str, Any]:
-    return {f"{prefix}_vote_{choice}": gr.Button(interactive=enabled) for choice in OUTCOMES}
+    return {f"{prefix}_vote_{choice}": gr.update(interactive=enabled) for choice in OUTCOMES}
 
 
 def reveal(comparison: ComparisonRecord, names: dict[int, str]) -> str:

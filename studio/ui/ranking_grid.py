@@ -91,12 +91,12 @@ def reveal(results, ranked: list[int], ctx: Context) -> str:
 def show(item: ItemView | None, ctx: Context) -> dict[str, Any]:
     if item is None:
         return {"grid_prompt": render.note(EMPTY), "grid_images": "", "grid_best": None, "grid_order": [],
-                "grid_token": "", "grid_submit": gr.Button(interactive=False)}
+                "grid_token": "", "grid_submit": gr.update(interactive=False)}
     return {"grid_prompt": render.prompt(item.prompt),
             "grid_images": render.grid(ctx.options.media_root, [s.media_path for s in item.sides]),
-            "grid_best": gr.Radio(value=None, choices=[str(i + 1) for i in range(len(item.sides))]),
-            "grid_order": gr.Dropdown(value=[], choices=[str(i + 1) for i in range(len(item.sides))], multiselect=True),
-            "grid_token": Token.new(item, with_ids=True).dump(), "grid_submit": gr.Button(interactive=True)}
+            "grid_best": gr.update(value=None, choices=[str(i + 1) for i in range(len(item.sides))]),
+            "grid_order": gr.update(value=[], choices=[str(i + 1) for i in range(len(item.sides))], multiselect=True),
+            "grid_token": Token.new(item, with_ids=True).dump(), "grid_submit": gr.update(interactive=True)}
 
 
 def wire(page: Panel, handlers: GridHandlers, ctx: Context) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from studio.records import ItemView
 from studio.ui import pair_view
 from studio.ui.auth import Person
 from studio.ui.context import Context
@@ -18,21 +19,28 @@ class Recorded:
     person: Person
     session: RaterSession
     updates: dict[str, Any]         # the reveal, a cleared rationale, the counter, the session
+    following: ItemView | None = None   # the rater's next pair, when asked for
 
 
 def record(ctx: Context, prefix: str, outcome: str, token: str, rationale: str | None,
-           decision_ms: float | None, session: RaterSession, request: gr.Request | None) -> Recorded:
-    """Check the caller, write the vote (committed before this returns) and say what was saved.
+           decision_ms: float | None, session: RaterSession, request: gr.Request | None, *,
+           then_next: bool = False) -> Recorded:
+    """Check the caller, write the vote (committed before this returns) and say what was saved;
+    with `then_next`, the rater's next pair comes from the same transaction.
     The same token sent twice (a retry, a double click) finds the first row and counts once."""
     person = ctx.person(request, session)
     shown = pair_view.Token.parse(token)
-    result = ctx.studio.vote(
-        shown.item_id, outcome=outcome, rater=person.name, idempotency_key=shown.key,
-        rationale=(rationale or "").strip() or None, decision_ms=shown.decision_ms(decision_ms),
-        session_id=session.session_id)
+    vote = dict(outcome=outcome, rater=person.name, idempotency_key=shown.key,
+                rationale=(rationale or "").strip() or None, decision_ms=shown.decision_ms(decision_ms),
+                session_id=session.session_id)
+    following = None
+    if then_next:
+        result, following = ctx.studio.vote_and_next(shown.item_id, prompt_set=ctx.options.prompt_set, **vote)
+    else:
+        result = ctx.studio.vote(shown.item_id, **vote)
     comparison = result.comparison
     session = session.counted(comparison.id, result.created)
     names = ctx.contender_names(comparison.left_contender_id, comparison.right_contender_id)
     return Recorded(person, session, {f"{prefix}_reveal": pair_view.reveal(comparison, names),
                                       f"{prefix}_rationale": "", "counter": counter(session),
-                                      "session": session})
+                                      "session": session}, following)

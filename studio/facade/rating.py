@@ -1,0 +1,34 @@
+"""The arena's hot path on the `Studio` facade: a vote and the rater's next item in one
+transaction (one commit, one fsync), so a rater's click costs the database half as much."""
+
+from __future__ import annotations
+
+from studio.errors import InputError, NotFoundError
+from studio.records import ItemView, VoteIn, VoteResult
+
+
+class RatingFacade:
+    def vote_and_next(self, item_id: int, *, outcome: str, rater: str, idempotency_key: str,
+                      rationale: str | None = None, decision_ms: int | None = None,
+                      session_id: str | None = None, prompt_set: str | None = None,
+                      kind: str | None = "pair") -> tuple[VoteResult, ItemView | None]:
+        """`vote(item_id, ...)` then `next_item(rater, ...)`, committed together: the vote is
+        durable when this returns, and the next item is already assigned to the rater.
+        Retrying with the same `idempotency_key` writes nothing and returns the rater's
+        open item again."""
+        with self.store.transaction() as tx:
+            item = tx.items.get(item_id)
+            if item is None:
+                raise NotFoundError(f"no rating item with id {item_id}")
+            if item.kind != "pair":
+                raise InputError(f"item {item_id} is a ranking grid: record it with rank()")
+            left, right = item.generation_ids
+            result = tx.votes.record(VoteIn(
+                left_generation_id=left, right_generation_id=right, outcome=outcome, rater=rater,
+                idempotency_key=idempotency_key, rationale=rationale or None, decision_ms=decision_ms,
+                session_id=session_id, item_id=item_id, source="ui"))
+            following = tx.items.next_for_rater(tx.raters.ensure(rater).id, prompt_set=prompt_set, kind=kind)
+            view = tx.items.view(following) if following else None
+        if result.created:
+            self.after_vote(result)
+        return result, view
