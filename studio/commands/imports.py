@@ -43,13 +43,16 @@ def generations(
                                               "image: a path next to the file}, or {prompt, responses: {contender: "
                                               "text}}; optional prompt_set, system_prompt, seed, latency_ms, params.")],
     prompt_set: SetOption = None,
+    items: Annotated[bool, typer.Option("--items/--no-items", help="Make a pair for raters from every two "
+                                                                   "outputs of a prompt (different contenders).")] = True,
     progress: ProgressOption = None,
     data: DataOption = None,
 ) -> None:
     """Import outputs generated elsewhere (e.g. on a GPU cluster) for raters to judge."""
     with open_studio(data) as studio:
-        summary = studio.import_generations(file, prompt_set=prompt_set, progress=progress)
+        summary = studio.import_generations(file, prompt_set=prompt_set, items=items, progress=progress)
     _report(summary, "generations")
+    typer.echo(f"{summary.items} new pairs ready for raters")
 
 
 @import_app.command("prefs")

@@ -139,3 +139,26 @@ def _params(path: Path, number: int, row: dict[str, Any]) -> dict[str, Any]:
     if "\\u0000" in encoded:
         raise InputError(f"{path}:{number}: field 'params' contains a NUL character")
     return params
+
+
+def pairs_to_rate(outputs: dict[int, list[tuple[int, str, str]]],
+                  already: set[frozenset[int]]) -> list[tuple[int, tuple[int, int]]]:
+    """Pairs for raters from imported outputs: for each prompt, every two outputs of
+    different contenders of the same kind, skipping pairs an item already shows.
+
+    `outputs`: prompt id -> [(generation id, contender, kind)]. Returns (prompt id,
+    (left, right)) with the sides in an order drawn from the pair's ids, so it is random
+    across pairs but the same on every import."""
+    import hashlib
+    import itertools
+
+    pairs = []
+    for prompt_id in sorted(outputs):
+        unique = sorted(set(outputs[prompt_id]))
+        for (a, contender_a, kind_a), (b, contender_b, kind_b) in itertools.combinations(unique, 2):
+            if contender_a == contender_b or kind_a != kind_b or frozenset((a, b)) in already:
+                continue
+            flip = hashlib.sha256(f"{a}:{b}".encode()).digest()[0] & 1
+            pairs.append((prompt_id, (b, a) if flip else (a, b)))
+            already.add(frozenset((a, b)))
+    return pairs

@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from studio.errors import InputError
-from studio.exchange.generations import ImportedGeneration, read_generation_file
+from studio.exchange.generations import ImportedGeneration, pairs_to_rate, read_generation_file
 from studio.exchange.media import remove as remove_media
 from studio.exchange.media import store as store_media
 from studio.exchange.prefs import read_prefs_file
 from studio.exchange.votes import ImportedVote, read_vote_file
 from studio.facade.core import ImportSummary
 from studio.records import GenerationIn, PromptIn, VoteIn
+
+
+@dataclass(frozen=True)
+class GenerationImportSummary(ImportSummary):
+    items: int = 0          # new pairs for raters
 
 
 class ImportsFacade:
@@ -69,9 +75,11 @@ class ImportsFacade:
                 for v in votes])
 
     def import_generations(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
-                           progress: bool | None = None) -> ImportSummary:
+                           items: bool = True, progress: bool | None = None) -> GenerationImportSummary:
         """Import outputs generated elsewhere (text, or images next to the file) for raters to
-        judge; their contenders are added as external ones. Re-importing adds nothing."""
+        judge; their contenders are added as external ones. With `items`, every two outputs
+        of a prompt from different contenders become a pair for the arena. Re-importing
+        adds nothing."""
         outputs = read_generation_file(path, progress=progress)
         source = f"import:{Path(path).name}"
         default_set = _set_name(prompt_set, path)
@@ -80,13 +88,14 @@ class ImportsFacade:
             for output in outputs:
                 if output.media is not None and store_media(output.media, self.config.data_dir):
                     stored.append(output.media.relative_path)
-            added = self._write_generations(outputs, source=source, prompt_set=default_set)
+            added, made = self._write_generations(outputs, source=source, prompt_set=default_set, items=items)
         except BaseException:
             remove_media(stored, self.config.data_dir)     # the files this import added, nothing else
             raise
-        return ImportSummary(source=os.fspath(path), read=len(outputs), added=added)
+        return GenerationImportSummary(source=os.fspath(path), read=len(outputs), added=added, items=made)
 
-    def _write_generations(self, outputs: Sequence[ImportedGeneration], *, source: str, prompt_set: str) -> int:
+    def _write_generations(self, outputs: Sequence[ImportedGeneration], *, source: str, prompt_set: str,
+                           items: bool) -> tuple[int, int]:
         def key(output: ImportedGeneration) -> tuple[str, str]:
             return output.prompt_set or prompt_set, output.prompt
 
@@ -111,7 +120,22 @@ class ImportsFacade:
                              params=o.params, latency_ms=o.latency_ms, source=source)
                 for o in outputs])
             records = tx.generations.many(ids)
-        return sum(1 for r in records.values() if _utc(r.created_at) >= started)
+            made = self._make_items(tx, outputs, ids, prompt_ids, key) if items else 0
+        return sum(1 for r in records.values() if _utc(r.created_at) >= started), made
+
+    def _make_items(self, tx, outputs, ids, prompt_ids, key) -> int:
+        """Pair items for the arena from the imported outputs, once per pair."""
+        by_prompt: dict[int, list[tuple[int, str, str]]] = {}
+        for output, generation_id in zip(outputs, ids, strict=True):
+            by_prompt.setdefault(prompt_ids[key(output)], []).append((generation_id, output.contender, output.kind))
+        already = {frozenset(item.generation_ids) for item in tx.items.for_prompts(list(by_prompt))
+                   if item.kind == "pair"}
+        sets = {prompt_ids[key(o)]: key(o)[0] for o in outputs}
+        pairs = pairs_to_rate(by_prompt, already)
+        for prompt_id, order in pairs:
+            tx.items.create(prompt_id, order, prompt_set=sets[prompt_id],
+                            votes_wanted=self.config.pool.votes_per_pair, source="import")
+        return len(pairs)
 
 
 def _check_kinds(tx, kinds: dict[str, str], *, what: str) -> None:

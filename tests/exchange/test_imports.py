@@ -27,13 +27,17 @@ def test_text_generations_in_both_shapes_import_once(studio, tmp_path):
         {"prompt": "Name a colour.", "responses": {"qwen": "Blue.", "mistral": "Green."}, "prompt_set": "colours"},
     ])
     first = studio.import_generations(path)
-    assert (first.read, first.added) == (3, 3)
+    assert (first.read, first.added, first.items) == (3, 3, 1)     # qwen vs mistral; llama is in another set
     frame = studio.generations()
     assert sorted(frame.contender) == ["llama", "mistral", "qwen"]
     assert set(frame.prompt_set) == {"outs", "colours"} and frame.seed.dropna().tolist() == [3]
     assert set(studio.contenders().backend) == {"external"}
     again = studio.import_generations(path)
-    assert (again.added, again.existing) == (0, 3) and studio.stats()["generations"] == 3
+    assert (again.added, again.existing, again.items) == (0, 3, 0) and studio.stats()["generations"] == 3
+    item = studio.next_item("rater-1", prompt_set="colours")
+    assert {side.contender for side in item.sides} == {"qwen", "mistral"}
+    studio.vote(item.item_id, outcome="left", rater="rater-1")
+    assert studio.next_item("rater-1", prompt_set="colours") is None
 
 
 def test_image_generations_are_copied_into_the_data_dir_by_content(sqlite_studio, tmp_path):
@@ -45,7 +49,10 @@ def test_image_generations_are_copied_into_the_data_dir_by_content(sqlite_studio
         {"prompt": "A square.", "contender": "sdxl", "image": "images/a.png"},
         {"prompt": "A square.", "contender": "flux", "image": "images/b.png"},
     ])
-    assert sqlite_studio.import_generations(path).added == 2
+    summary = sqlite_studio.import_generations(path)
+    assert (summary.added, summary.items) == (2, 1)
+    view = sqlite_studio.next_item("r", kind="pair")
+    assert all(side.kind == "image" and side.media_path.startswith("media/") for side in view.sides)
     frame = sqlite_studio.generations()
     assert set(frame.kind) == {"image"} and frame.text.isna().all()
     for relative in frame.media_path:
