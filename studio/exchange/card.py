@@ -100,8 +100,13 @@ def _filters(filters: dict[str, Any]) -> str:
     used = {k: v for k, v in filters.items() if v not in (None, (), [], "")}
     if not used:
         return "none (every vote)"
-    return "; ".join(f"{k} = {_cell(v if isinstance(v, str) else ', '.join(map(str, v)) if isinstance(v, list | tuple) else str(v))}"
-                     for k, v in used.items())
+
+    def shown(value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return ", ".join(map(str, value))
+        return value.isoformat() if isinstance(value, datetime) else str(value)
+
+    return "; ".join(f"{name} = {_cell(shown(value))}" for name, value in used.items())
 
 
 def _split(split: dict[str, float]) -> str:

@@ -217,10 +217,12 @@ def save_hf_dataset(parts: dict[str, Path], target: Path, *, as_dict: bool) -> N
     disable_progress_bars()    # the export's own bar shows progress
     try:
         datasets = {name: Dataset.from_file(str(path)) for name, path in parts.items()}
+        # an empty split still gets one (empty) shard: with none, load_from_disk fails
+        shards = {name: 1 for name, part in datasets.items() if len(part) == 0}
         if as_dict:
-            DatasetDict(datasets).save_to_disk(str(target))
+            DatasetDict(datasets).save_to_disk(str(target), num_shards=shards or None)
         else:
-            next(iter(datasets.values())).save_to_disk(str(target))
+            next(iter(datasets.values())).save_to_disk(str(target), num_shards=1 if shards else None)
         del datasets
     finally:
         if not quiet:

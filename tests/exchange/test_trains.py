@@ -80,3 +80,6 @@ def test_hf_export_of_text_only_votes_has_no_image_columns(sqlite_studio, tmp_pa
     sqlite_studio.export(tmp_path / "ds", format="hf", aggregate="majority")
     loaded = load_from_disk(str(tmp_path / "ds"))
     assert "chosen_image" not in loaded.features and {"votes", "agreement"} <= set(loaded.features)
+    sqlite_studio.export(tmp_path / "none", format="hf", source="nowhere", split={"test": 0.5})
+    empty = load_from_disk(str(tmp_path / "none"))          # an empty export still loads
+    assert {name: len(part) for name, part in empty.items()} == {"train": 0, "test": 0}
