@@ -213,8 +213,9 @@ def _votes(chunk: Chunk, o: Options) -> Chunk:
     out: Chunk = {}
     for name in names:
         if name == "winner":
-            values = [winner(*v) for v in zip(chunk["outcome"], chunk["left_contender"], chunk["right_contender"],
-                                              strict=True)]
+            values = [left if outcome == "left" else right if outcome == "right" else None
+                      for outcome, left, right in zip(chunk["outcome"], chunk["left_contender"],
+                                                      chunk["right_contender"], strict=True)]
         else:
             values = chunk[name]
         out[name] = values if keep is None else [values[i] for i in keep]

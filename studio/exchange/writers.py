@@ -9,6 +9,7 @@ and a directory only when it is empty or an earlier studio export (it holds the 
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -116,15 +117,28 @@ class JsonlWriter:
         self.names = schema.names
         self.handle = open(path, "wb", buffering=1 << 20)  # noqa: SIM115 (closed in close())
         self.rows = 0
-        self._dumps = _json_dumps()
+        try:
+            import orjson  # comes with gradio; the stdlib is the slower fallback
+        except ImportError:
+            orjson = None
+        self._orjson = orjson
 
     def write(self, columns: Chunk) -> None:
         # one line at a time into the buffered file: orjson's results carry spare capacity,
         # so holding a chunk's lines at once would cost several times their size
-        names, dumps, write = self.names, self._dumps, self.handle.write
+        names, write = self.names, self.handle.write
+        rows = zip(*(columns[n] for n in names), strict=True)
         count = 0
-        for values in zip(*(columns[n] for n in names), strict=True):
-            write(dumps(dict(zip(names, values, strict=True))))
+        if self._orjson is not None:
+            dumps, option = self._orjson.dumps, self._orjson.OPT_NAIVE_UTC | self._orjson.OPT_APPEND_NEWLINE
+            try:
+                for values in rows:
+                    write(dumps(dict(zip(names, values, strict=True)), option=option))
+                    count += 1
+            except TypeError:       # a value orjson cannot write: the rest of the chunk the slow way
+                rows = itertools.islice(zip(*(columns[n] for n in names), strict=True), count, None)
+        for values in rows:
+            write(_stdlib_dumps(dict(zip(names, values, strict=True))))
             count += 1
         self.rows += count
 
@@ -227,23 +241,6 @@ def save_hf_dataset(parts: dict[str, Path], target: Path, *, as_dict: bool) -> N
     finally:
         if not quiet:
             enable_progress_bars()
-
-
-def _json_dumps():
-    try:
-        import orjson
-    except ImportError:  # orjson comes with gradio; the stdlib is the slower fallback
-        orjson = None
-    if orjson is not None:
-        option = orjson.OPT_NAIVE_UTC | orjson.OPT_APPEND_NEWLINE
-
-        def dumps(row: dict) -> bytes:
-            try:
-                return orjson.dumps(row, option=option)
-            except TypeError:
-                return _stdlib_dumps(row)
-        return dumps
-    return _stdlib_dumps
 
 
 def _stdlib_dumps(row: dict) -> bytes:

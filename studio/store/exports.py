@@ -140,6 +140,7 @@ def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
             .order_by(c.id).limit(size))
     connection = session.connection()
     contender, system, rater = names.contender_names.get, names.contender_systems.get, names.rater_names.get
+    any_system = any(names.contender_systems.values())
     after = 0
     while True:
         rows = connection.execute(base.where(c.id > after)).all()
@@ -148,13 +149,15 @@ def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
         after = rows[-1][0]
         columns = list(zip(*rows, strict=True))
         left_ids, right_ids = columns[6], columns[7]
+        none = (None,) * len(rows)
         yield {
             "comparison_id": columns[0], "created_at": _utc(columns[1]), "prompt_set": columns[2],
             "prompt_id": columns[3], "prompt": columns[4], "system_prompt": columns[5],
             "left_contender": [contender(i) for i in left_ids], "right_contender": [contender(i) for i in right_ids],
             "left_generation_id": columns[8], "right_generation_id": columns[9],
             "left_text": columns[10], "right_text": columns[11], "left_media": columns[12], "right_media": columns[13],
-            "left_system_prompt": [system(i) for i in left_ids], "right_system_prompt": [system(i) for i in right_ids],
+            "left_system_prompt": [system(i) for i in left_ids] if any_system else none,
+            "right_system_prompt": [system(i) for i in right_ids] if any_system else none,
             "outcome": columns[14], "rater": [rater(i) for i in columns[15]], "rationale": columns[16],
             "decision_ms": columns[17], "session_id": columns[18], "group_id": columns[19], "item_id": columns[20],
             "source": columns[21], "idempotency_key": columns[22],

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.test_cli import studio
 
 
+@pytest.mark.slow
 def test_import_then_export_with_a_split_from_the_command_line(tmp_path):
     data = tmp_path / "data"
     pairs = tmp_path / "pairs.jsonl"
