@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,14 +19,6 @@ Progress = bool | None | Callable[[int, int], None]
 
 
 class ExchangeFacade:
-    def _refuse_studio_files(self, path: str | os.PathLike[str]) -> None:
-        from studio.errors import InputError
-
-        target = Path(path).expanduser().resolve()
-        for protected in _studio_files(self.config.data_dir, self.config.database_url):
-            if target == protected or (protected.name == "media" and protected in target.parents):
-                raise InputError(f"{path} is part of the studio's own data: choose another --out")
-
     def export(self, path: str | os.PathLike[str], *, format: str, aggregate: str = "raw", ties: str = "drop",
                split: dict[str, float] | None = None, prompt_set: str | None = None,
                contenders: str | Sequence[str] | None = None, raters: str | Sequence[str] | None = None,
@@ -59,13 +52,20 @@ class ExchangeFacade:
             names = tx.exports.lookups()
             found = tx.exports.overview(filters, names)
             if format == "hf" and tx.exports.has_media(filters):
-                plan = ExportPlan(options=Options(format=format, aggregate=aggregate, ties=ties, images=True),
-                                  split=plan.split, min_agreement=min_agreement, force=force, filters=plan.filters)
+                plan = replace(plan, options=replace(plan.options, images=True))
             chunks = (tx.exports.pair_chunks(filters, size=chunk_size, names=names) if aggregate == "majority"
                       else tx.exports.vote_chunks(filters, size=chunk_size, names=names))
             with _progress(progress, found["comparisons"]) as advance:
                 return write_export(path, chunks, plan, overview=Overview(**found), media_root=self.config.data_dir,
                                     advance=advance)
+
+    def _refuse_studio_files(self, path: str | os.PathLike[str]) -> None:
+        from studio.errors import InputError
+
+        target = Path(path).expanduser().resolve()
+        for protected in _studio_files(self.config.data_dir, self.config.database_url):
+            if target == protected or (protected.name == "media" and protected in target.parents):
+                raise InputError(f"{path} is part of the studio's own data: choose another --out")
 
 
 def _studio_files(data_dir: Path, database_url: str) -> list[Path]:
