@@ -30,8 +30,10 @@ ADMIN_TABS = ("training_tab", "data_tab", "settings_tab")
 TITLE = "Feedback Studio"
 
 
-def build_app(studio, options: ServeOptions) -> gr.Blocks:
-    ctx = Context(studio, options)
+def build_app(studio, options: ServeOptions, *, pool=None) -> gr.Blocks:
+    """The app for `studio`; `pool` (a PoolWorker, optional) is woken when a rater finds
+    no pair ready."""
+    ctx = Context(studio, options, pool=pool)
     with gr.Blocks(title=TITLE, analytics_enabled=options.analytics) as demo:
         page = layout(ctx)
         wire(demo, page, ctx)

@@ -43,6 +43,8 @@ class ArenaHandlers:
         return self.showing(self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, kind="pair"))
 
     def showing(self, item: ItemView | None) -> dict[str, Any]:
+        if item is None:
+            self.ctx.nothing_ready()
         return {**pair_view.show(PREFIX, item, self.ctx.options.media_root, empty_message=EMPTY),
                 "arena_timer": gr.update(active=item is None)}
 
@@ -83,7 +85,7 @@ def prediction_html(predicted: Any) -> str:
     side, prob = ("A", prob_left) if prob_left >= 0.5 else ("B", 1 - prob_left)
     version = getattr(predicted, "version", None)
     who = f"Reward model v{version}" if version is not None else "The reward model"
-    return render.note(f"{who} predicted {side} is better ({prob:.0%}).")
+    return render.note(f"{who} predicted {side} is better ({prob:.0%}) for the pair you just rated.")
 
 
 def wire(page: Panel, handlers: ArenaHandlers, ctx: Context) -> None:

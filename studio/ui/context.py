@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 
 
 class Context:
-    def __init__(self, studio: Studio, options: ServeOptions):
+    def __init__(self, studio: Studio, options: ServeOptions, *, pool=None):
         self.studio = studio
         self.options = options
+        self.pool = pool
         self.access = options.access()
         self._names: dict[int, str] = {}
         self._names_lock = threading.Lock()
@@ -31,6 +32,11 @@ class Context:
     def admin(self, request: gr.Request | None, session: RaterSession | None) -> Person:
         """The caller, refused unless they hold the admin role."""
         return self.access.require_admin(username(request), session.typed_name if session else None)
+
+    def nothing_ready(self) -> None:
+        """A rater found no pair: ask the pool (when this process runs one) to refill now."""
+        if self.pool is not None:
+            self.pool.wake()
 
     def contender_names(self, *ids: int) -> dict[int, str]:
         """Contender id -> name, read once and again only when an unknown id shows up."""

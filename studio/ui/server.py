@@ -18,14 +18,16 @@ if TYPE_CHECKING:
 def serve(studio: Studio, options: ServeOptions, *, pool: bool = True, worker: bool = True) -> None:
     """Serve until interrupted. `pool` keeps pairs ready in a thread of this process;
     `worker` starts the job worker (training) as a child process."""
-    with _sigterm_as_interrupt(), background(studio, pool=pool, worker=worker):
-        launch(build_app(studio, options), options)
+    with _sigterm_as_interrupt(), background(studio, options, pool=pool, worker=worker) as pool_worker:
+        launch(build_app(studio, options, pool=pool_worker), options)
 
 
 @contextlib.contextmanager
-def background(studio: Studio, *, pool: bool, worker: bool) -> Iterator[None]:
-    """The pool thread and the worker process for as long as the block runs."""
+def background(studio: Studio, options: ServeOptions, *, pool: bool, worker: bool) -> Iterator[Any]:
+    """The job worker process and the pool thread for as long as the block runs; yields
+    the pool worker (None without one)."""
     started: list[Any] = []
+    pool_worker = None
     try:
         if worker:
             from studio.jobs import start_worker_process
@@ -34,10 +36,9 @@ def background(studio: Studio, *, pool: bool, worker: bool) -> Iterator[None]:
         if pool:
             from studio.generation.pool import PoolWorker
 
-            pool_worker = PoolWorker(studio)
-            pool_worker.start()
+            pool_worker = PoolWorker(studio, prompt_set=options.prompt_set).start()
             started.append(pool_worker)
-        yield
+        yield pool_worker
     finally:
         for thing in reversed(started):
             thing.stop()

@@ -30,7 +30,8 @@ def layout(ctx: Context) -> Panel:
         with gr.Row():
             p["training_cancel_id"] = gr.Number(label="Job id", precision=0, minimum=1)
             p["training_cancel"] = gr.Button("Cancel job", variant="stop")
-        p["training_models"] = gr.Dataframe(label="Reward-model versions", interactive=False)
+        p["training_agreement"] = gr.Markdown(elem_id="training-agreement")
+        p["training_models"] = gr.Dataframe(label="Reward-model versions, newest first", interactive=False)
     p["training_tab"] = tab
     p["training_timer"] = gr.Timer(ctx.options.admin_refresh_seconds, active=False)
     return p
@@ -44,12 +45,14 @@ class TrainingHandlers:
         self.ctx.admin(request, session)
         studio = self.ctx.studio
         return {"training_jobs": jobs_html(studio.jobs(limit=JOB_ROWS)),
-                "training_models": models_frame(studio.reward_models())}
+                "training_models": models_frame(studio.reward_models()),
+                "training_agreement": agreement_text(studio.reward_agreement())}
 
     def train_now(self, mode: str, session: RaterSession, request: gr.Request) -> dict[str, Any]:
         person = self.ctx.admin(request, session)
         job = self.ctx.studio.enqueue_training(mode=mode, requested_by=person.name)
-        return {"training_message": f"Queued training job {job.id} ({mode}).", **self.refresh(session, request)}
+        return {"training_message": f"Training job {job.id} is {job.status} ({mode}).",
+                **self.refresh(session, request)}
 
     def cancel(self, job_id: float | None, session: RaterSession, request: gr.Request) -> dict[str, Any]:
         self.ctx.admin(request, session)
@@ -59,8 +62,8 @@ class TrainingHandlers:
         return {"training_message": f"Asked job {int(job_id)} to stop.", **self.refresh(session, request)}
 
 
-def jobs_html(jobs: Any) -> str:
-    frame = jobs if isinstance(jobs, pd.DataFrame) else pd.DataFrame([getattr(j, "__dict__", j) for j in jobs])
+def jobs_html(frame: pd.DataFrame) -> str:
+    """Jobs as a table with a progress bar each (messages are escaped: they may quote data)."""
     if frame.empty:
         return render.note("No jobs yet.")
     rows = []
@@ -78,13 +81,31 @@ def jobs_html(jobs: Any) -> str:
     return f'<table class="studio-jobs">{head}{"".join(rows)}</table>'
 
 
-def models_frame(models: Any) -> pd.DataFrame:
-    frame = models if isinstance(models, pd.DataFrame) else pd.DataFrame([getattr(m, "__dict__", m) for m in models])
-    return frame
+MODEL_COLUMNS = ["version", "kind", "mode", "active", "heldout_accuracy", "train_pairs", "heldout_pairs",
+                 "backbone", "created_at"]
+
+
+def models_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    shown = frame[[c for c in MODEL_COLUMNS if c in frame.columns]].iloc[::-1].copy()
+    if "created_at" in shown:
+        shown["created_at"] = shown["created_at"].astype(str)
+    if "heldout_accuracy" in shown:
+        shown["heldout_accuracy"] = shown["heldout_accuracy"].round(3)
+    return shown
+
+
+def agreement_text(agreement: dict[str, Any]) -> str:
+    """How often the active model's live predictions matched the raters."""
+    if agreement.get("version") is None:
+        return "No active reward model yet: press **Train now**, or wait for enough votes."
+    if not agreement.get("votes"):
+        return f"Reward model v{agreement['version']} is active; no decisive votes predicted yet."
+    return (f"Reward model v{agreement['version']} agreed with raters on "
+            f"{agreement['agreement']:.0%} of {agreement['votes']} decisive votes since it became active.")
 
 
 def wire(page: Panel, handlers: TrainingHandlers, ctx: Context) -> None:
-    shown = page.subset("training_jobs", "training_models")
+    shown = page.subset("training_jobs", "training_models", "training_agreement")
     limit = dict(concurrency_id="admin", concurrency_limit=4)
     refresh = named(handlers.refresh, shown)
     page["training_timer"].tick(refresh, inputs=[page["session"]], outputs=list(shown.values()),

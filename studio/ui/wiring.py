@@ -37,8 +37,8 @@ def named(handler: Callable[..., Any], outputs: Mapping[str, Any]) -> Callable[.
     The wrapper keeps the handler's signature, so Gradio still injects `gr.Request`."""
 
     def convert(result: Mapping[str, Any] | None) -> dict[Any, Any]:
-        if result is None:
-            return {}
+        if not result:  # nothing to change (Gradio reads an empty dict as one value)
+            return {component: gr.skip() for component in outputs.values()}
         unknown = set(result) - set(outputs)
         if unknown:
             raise KeyError(f"{handler.__name__} returned updates for unknown components: {sorted(unknown)}")

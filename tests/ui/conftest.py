@@ -110,6 +110,30 @@ def _png(colour: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
+# Errors a handler raises on purpose (a refusal, a bad input) for the rater to read.
+EXPECTED_ERRORS = ("gradio.exceptions.Error", "studio.errors.")
+
+
+def unexpected_errors(stderr: str) -> list[str]:
+    """The exception lines of tracebacks Gradio printed that are not deliberate refusals."""
+    found = []
+    for block in stderr.split("Traceback (most recent call last):")[1:]:
+        lines = [line for line in block.splitlines() if line and not line.startswith(" ")]
+        if lines and not lines[0].startswith(EXPECTED_ERRORS):
+            found.append(lines[0])
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_server_tracebacks(request, capfd):
+    """A browser test fails when the app, serving in this process, hit an unexpected error:
+    Gradio prints it to stderr while the page may look fine."""
+    yield
+    if request.node.get_closest_marker("browser"):
+        errors = capfd.readouterr().err
+        assert unexpected_errors(errors) == [], errors[-3000:]
+
+
 @pytest.fixture
 def ui_studio(tmp_path):
     from studio.api import Studio

@@ -117,6 +117,7 @@ def test_an_empty_arena_says_so_and_shows_a_pair_when_one_is_ready(served, page)
     enter_name(page, served.url, "eve")
     page.wait_for_selector("#arena-prompt >> text=No pairs are ready")
     assert page.locator("#arena-vote-a").is_disabled()
+    page.wait_for_timeout(2500)  # the page polls (every second here) and finds nothing, without errors
     add_text_pairs(served.studio, [("Late prompt", "late a", "late b")], names=NAMES)
     page.wait_for_selector("#arena-prompt >> text=Late prompt")  # the page polls while empty
     assert page.locator("#arena-vote-a").is_enabled()

@@ -127,3 +127,19 @@ def test_the_leaderboard_shows_ratings_and_a_plot(ctx):
     board = LeaderboardHandlers(ctx).refresh(20, session_for("ana"), None)
     assert board["board_table"]["contender"].tolist() == ["alpha", "beta"]
     assert board["board_plot"] is not None
+
+
+def test_the_training_tab_queues_shows_and_cancels_a_job(ctx, network_ctx):
+    from studio.ui.training import TrainingHandlers
+
+    with pytest.raises(AccessDenied):
+        TrainingHandlers(network_ctx).train_now("head", session_for("ana"), None)   # nobody is admin there
+    training = TrainingHandlers(ctx)
+    shown = training.refresh(session_for("ana"), None)
+    assert "No jobs yet" in shown["training_jobs"] and "No active reward model" in shown["training_agreement"]
+    started = training.train_now("head", session_for("ana"), None)
+    (job,) = ctx.studio.jobs().to_dict("records")
+    assert job["status"] == "queued" and f"Training job {job['id']} is queued" in started["training_message"]
+    assert "<progress" in started["training_jobs"] and "queued" in started["training_jobs"]
+    cancelled = training.cancel(job["id"], session_for("ana"), None)
+    assert ctx.studio.job(job["id"]).status == "cancelled" and "cancelled" in cancelled["training_jobs"]
