@@ -84,6 +84,9 @@ def layout(prefix: str) -> Panel:
             p[f"{prefix}_vote_{choice}"] = gr.Button(
                 label, variant="primary" if choice in ("a", "b") else "secondary", interactive=False,
                 elem_id=f"{prefix}-vote-{choice}", elem_classes=[f"studio-vote-{choice}"])
+    gr.HTML('<div class="studio-keys">Keys: <kbd>1</kbd> or <kbd>←</kbd> A is better, <kbd>2</kbd> or '
+            '<kbd>→</kbd> B is better, <kbd>3</kbd> or <kbd>↑</kbd> tie, <kbd>4</kbd> or <kbd>↓</kbd> both bad '
+            '(not while typing in a box).</div>')
     p[f"{prefix}_rationale"] = gr.Textbox(label="Why? (optional)", lines=1, max_lines=4,
                                           elem_id=f"{prefix}-rationale")
     p[f"{prefix}_token"] = gr.Textbox(visible="hidden", elem_id=f"{prefix}-token", show_label=False)

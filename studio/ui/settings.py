@@ -23,6 +23,7 @@ def layout(ctx: Context) -> Panel:
     with gr.Tab("Settings", id="settings", visible=False, elem_id="tab-settings") as tab:
         gr.Markdown(HELP)
         p["settings_refresh"] = gr.Button("Refresh", size="sm")
+        p["settings_pool"] = gr.JSON(label="Pool: ready pairs per prompt set, and contenders left out (with why)")
         p["settings_config"] = gr.JSON(label="Configuration in effect")
         p["settings_contenders"] = gr.Dataframe(label="Contenders", interactive=False)
         p["settings_prompt_sets"] = gr.Dataframe(label="Prompt sets", interactive=False)
@@ -46,7 +47,9 @@ class SettingsHandlers:
         studio = self.ctx.studio
         contenders = studio.contenders()
         sets = studio.prompt_sets()
-        return {"settings_config": config_summary(studio.config, self.ctx),
+        pool = studio.pool_status()
+        return {"settings_pool": {"min_ready": pool.min_ready, "ready": pool.ready, "problems": pool.problems},
+                "settings_config": config_summary(studio.config, self.ctx),
                 "settings_contenders": contenders.drop(columns=["created_at"], errors="ignore"),
                 "settings_prompt_sets": pd.DataFrame({"prompt_set": list(sets), "prompts": list(sets.values())}),
                 "settings_users": self.users_frame()}
@@ -78,7 +81,7 @@ def config_summary(config, ctx: Context) -> dict[str, Any]:
 
 
 def wire(page: Panel, handlers: SettingsHandlers, ctx: Context) -> None:
-    shown = page.subset("settings_config", "settings_contenders", "settings_prompt_sets", "settings_users")
+    shown = page.subset("settings_pool", "settings_config", "settings_contenders", "settings_prompt_sets", "settings_users")
     overview = named(handlers.overview, shown)
     page["settings_refresh"].click(overview, inputs=[page["session"]], outputs=list(shown.values()),
                                    api_name="settings_overview", concurrency_id="admin", concurrency_limit=4)

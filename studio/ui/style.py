@@ -33,5 +33,7 @@ CSS = """
 .studio-reveal-body { padding: 0.4rem 0.75rem; border-radius: 0.25rem; background: var(--color-accent-soft); }
 .studio-side { padding: 0.75rem !important; }
 .studio-progress { width: 100%; height: 0.9rem; }
+.studio-keys { font-size: 0.85rem; color: var(--body-text-color-subdued); }
+.studio-keys kbd { border: 1px solid var(--border-color-primary); border-radius: 0.2rem; padding: 0 0.3rem; }
 .studio-missing { color: var(--error-text-color); }
 """

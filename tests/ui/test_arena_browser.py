@@ -86,22 +86,25 @@ def test_a_double_click_makes_one_vote(served, page):
 
 def test_screenshots_of_the_text_and_image_arena(served, page):
     studio = served.studio
-    add_text_pairs(studio, [(
-        "Write a haiku about a lighthouse, then explain one image in it.",
-        "*Beam across the dark*\n*gulls asleep on folded waves*\n*one light keeps the watch*\n\n"
-        "The light **keeps the watch** like a sailor on night duty.",
-        "Lighthouse tall and white,\nsweeping light on stormy sea,\nships find their way home.\n\n"
-        "- The *sweeping light* is the beam turning.\n- `stormy sea` sets the danger.")],
-        names=("smol-precise", "smol-creative"))
+    add_text_pairs(studio, [
+        ("Name a river in Europe.", "The Danube.", "The Rhine, which flows through six countries."),
+        ("Write a haiku about a lighthouse, then explain one image in it.",
+         "*Beam across the dark*\n*gulls asleep on folded waves*\n*one light keeps the watch*\n\n"
+         "The light **keeps the watch** like a sailor on night duty.",
+         "Lighthouse tall and white,\nsweeping light on stormy sea,\nships find their way home.\n\n"
+         "- The *sweeping light* is the beam turning.\n- `stormy sea` sets the danger."),
+    ], names=("smol-precise", "smol-creative"))
     add_image_item(studio, "A red circle on a teal background", [(0, 128, 128), (200, 30, 30)],
                    names=("painter-a", "painter-b"))
     enter_name(page, served.url, "dee")
+    first = current_token(page)
+    page.keyboard.press("2")
+    second = wait_for_new_pair(page, first)            # the haiku pair, under the revealed names
     page.wait_for_timeout(300)
     text_shot = artifact("arena-text.png")
     page.screenshot(path=str(text_shot), full_page=True)
-    first = current_token(page)
     page.keyboard.press("1")
-    wait_for_new_pair(page, first)
+    wait_for_new_pair(page, second)
     images = page.locator("#arena-side-a img.studio-image, #arena-side-b img.studio-image")
     assert images.count() == 2
     page.wait_for_function("() => [...document.querySelectorAll('img.studio-image')]"
