@@ -51,3 +51,9 @@ STAMP_DECISION_JS = """(token, rationale, ms, ...rest) => {
   const shown = (window.studioShownAt || {})[token];
   return [token, rationale, shown === undefined ? null : Math.round(performance.now() - shown), ...rest];
 }"""
+
+# The same for the ranking grid's submit button (its inputs come in another order).
+STAMP_GRID_JS = """(best, order, token, ms, ...rest) => {
+  const shown = (window.studioShownAt || {})[token];
+  return [best, order, token, shown === undefined ? null : Math.round(performance.now() - shown), ...rest];
+}"""

@@ -11,6 +11,7 @@ from studio.errors import InputError
 from studio.records import ItemView
 from studio.ui import render
 from studio.ui.context import Context
+from studio.ui.keys import MARK_SHOWN_JS, STAMP_GRID_JS
 from studio.ui.pair_view import Token
 from studio.ui.session import RaterSession, counter
 from studio.ui.wiring import Panel, named
@@ -32,7 +33,8 @@ def layout(ctx: Context) -> Panel:
         p["grid_submit"] = gr.Button("Submit ranking", variant="primary", interactive=False,
                                      elem_id="grid-submit")
         p["grid_reveal"] = gr.HTML(elem_id="grid-reveal")
-        p["grid_token"] = gr.Textbox(visible="hidden", show_label=False)
+        p["grid_token"] = gr.Textbox(visible="hidden", show_label=False, elem_id="grid-token")
+        p["grid_decision_ms"] = gr.Number(visible="hidden", precision=0, show_label=False)
     p["grid_tab"] = tab
     return p
 
@@ -45,13 +47,13 @@ class GridHandlers:
         item = self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, kind="grid")
         return show(item, self.ctx)
 
-    def submit(self, best: str | None, order: list[str] | None, token: str, session: RaterSession,
-               request: gr.Request) -> dict[str, Any]:
+    def submit(self, best: str | None, order: list[str] | None, token: str, decision_ms: float | None,
+               session: RaterSession, request: gr.Request) -> dict[str, Any]:
         person = self.ctx.person(request, session)
         shown = Token.parse(token)
         ranked = [shown.shown[p] for p in ranking_positions(best, order, len(shown.shown))]
         results = self.ctx.studio.rank(shown.item_id, ranked, rater=person.name, idempotency_key=shown.key,
-                                       decision_ms=shown.decision_ms(None), session_id=session.session_id)
+                                       decision_ms=shown.decision_ms(decision_ms), session_id=session.session_id)
         # One ranking counts as one vote for the rater, however many pairs it implies.
         session = session.counted(results[0].comparison.id, any(r.created for r in results))
         return {**self.next_grid(person.name), "grid_reveal": reveal(results, ranked, self.ctx),
@@ -95,14 +97,17 @@ def show(item: ItemView | None, ctx: Context) -> dict[str, Any]:
     return {"grid_prompt": render.prompt(item.prompt),
             "grid_images": render.grid(ctx.options.media_root, [s.media_path for s in item.sides]),
             "grid_best": gr.update(value=None, choices=[str(i + 1) for i in range(len(item.sides))]),
-            "grid_order": gr.update(value=[], choices=[str(i + 1) for i in range(len(item.sides))], multiselect=True),
+            "grid_order": gr.update(value=[], choices=[str(i + 1) for i in range(len(item.sides))],
+                                    multiselect=True),
             "grid_token": Token.new(item, with_ids=True).dump(), "grid_submit": gr.update(interactive=True)}
 
 
 def wire(page: Panel, handlers: GridHandlers, ctx: Context) -> None:
     outputs = page.subset(*SHOWN, "grid_reveal", "counter", "session")
+    token = page["grid_token"]
+    token.change(None, inputs=[token], outputs=None, js=MARK_SHOWN_JS, queue=False)
     page["grid_submit"].click(
-        named(handlers.submit, outputs),
-        inputs=page.pick("grid_best", "grid_order", "grid_token", "session"), outputs=list(outputs.values()),
-        api_name="grid_rank", concurrency_id="vote", concurrency_limit=ctx.options.vote_concurrency,
-        trigger_mode="once")
+        named(handlers.submit, outputs), inputs=page.pick("grid_best", "grid_order", "grid_token",
+                                                          "grid_decision_ms", "session"),
+        outputs=list(outputs.values()), js=STAMP_GRID_JS, api_name="grid_rank", concurrency_id="vote",
+        concurrency_limit=ctx.options.vote_concurrency, trigger_mode="once", show_progress="hidden")

@@ -86,11 +86,12 @@ def test_an_image_grid_ranking_becomes_pairwise_votes_in_one_group(ctx):
     shown = grid.next_grid("ana")
     assert shown["grid_images"].count("<img") == 4
     token = shown["grid_token"]
-    done = grid.submit("3", ["3", "1"], token, session_for("ana"), None)
-    again = grid.submit("3", ["3", "1"], token, session_for("ana"), None)        # a retried click
+    done = grid.submit("3", ["3", "1"], token, 4200, session_for("ana"), None)
+    again = grid.submit("3", ["3", "1"], token, None, session_for("ana"), None)  # a retried click
     rows = ctx.studio.comparisons()
     assert len(rows) == 5                       # 3 beats 1, 2, 4; then 1 beats 2, 4
     assert rows["group_id"].nunique() == 1 and rows["group_id"].iloc[0]
+    assert set(rows["decision_ms"]) == {4200}
     assert done["session"].votes_this_session == 1 and again["session"].votes_this_session == 0
     assert "g3, g1" in done["grid_reveal"]
     assert ranking_positions("2", None, 4) == [1]

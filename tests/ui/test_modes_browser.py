@@ -20,12 +20,14 @@ def test_ranking_a_grid_of_four_images_stores_pairwise_votes(ui_studio, page):
         page.wait_for_function("() => document.querySelectorAll('#grid-images img.studio-image').length === 4 &&"
                                " [...document.querySelectorAll('#grid-images img')].every(i => i.complete)")
         page.screenshot(path=str(artifact("grid.png")), full_page=True)
+        page.wait_for_timeout(300)
         page.locator("#grid-best").get_by_text("2", exact=True).click()
         page.click("#grid-submit")
         page.wait_for_selector("#grid-reveal >> text=Ranking saved")
         rows = ui_studio.comparisons(with_content=False)
         assert len(rows) == 3 and rows["group_id"].nunique() == 1
         assert set(rows["winner"]) == {"sea-2"} and set(rows["rater"]) == {"gus"}
+        assert rows["decision_ms"].min() >= 300            # time from display to submit is kept
         assert "sea-2" in page.inner_text("#grid-reveal")
         assert page.dialogs == [] and external_requests(page) == []
     finally:
