@@ -1,0 +1,254 @@
+"""The Bradley-Terry training loop, on Accelerate (so `accelerate launch` spreads it over
+several GPUs with no code change).
+
+Loss: `-log sigmoid(r_left - r_right)` for a decisive vote, with the target 0.5 for a tie
+(binary cross-entropy on the reward difference). Each step scores a set of outputs once and
+applies the loss to every rated pair among them (see `data.group_batches`).
+
+head mode: the backbone is frozen; each output's embedding comes from the embedding cache
+(computed on first sight), and only the small head trains, over all pairs in a few hundred
+cheap steps. full mode: the backbone trains too (all of it, its top layers, or LoRA).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from studio.errors import StudioError
+from studio.rewards.data import PreferenceData, group_batches
+from studio.rewards.embeddings import EmbeddingCache, namespace
+from studio.rewards.net import RewardNet
+
+FULL_LEARNING_RATE = 5e-5
+
+
+class TrainingCancelled(StudioError):
+    """The job was cancelled; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 3
+    batch_size: int = 16            # pairs per step on one-pair-per-prompt data (2x outputs)
+    learning_rate: float | None = None
+    weight_decay: float = 0.01
+    seed: int = 0
+    # head mode: passes over the data (the head is tiny, so many passes cost little)
+    head_epochs: int = 60
+    head_batch_size: int = 256
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    phase: str                       # embedding | training | evaluating
+    step: int
+    total_steps: int
+    loss: float | None = None
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+
+
+@dataclass
+class TrainOutcome:
+    net: RewardNet
+    metrics: dict = field(default_factory=dict)
+
+
+ProgressFn = Callable[[TrainProgress], None]
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def bt_loss(rewards: torch.Tensor, pairs: list[tuple[int, int, float]]) -> torch.Tensor:
+    left = torch.tensor([p[0] for p in pairs], device=rewards.device)
+    right = torch.tensor([p[1] for p in pairs], device=rewards.device)
+    target = torch.tensor([p[2] for p in pairs], device=rewards.device, dtype=rewards.dtype)
+    return nn.functional.binary_cross_entropy_with_logits(rewards[left] - rewards[right], target)
+
+
+def accuracy(rewards: torch.Tensor, data: PreferenceData) -> dict:
+    """Agreement with decisive votes (a score tie counts half) and the loss on all pairs."""
+    if not data.pairs:
+        return {"heldout_accuracy": None, "heldout_pairs": 0, "heldout_loss": None}
+    decisive = [p for p in data.pairs if p.target != 0.5]
+    correct = 0.0
+    for p in decisive:
+        diff = float(rewards[p.left] - rewards[p.right])
+        correct += 0.5 if diff == 0 else float((diff > 0) == (p.target > 0.5))
+    loss = float(bt_loss(rewards, [(p.left, p.right, p.target) for p in data.pairs]))
+    return {"heldout_accuracy": correct / len(decisive) if decisive else None,
+            "heldout_pairs": len(decisive), "heldout_loss": loss}
+
+
+def embedding_cache(root: Path | None, net: RewardNet) -> EmbeddingCache | None:
+    if root is None:
+        return None
+    spec = net.spec
+    return EmbeddingCache(Path(root) / namespace(spec.backbone, architecture=spec.architecture,
+                                                 max_length=spec.max_length, version=1))
+
+
+def head_features(net: RewardNet, items, cache: EmbeddingCache | None,
+                  progress: ProgressFn | None = None, started: float | None = None) -> torch.Tensor:
+    """The head's input for each item, with frozen-backbone embeddings from the cache."""
+    started = time.monotonic() if started is None else started
+    cache = cache if cache is not None else EmbeddingCache(None)
+    views = []
+    for view in net._views():
+        keys = net.cache_keys(view, items)
+
+        def compute(positions, view=view):
+            prepared = net.prepare([items[p] for p in positions])
+            with torch.inference_mode():
+                return net.embed(view, prepared, range(len(positions)))
+
+        def report(done, total, view=view):
+            if progress:
+                progress(TrainProgress(f"embedding {view}", done, total, elapsed_s=time.monotonic() - started))
+
+        views.append(cache.get_or_compute(keys, compute, progress=report))
+    cheap = net.cheap(items)
+    return net.combine(views, cheap)
+
+
+def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, settings: TrainSettings, *,
+          cache_root: Path | None = None, progress: ProgressFn | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainOutcome:
+    """Train `net` on `data`; evaluate on `heldout`. Returns the net and its metrics."""
+    from accelerate import Accelerator
+
+    if not data.pairs:
+        raise StudioError("no preference pairs to train on: record some decisive votes or ties first")
+    started = time.monotonic()
+    seed_everything(settings.seed)
+    accelerator = Accelerator()
+    head_mode = net.spec.mode == "head"
+    cache = embedding_cache(cache_root, net) if head_mode else None
+    if head_mode:
+        net.backbone.requires_grad_(False)
+        net.backbone.eval()
+        features = head_features(net, data.items, cache, progress, started)
+        held_features = head_features(net, heldout.items, cache, progress, started) if heldout and heldout.pairs else None
+        trainable: nn.Module = net.head
+        epochs, max_items = settings.head_epochs, settings.head_batch_size * 2
+        lr = settings.learning_rate or 3e-3
+    else:
+        _limit_trainable(net)
+        prepared = net.prepare(data.items)
+        trainable = net
+        epochs, max_items = settings.epochs, settings.batch_size * 2
+        lr = settings.learning_rate or FULL_LEARNING_RATE
+    embed_s = time.monotonic() - started
+
+    params = [p for p in trainable.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=settings.weight_decay)
+    plan = [group_batches(data, max_items, settings.seed + epoch) for epoch in range(epochs)]
+    world, rank = accelerator.num_processes, accelerator.process_index
+    plan = [batches[rank::world][:len(batches) // world or 1] for batches in plan]
+    total = sum(len(b) for b in plan)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / max(total, 1)))
+    trainable, optimizer, scheduler = accelerator.prepare(trainable, optimizer, scheduler)
+    if head_mode:
+        features = features.to(accelerator.device)
+
+    trainable.train()
+    if head_mode:
+        net.backbone.eval()
+    step, losses, train_started = 0, [], time.monotonic()
+    for epoch_batches in plan:
+        epoch_losses = []
+        for batch in epoch_batches:
+            if should_stop and should_stop():
+                raise TrainingCancelled("training cancelled")
+            if head_mode:
+                rewards = trainable(features[torch.tensor(batch.items, device=features.device)])
+            else:
+                rewards = net.rewards(prepared, batch.items)
+            loss = bt_loss(rewards, batch.pairs)
+            accelerator.backward(loss)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            epoch_losses.append(float(loss.detach()))
+            if progress:
+                elapsed = time.monotonic() - train_started
+                progress(TrainProgress("training", step, total, loss=float(loss),
+                                       elapsed_s=time.monotonic() - started,
+                                       eta_s=elapsed / step * (total - step)))
+        losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
+    train_s = time.monotonic() - train_started
+    trainable.eval()
+    net = accelerator.unwrap_model(trainable) if not head_mode else net
+    net.head = accelerator.unwrap_model(trainable) if head_mode else net.head
+
+    metrics = {"train_pairs": len(data.pairs), "epochs": epochs, "steps": step,
+               "loss": losses[-1] if losses else None, "first_epoch_loss": losses[0] if losses else None,
+               "learning_rate": lr, "embed_s": round(embed_s, 3), "train_s": round(train_s, 3),
+               "pairs_per_s": len(data.pairs) * epochs / train_s if train_s > 0 else None}
+    if heldout is not None and heldout.pairs:
+        if progress:
+            progress(TrainProgress("evaluating", step, total, elapsed_s=time.monotonic() - started))
+        rewards = (net.head_rewards(held_features).detach().cpu() if head_mode
+                   else score_items(net, heldout.items))
+        metrics.update(accuracy(rewards, heldout))
+    else:
+        metrics.update(accuracy(torch.zeros(0), PreferenceData()))
+    metrics["wall_s"] = round(time.monotonic() - started, 3)
+    return TrainOutcome(net=net, metrics=metrics)
+
+
+def _limit_trainable(net: RewardNet) -> None:
+    """full mode: LoRA adapters (spec.lora_rank) or only the top layers (spec.train_layers)."""
+    spec = net.spec
+    if spec.lora_rank and not hasattr(net.backbone, "peft_config"):
+        from peft import LoraConfig, get_peft_model
+
+        config = LoraConfig(r=spec.lora_rank, lora_alpha=2 * spec.lora_rank, lora_dropout=0.05,
+                            target_modules="all-linear")
+        net.backbone = get_peft_model(net.backbone, config)
+    elif spec.train_layers:
+        layers = _layer_stack(net.backbone)
+        if layers is None:
+            raise StudioError(f"cannot find the layer stack of {spec.backbone!r} to train its top "
+                              f"{spec.train_layers} layers; train all layers or use LoRA")
+        net.backbone.requires_grad_(False)
+        for layer in list(layers)[-spec.train_layers:]:
+            layer.requires_grad_(True)
+
+
+def _layer_stack(model: nn.Module) -> nn.ModuleList | None:
+    """The longest ModuleList of transformer blocks (encoder.layer, layers, h, ...)."""
+    stacks = [m for m in model.modules() if isinstance(m, nn.ModuleList) and len(m) > 0]
+    return max(stacks, key=len) if stacks else None
+
+
+def score_items(net: RewardNet, items, cache: EmbeddingCache | None = None, chunk: int = 64) -> torch.Tensor:
+    """Rewards for items (no gradients); head mode reads embeddings from the cache."""
+    if not items:
+        return torch.zeros(0)
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            if net.spec.mode == "head" and cache is not None:
+                return net.head_rewards(head_features(net, list(items), cache)).cpu()
+            out = []
+            for start in range(0, len(items), chunk):
+                part = list(items[start:start + chunk])
+                prepared = net.prepare(part)
+                out.append(net.rewards(prepared, range(len(part))).float().cpu())
+            return torch.cat(out)
+    finally:
+        net.train(was_training)
+

@@ -1,0 +1,126 @@
+"""The training loop on tiny real models: it learns, it is deterministic, it stops when asked,
+and head mode reuses cached embeddings instead of recomputing them."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from studio.rewards.data import split_by_prompt
+from studio.rewards.embeddings import EmbeddingCache
+from studio.rewards.net import build_net, make_spec
+from studio.rewards.train import (
+    TrainingCancelled,
+    TrainSettings,
+    embedding_cache,
+    score_items,
+    train,
+)
+from tests.rewards.helpers import marker_data
+
+
+def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> int:
+    return sum(not torch.equal(before[k], v) for k, v in module.state_dict().items())
+
+
+def test_full_mode_lowers_the_loss_and_changes_the_backbone(tiny_encoder):
+    data = marker_data(prompts=24, outputs=4)
+    net = build_net(make_spec(tiny_encoder, mode="full", max_length=48))
+    before = snapshot(net.backbone)
+    out = train(net, data, None, TrainSettings(epochs=4, batch_size=8, learning_rate=3e-3))
+    assert out.metrics["loss"] < out.metrics["first_epoch_loss"]
+    assert changed(before, out.net.backbone) > 0
+    assert out.metrics["steps"] > 4 and out.metrics["pairs_per_s"] > 0
+
+
+def test_head_mode_trains_only_the_head_and_learns_the_marker(tiny_encoder, tmp_path):
+    data = marker_data(prompts=40, outputs=4)
+    train_data, heldout = split_by_prompt(data, 0.25, seed=0)
+    net = build_net(make_spec(tiny_encoder, mode="head", max_length=48))
+    backbone, head = snapshot(net.backbone), snapshot(net.head)
+    out = train(net, train_data, heldout, TrainSettings(learning_rate=1e-2), cache_root=tmp_path)
+    assert changed(backbone, out.net.backbone) == 0
+    assert changed(head, out.net.head) > 0
+    assert out.metrics["loss"] < out.metrics["first_epoch_loss"]
+    assert out.metrics["heldout_accuracy"] > 0.8 and out.metrics["heldout_pairs"] > 0
+
+
+def test_head_mode_embeds_each_output_once_across_trainings(tiny_encoder, tmp_path):
+    data = marker_data(prompts=10, outputs=4)
+    net = build_net(make_spec(tiny_encoder, mode="head", max_length=48))
+    calls = []
+    original = net.embed
+
+    def counting(view, prepared, positions):
+        calls.append(len(positions))
+        return original(view, prepared, positions)
+
+    net.embed = counting
+    once = len(data.items) + len(data.prompts())      # each output, and each prompt once
+    train(net, data, None, TrainSettings(), cache_root=tmp_path)
+    assert sum(calls) == once
+    train(net, data, None, TrainSettings(seed=1), cache_root=tmp_path)     # a later retrain
+    assert sum(calls) == once
+    cache = embedding_cache(tmp_path, net)
+    assert len(EmbeddingCache(cache.directory)) == once                    # stored on disk
+
+
+def test_the_same_seed_gives_the_same_model(tiny_encoder):
+    data = marker_data(prompts=12, outputs=3)
+    scores = []
+    for _ in range(2):
+        net = build_net(make_spec(tiny_encoder, mode="full", max_length=32))
+        torch.manual_seed(123)  # the trainer seeds itself: what happens before must not matter
+        torch.nn.init.normal_(net.head.layers[-1].weight)
+        out = train(net, data, None, TrainSettings(epochs=1, batch_size=4, seed=7))
+        scores.append(score_items(out.net, data.items[:6]))
+    assert torch.allclose(scores[0], scores[1])
+
+
+def test_a_stop_request_ends_training_at_the_next_step(tiny_encoder):
+    data = marker_data(prompts=12, outputs=4)
+    net = build_net(make_spec(tiny_encoder, mode="full", max_length=32))
+    steps = []
+    with pytest.raises(TrainingCancelled):
+        train(net, data, None, TrainSettings(epochs=5, batch_size=4),
+              progress=lambda p: steps.append(p.step) if p.phase == "training" else None,
+              should_stop=lambda: len(steps) >= 2)
+    assert steps == [1, 2]
+
+
+def test_progress_reports_steps_and_an_eta(tiny_encoder):
+    data = marker_data(prompts=8, outputs=3)
+    seen = []
+    net = build_net(make_spec(tiny_encoder, mode="full", max_length=32))
+    train(net, data, None, TrainSettings(epochs=2, batch_size=4), progress=seen.append)
+    training = [p for p in seen if p.phase == "training"]
+    assert [p.step for p in training] == list(range(1, training[0].total_steps + 1))
+    assert training[-1].eta_s == 0 and training[0].eta_s >= 0
+
+
+@pytest.mark.parametrize("architecture", ["seqcls", "decoder"])
+def test_classifier_and_decoder_backbones_train_and_score(tiny_backbones, architecture):
+    data = marker_data(prompts=10, outputs=3)
+    spec = make_spec(tiny_backbones[architecture], mode="full", max_length=40)
+    assert spec.architecture == architecture
+    net = build_net(spec)
+    assert net.tokenizer.pad_token is not None            # decoders without one get one
+    before = snapshot(net.backbone)
+    out = train(net, data, None, TrainSettings(epochs=1, batch_size=4, learning_rate=1e-3))
+    assert changed(before, out.net.backbone) > 0
+    rewards = score_items(out.net, data.items[:4])
+    assert rewards.shape == (4,) and torch.isfinite(rewards).all()
+
+
+def test_lora_trains_adapters_and_leaves_the_base_weights(tiny_encoder):
+    data = marker_data(prompts=10, outputs=3)
+    net = build_net(make_spec(tiny_encoder, mode="full", max_length=32, lora_rank=4))
+    originals = [(p, p.detach().clone()) for p in net.backbone.parameters()]   # the same objects after wrapping
+    out = train(net, data, None, TrainSettings(epochs=1, batch_size=4, learning_rate=1e-3))
+    adapters = {k: v for k, v in out.net.backbone.state_dict().items() if "lora_B" in k}
+    assert adapters and any(v.abs().sum() > 0 for v in adapters.values())      # B starts at zero
+    assert all(torch.equal(param, before) for param, before in originals)
