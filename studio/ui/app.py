@@ -12,6 +12,7 @@ only to admins, and their handlers check the role again on every call.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import gradio as gr
@@ -20,7 +21,7 @@ from studio.errors import AccessDenied, StudioError
 from studio.ui import arena, data, free_prompt, leaderboard, ranking_grid, settings, training
 from studio.ui.auth import Person, clean_typed_name
 from studio.ui.context import Context
-from studio.ui.keys import KEYS_JS
+from studio.ui.keys import head_script
 from studio.ui.options import ServeOptions
 from studio.ui.session import RaterSession, counter, whoami
 from studio.ui.style import CSS, theme
@@ -65,6 +66,7 @@ def layout(ctx: Context) -> Panel:
         page.update(data.layout(ctx))
         page.update(settings.layout(ctx))
     page["tabs"] = tabs
+    page.update(training.clock(ctx))
     return page
 
 
@@ -165,6 +167,7 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
     """Serve the app: private by default (no analytics, no share link, no run history), only
     the media folder readable from disk, the vote group sized for many raters at once."""
     demo.queue(default_concurrency_limit=4, max_size=None)
+    _summarise_events_rarely(demo)
     users = options.users
     return demo.launch(
         server_name=options.host, server_port=options.port, share=options.share,
@@ -174,4 +177,16 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
         max_threads=options.vote_concurrency + 16,
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, show_error=False,
         footer_links=[], run_history=False, enable_monitoring=False, mcp_server=False, ssr_mode=False,
-        pwa=False, theme=theme(), css=CSS, head=KEYS_JS)
+        pwa=False, theme=theme(), css=CSS, head=head_script(options.poll_seconds))
+
+
+def _summarise_events_rarely(demo: gr.Blocks) -> None:
+    """Gradio rebuilds a summary of its recent events (a DataFrame of up to 10,000 rows, for
+    its monitoring page) after every event by default: tens of milliseconds per vote once the
+    history is full, for a page this app turns off. Once per 10,000 events is plenty."""
+    queue = demo._queue
+    if hasattr(queue, "ANAYLTICS_CACHE_FREQUENCY"):   # (sic) Gradio's own spelling
+        queue.ANAYLTICS_CACHE_FREQUENCY = 10_000
+    else:
+        warnings.warn("gradio's queue no longer has ANAYLTICS_CACHE_FREQUENCY: "
+                      "revisit studio.ui.app._summarise_events_rarely", stacklevel=2)

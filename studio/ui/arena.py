@@ -20,7 +20,7 @@ from studio.ui.wiring import Panel, named
 
 PREFIX = "arena"
 # What `next_pair` updates (the page's load event shows the first pair with it).
-SHOWN = [*pair_view.shown_names(PREFIX), "arena_timer"]
+SHOWN = pair_view.shown_names(PREFIX)
 EMPTY = ("No pairs are ready for you yet: new ones are being generated. "
          "This page checks again every few seconds.")
 
@@ -29,8 +29,9 @@ def layout(ctx: Context) -> Panel:
     with gr.Tab("Arena", id="arena", elem_id="tab-arena") as tab:
         panel = pair_view.layout(PREFIX)
         panel["arena_prediction"] = gr.HTML(elem_id="arena-prediction", elem_classes=["studio-prediction"])
+        # Pressed by the page's script every few seconds while the arena shows no pair.
+        panel["arena_poll"] = gr.Button(visible="hidden", elem_id="arena-poll")
     panel["arena_tab"] = tab
-    panel["arena_timer"] = gr.Timer(ctx.options.poll_seconds, active=False)
     return panel
 
 
@@ -45,8 +46,7 @@ class ArenaHandlers:
     def showing(self, item: ItemView | None) -> dict[str, Any]:
         if item is None:
             self.ctx.nothing_ready()
-        return {**pair_view.show(PREFIX, item, self.ctx.options.media_root, empty_message=EMPTY),
-                "arena_timer": gr.update(active=item is None)}
+        return pair_view.show(PREFIX, item, self.ctx.options.media_root, empty_message=EMPTY)
 
     def voter(self, outcome: str) -> Callable[..., dict[str, Any]]:
         def vote(token: str, rationale: str, decision_ms: float | None, session: RaterSession,
@@ -64,10 +64,8 @@ class ArenaHandlers:
         return {**self.showing(recorded.following), **recorded.updates, "arena_prediction": ""}
 
     def poll(self, session: RaterSession, request: gr.Request) -> dict[str, Any]:
-        """Timer tick while the arena is empty: show a pair as soon as one is ready."""
-        person = self.ctx.person(request, session)
-        update = self.next_pair(person.name)
-        return update if update["arena_token"] else {}
+        """Asked every few seconds while the arena is empty: a pair as soon as one is ready."""
+        return self.next_pair(self.ctx.person(request, session).name)
 
     def prediction(self, session: RaterSession, request: gr.Request) -> dict[str, Any]:
         """The active reward model's guess for the pair just rated, next to the human vote."""
@@ -89,9 +87,7 @@ def prediction_html(predicted: Any) -> str:
 
 
 def wire(page: Panel, handlers: ArenaHandlers, ctx: Context) -> None:
-    outputs = {name: component for name, component in page.items()
-               if name.startswith(f"{PREFIX}_") and name not in ("arena_tab",)}
-    outputs.update(counter=page["counter"], session=page["session"])
+    outputs = page.subset(*SHOWN, "arena_reveal", "arena_rationale", "arena_prediction", "counter", "session")
     pair_view.wire_display_clock(page, PREFIX)
     events = pair_view.wire_vote(
         page, PREFIX, lambda outcome: named(handlers.voter(outcome), outputs), list(outputs.values()),
@@ -101,8 +97,7 @@ def wire(page: Panel, handlers: ArenaHandlers, ctx: Context) -> None:
                       inputs=[page["session"]], outputs=[page["arena_prediction"]],
                       concurrency_id="predict", concurrency_limit=2, show_progress="hidden",
                       api_visibility="private")
-    poll_outputs = {k: v for k, v in outputs.items() if k not in ("counter", "session")}
-    page["arena_timer"].tick(named(handlers.poll, poll_outputs), inputs=[page["session"]],
-                             outputs=list(poll_outputs.values()), concurrency_id="vote",
-                             concurrency_limit=ctx.options.vote_concurrency, show_progress="hidden",
-                             api_visibility="private")
+    shown = page.subset(*SHOWN)
+    page["arena_poll"].click(named(handlers.poll, shown), inputs=[page["session"]], outputs=list(shown.values()),
+                             concurrency_id="vote", concurrency_limit=ctx.options.vote_concurrency,
+                             show_progress="hidden", api_visibility="private", trigger_mode="once")

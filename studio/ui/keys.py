@@ -1,4 +1,5 @@
-"""Browser-side script for the page head: keyboard shortcuts and the display clock.
+"""Browser-side script for the page head: keyboard shortcuts, the display clock, and
+asking for a pair while the arena is empty.
 
 Keys 1/2/3/4 (or the arrows: left = A, right = B, up = tie, down = both bad) press the
 matching vote button of the pair the rater is looking at. Keys typed into a text box are
@@ -9,7 +10,13 @@ the page notes that moment so the vote can carry the time the rater took.
 
 from __future__ import annotations
 
-KEYS_JS = """
+
+def head_script(poll_seconds: float) -> str:
+    """The script for the page head (`poll_seconds`: how often an empty arena asks again)."""
+    return _HEAD.replace("POLL_MS", str(int(poll_seconds * 1000)))
+
+
+_HEAD = """
 <script>
 (() => {
   const KEYS = {"1": "a", "2": "b", "3": "tie", "4": "both_bad",
@@ -39,6 +46,15 @@ KEYS_JS = """
     lastVoted = token;
     button.click();
   });
+  // While the arena has no pair on screen, ask for one every few seconds (a hidden button,
+  // so the request goes through the same queue and checks as everything else).
+  setInterval(() => {
+    const field = document.querySelector("#arena-token textarea, #arena-token input");
+    const poll = document.getElementById("arena-poll");
+    const tabs = document.getElementById("studio-tabs");
+    if (!field || !poll || field.value || !tabs || tabs.offsetParent === null) return;
+    poll.click();
+  }, POLL_MS);
 })();
 </script>
 """

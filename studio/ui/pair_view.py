@@ -53,7 +53,7 @@ class Token:
             return cls(item_id=int(data["item"]), key=str(data["key"])[:100], shown_ms=int(data["shown"]),
                        shown=tuple(int(i) for i in data.get("ids", ())))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InputError("there is nothing on screen to vote on; reload the page") from exc
+            raise InputError("there is nothing on screen to vote on yet: wait for the next pair") from exc
 
     def decision_ms(self, measured_in_browser: Any) -> int | None:
         """The browser's measure of display-to-vote time when it sent one (the page notes
@@ -82,7 +82,7 @@ def layout(prefix: str) -> Panel:
     with gr.Row(elem_classes=["studio-buttons"]):
         for choice, label in BUTTON_LABELS.items():
             p[f"{prefix}_vote_{choice}"] = gr.Button(
-                label, variant="primary" if choice in ("a", "b") else "secondary", interactive=False,
+                label, variant="primary" if choice in ("a", "b") else "secondary",
                 elem_id=f"{prefix}-vote-{choice}", elem_classes=[f"studio-vote-{choice}"])
     gr.HTML('<div class="studio-keys">Keys: <kbd>1</kbd> or <kbd>←</kbd> A is better, <kbd>2</kbd> or '
             '<kbd>→</kbd> B is better, <kbd>3</kbd> or <kbd>↑</kbd> tie, <kbd>4</kbd> or <kbd>↓</kbd> both bad '
@@ -118,35 +118,32 @@ def wire_vote(panel: Panel, prefix: str, handler_for, outputs: list[Any], extra_
 
 def shown_names(prefix: str) -> list[str]:
     """The components `show` updates."""
-    return [f"{prefix}_{name}" for name in ("prompt", "side_a", "side_b", "token")] + \
-        [f"{prefix}_vote_{choice}" for choice in OUTCOMES]
+    return [f"{prefix}_{name}" for name in ("prompt", "side_a", "side_b", "token")]
 
 
+# Only plain values on this path, never gr.update(...): Gradio rebuilds a component for
+# every property update (and every skipped output), which would cost more than the vote.
 def show(prefix: str, item: ItemView | None, media_root: Path, *, empty_message: str) -> dict[str, Any]:
-    """Updates that put `item` on screen (or an empty panel saying why there is none)."""
+    """The values that put `item` on screen (or an empty panel saying why there is none;
+    with no token, a click there is refused and the vote keys do nothing)."""
     if item is None:
         return {f"{prefix}_prompt": render.note(empty_message), f"{prefix}_side_a": "", f"{prefix}_side_b": "",
-                f"{prefix}_token": "", **_buttons(prefix, enabled=False)}
+                f"{prefix}_token": ""}
     a, b = item.sides
     return {
         f"{prefix}_prompt": render.prompt(item.prompt),
         f"{prefix}_side_a": render.side(a.kind, a.text, media_root, a.media_path),
         f"{prefix}_side_b": render.side(b.kind, b.text, media_root, b.media_path),
         f"{prefix}_token": Token.new(item).dump(),
-        **_buttons(prefix, enabled=True),
     }
 
 
 def streaming(prefix: str, prompt: str, text_a: str, text_b: str) -> dict[str, Any]:
-    """Updates while both outputs are still being generated: no token, no vote yet."""
+    """While both outputs are still being generated: no token, so no vote yet."""
     return {f"{prefix}_prompt": render.prompt(prompt),
             f"{prefix}_side_a": render.output(text_a),
             f"{prefix}_side_b": render.output(text_b),
-            f"{prefix}_token": "", **_buttons(prefix, enabled=False)}
-
-
-def _buttons(prefix: str, *, enabled: bool) -> dict[str, Any]:
-    return {f"{prefix}_vote_{choice}": gr.update(interactive=enabled) for choice in OUTCOMES}
+            f"{prefix}_token": ""}
 
 
 def reveal(comparison: ComparisonRecord, names: dict[int, str]) -> str:

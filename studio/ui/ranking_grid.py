@@ -18,7 +18,7 @@ from studio.ui.wiring import Panel, named
 
 PREFIX = "grid"
 EMPTY = "No image sets are waiting for a ranking."
-SHOWN = ["grid_prompt", "grid_images", "grid_best", "grid_order", "grid_token", "grid_submit"]
+SHOWN = ["grid_prompt", "grid_images", "grid_best", "grid_order", "grid_token"]
 
 
 def layout(ctx: Context) -> Panel:
@@ -30,8 +30,7 @@ def layout(ctx: Context) -> Panel:
             p["grid_best"] = gr.Radio(["1", "2", "3", "4"], label="Best image", elem_id="grid-best")
             p["grid_order"] = gr.Dropdown(["1", "2", "3", "4"], multiselect=True, elem_id="grid-order",
                                           label="Full order, best first (optional: pick in order)")
-        p["grid_submit"] = gr.Button("Submit ranking", variant="primary", interactive=False,
-                                     elem_id="grid-submit")
+        p["grid_submit"] = gr.Button("Submit ranking", variant="primary", elem_id="grid-submit")
         p["grid_reveal"] = gr.HTML(elem_id="grid-reveal")
         p["grid_token"] = gr.Textbox(visible="hidden", show_label=False, elem_id="grid-token")
         p["grid_decision_ms"] = gr.Number(visible="hidden", precision=0, show_label=False)
@@ -72,7 +71,9 @@ def ranking_positions(best: str | None, order: list[str] | None, shown: int) -> 
         chosen = [top] + [c for c in chosen if c != top]
     if not chosen:
         raise InputError("pick the best image first")
-    if len(set(chosen)) != len(chosen) or any(not 0 <= c < shown for c in chosen):
+    if any(not 0 <= c < shown for c in chosen):
+        raise InputError(f"this grid shows images 1 to {shown}")
+    if len(set(chosen)) != len(chosen):
         raise InputError("each image can be placed once")
     return chosen
 
@@ -91,15 +92,13 @@ def reveal(results, ranked: list[int], ctx: Context) -> str:
 
 
 def show(item: ItemView | None, ctx: Context) -> dict[str, Any]:
+    # Plain values only (see pair_view.show); the picks are cleared for the next grid.
     if item is None:
         return {"grid_prompt": render.note(EMPTY), "grid_images": "", "grid_best": None, "grid_order": [],
-                "grid_token": "", "grid_submit": gr.update(interactive=False)}
+                "grid_token": ""}
     return {"grid_prompt": render.prompt(item.prompt),
             "grid_images": render.grid(ctx.options.media_root, [s.media_path for s in item.sides]),
-            "grid_best": gr.update(value=None, choices=[str(i + 1) for i in range(len(item.sides))]),
-            "grid_order": gr.update(value=[], choices=[str(i + 1) for i in range(len(item.sides))],
-                                    multiselect=True),
-            "grid_token": Token.new(item, with_ids=True).dump(), "grid_submit": gr.update(interactive=True)}
+            "grid_best": None, "grid_order": [], "grid_token": Token.new(item, with_ids=True).dump()}
 
 
 def wire(page: Panel, handlers: GridHandlers, ctx: Context) -> None:

@@ -18,8 +18,11 @@ if TYPE_CHECKING:
 def serve(studio: Studio, options: ServeOptions, *, pool: bool = True, worker: bool = True) -> None:
     """Serve until interrupted. `pool` keeps pairs ready in a thread of this process;
     `worker` starts the job worker (training) as a child process."""
-    with _sigterm_as_interrupt(), background(studio, options, pool=pool, worker=worker) as pool_worker:
-        launch(build_app(studio, options, pool=pool_worker), options)
+    try:
+        with _sigterm_as_interrupt(), background(studio, options, pool=pool, worker=worker) as pool_worker:
+            launch(build_app(studio, options, pool=pool_worker), options)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before Gradio took over the wait: a normal stop
+        pass
 
 
 @contextlib.contextmanager

@@ -33,8 +33,13 @@ def layout(ctx: Context) -> Panel:
         p["training_agreement"] = gr.Markdown(elem_id="training-agreement")
         p["training_models"] = gr.Dataframe(label="Reward-model versions, newest first", interactive=False)
     p["training_tab"] = tab
-    p["training_timer"] = gr.Timer(ctx.options.admin_refresh_seconds, active=False)
     return p
+
+
+def clock(ctx: Context) -> Panel:
+    """The refresh timer (placed outside the Tabs: anything but a Tab inside gr.Tabs shifts
+    which tab a click selects)."""
+    return Panel(training_timer=gr.Timer(ctx.options.admin_refresh_seconds, active=False))
 
 
 class TrainingHandlers:

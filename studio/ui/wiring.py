@@ -51,7 +51,7 @@ def named(handler: Callable[..., Any], outputs: Mapping[str, Any]) -> Callable[.
                 for update in handler(*args, **kwargs):
                     yield convert(update)
             except StudioError as exc:
-                raise gr.Error(str(exc)) from exc
+                raise gr.Error(str(exc), print_exception=False) from exc
 
         return streaming
 
@@ -59,8 +59,8 @@ def named(handler: Callable[..., Any], outputs: Mapping[str, Any]) -> Callable[.
     def call(*args: Any, **kwargs: Any) -> dict[Any, Any]:
         try:
             return convert(handler(*args, **kwargs))
-        except StudioError as exc:
-            raise gr.Error(str(exc)) from exc
+        except StudioError as exc:  # a refusal or a bad input: the rater reads it, the log needn't
+            raise gr.Error(str(exc), print_exception=False) from exc
 
     return call
 

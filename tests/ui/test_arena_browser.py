@@ -119,8 +119,26 @@ def test_screenshots_of_the_text_and_image_arena(served, page):
 def test_an_empty_arena_says_so_and_shows_a_pair_when_one_is_ready(served, page):
     enter_name(page, served.url, "eve")
     page.wait_for_selector("#arena-prompt >> text=No pairs are ready")
-    assert page.locator("#arena-vote-a").is_disabled()
+    page.keyboard.press("1")                          # keys do nothing without a pair
+    page.click("#arena-vote-b")                       # a click is refused with a message
+    page.wait_for_selector("text=nothing on screen to vote on")
     page.wait_for_timeout(2500)  # the page polls (every second here) and finds nothing, without errors
+    assert served.studio.comparisons().empty
     add_text_pairs(served.studio, [("Late prompt", "late a", "late b")], names=NAMES)
     page.wait_for_selector("#arena-prompt >> text=Late prompt")  # the page polls while empty
-    assert page.locator("#arena-vote-a").is_enabled()
+    first = current_token(page)
+    page.keyboard.press("1")
+    wait_for_new_pair(page, first)
+    assert served.studio.comparisons()["outcome"].tolist() == ["left"]
+
+
+def test_every_tab_opens_its_own_panel(served, page):
+    add_text_pairs(served.studio, [("p", "a", "b")], names=NAMES)
+    enter_name(page, served.url, "fay")                       # on loopback without users: the admin
+    panels = {"Arena": "tab-arena", "Free prompt": "tab-free", "Image ranking": "tab-grid",
+              "Leaderboard": "tab-leaderboard", "Training": "tab-training", "Data": "tab-data",
+              "Settings": "tab-settings"}
+    assert [t.inner_text() for t in page.get_by_role("tab").all()] == list(panels)
+    for title, panel in reversed(panels.items()):
+        page.get_by_role("tab", name=title, exact=True).click()
+        page.wait_for_selector(f"#{panel}", state="visible")

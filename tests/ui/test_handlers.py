@@ -97,8 +97,10 @@ def test_an_image_grid_ranking_becomes_pairwise_votes_in_one_group(ctx):
     assert ranking_positions("2", None, 4) == [1]
     with pytest.raises(InputError):
         ranking_positions(None, [], 4)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="1 to 4"):
         ranking_positions("5", None, 4)
+    with pytest.raises(InputError, match="once"):
+        ranking_positions(None, ["1", "1"], 4)
 
 
 def test_the_data_tab_lists_votes_and_exports_a_file(ctx):

@@ -46,7 +46,8 @@ def test_a_free_prompt_streams_both_answers_then_is_rated(ui_studio, page, tmp_p
         page.locator("#free-input textarea").fill("Tell me about <b>rivers</b>")
         page.click("#free-generate")
         page.wait_for_selector("#free-prompt >> text=Tell me about <b>rivers</b>")
-        page.wait_for_function("() => !document.querySelector('#free-vote-a').disabled", timeout=120_000)
+        page.wait_for_function("() => document.querySelector('#free-token textarea, #free-token input').value",
+                               timeout=120_000)                      # both answers done: a pair to rate
         assert page.inner_text("#free-side-a").strip() or page.inner_text("#free-side-b").strip()
         page.click("#free-vote-b")
         page.wait_for_selector("#free-reveal >> text=B is better")
