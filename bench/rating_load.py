@@ -11,10 +11,12 @@ was shown (a random choice of A/B/tie/both bad) and gets the next pair in the re
 as fast as it can (no thinking time), until its votes or the time bound run out.
 
 Printed: p50/p95/p99 of vote-to-next-pair latency measured at the client (the whole
-round trip through Gradio's queue) and at the server (the vote handler: the vote's
-transaction, committed, plus the next pair's), and the ratio against generating the pair
-on demand (`Studio.free_prompt`: both contenders answer a prompt, as a rater would wait
-for without a pool). Goal: server-side p95 under 50 ms.
+round trip through Gradio's queue) and at the server (the vote handler: the vote and the
+next pair, one committed transaction), the handler's own CPU time and the server
+process's CPU per vote (these two do not grow when other programs share the CPU, the wall
+times do), and the ratio against generating the pair on demand (`Studio.free_prompt`: both
+contenders answer a prompt, as a rater would wait for without a pool). Goal: server-side
+p95 under 50 ms.
 """
 
 from __future__ import annotations
@@ -87,17 +89,20 @@ def serve(data_dir: Path, port: int, echo_port: int) -> None:
     from studio.ui.options import ServeOptions
 
     timings: list[float] = []
+    cpu_timings: list[float] = []
     lock = threading.Lock()
     handler = arena.ArenaHandlers.vote
 
     def timed_vote(self, *args, **kwargs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         try:
             return handler(self, *args, **kwargs)
         finally:
             elapsed = (time.perf_counter() - started) * 1000
+            cpu = (time.thread_time() - cpu_started) * 1000
             with lock:
                 timings.append(elapsed)
+                cpu_timings.append(cpu)
 
     arena.ArenaHandlers.vote = timed_vote     # measure the real handler, as the app calls it
     studio = Studio.open(data_dir)
@@ -113,8 +118,10 @@ def serve(data_dir: Path, port: int, echo_port: int) -> None:
     for command in sys.stdin:
         if command.strip() == "timings":
             with lock:
-                print(json.dumps({"server_ms": timings}), flush=True)
+                print(json.dumps({"server_ms": timings, "handler_cpu_ms": cpu_timings,
+                                  "process_cpu_s": time.process_time()}), flush=True)
                 timings.clear()
+                cpu_timings.clear()
         else:
             break
     echo.close()
@@ -191,12 +198,13 @@ class Server:
             raise SystemExit("the app did not start")
         self.url = f"http://127.0.0.1:{self.port}/"
 
-    def timings(self) -> list[float]:
+    def timings(self) -> dict:
+        """Handler wall and CPU times since the last call, and the server's CPU seconds so far."""
         self.process.stdin.write("timings\n")
         self.process.stdin.flush()
         for line in iter(self.process.stdout.readline, ""):
             if line.startswith('{"server_ms"'):        # Gradio prints its own lines too
-                return json.loads(line)["server_ms"]
+                return json.loads(line)
         raise SystemExit("the app stopped without reporting its timings")
 
     def stop(self) -> None:
@@ -219,23 +227,31 @@ def client_floor(echo_url: str, calls: int = 30) -> float:
 
 
 def load(server: Server, raters: int, votes: int, think: float, max_seconds: float, phase: str) -> dict:
+    cpu_before = server.timings()["process_cpu_s"]
     deadline = time.monotonic() + max_seconds
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=raters) as pool:
         results = list(pool.map(lambda i: rater(server.url, f"{phase}-rater-{i:02d}", votes, deadline, i, think),
                                 range(raters)))
-    return {"client_ms": [t for r in results for t in r], "server_ms": server.timings(),
-            "seconds": time.monotonic() - started, "think": think, "raters": raters}
+    seconds = time.monotonic() - started
+    timings = server.timings()
+    return {"client_ms": [t for r in results for t in r], "server_ms": timings["server_ms"],
+            "handler_cpu_ms": timings["handler_cpu_ms"], "server_cpu_s": timings["process_cpu_s"] - cpu_before,
+            "seconds": seconds, "think": think, "raters": raters}
 
 
 def report(run: dict) -> float:
     client_ms, server_ms = run["client_ms"], run["server_ms"]
-    print(f"\n{run['raters']} raters, mean think time {run['think']:g} s: {len(client_ms)} votes in "
-          f"{run['seconds']:.1f} s ({len(client_ms) / run['seconds']:.1f} votes/s)")
+    votes = len(client_ms)
+    print(f"\n{run['raters']} raters, mean think time {run['think']:g} s: {votes} votes in "
+          f"{run['seconds']:.1f} s ({votes / run['seconds']:.1f} votes/s)")
     print(f"{'vote -> next pair (ms)':<28}{'p50':>8}{'p95':>8}{'p99':>8}")
-    for label, values in (("client (gradio_client)", client_ms), ("server (vote handler)", server_ms)):
+    for label, values in (("client (gradio_client)", client_ms), ("server (vote handler)", server_ms),
+                          ("  its CPU time (thread)", run["handler_cpu_ms"])):
         p50, p95, p99 = percentiles(values)
         print(f"{label:<28}{p50:>8.1f}{p95:>8.1f}{p99:>8.1f}")
+    print(f"server process CPU per vote (Gradio and handler, all threads): "
+          f"{run['server_cpu_s'] * 1000 / max(votes, 1):.1f} ms")
     return percentiles(server_ms)[1]
 
 
