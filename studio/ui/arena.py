@@ -1,8 +1,9 @@
 """Arena tab: blind pairs from the pool, one vote at a time.
 
-The vote handler does two short transactions (the vote, then the rater's next item) and
-nothing slow: the reward model's prediction for the pair just rated is a separate event
-in its own concurrency group that runs after the vote has been acknowledged.
+A click is one short transaction (the vote and the rater's next item, `vote_and_next`)
+and nothing slow: the reward model's prediction for the pair just rated is a separate
+event, in its own concurrency group of two, that starts once the vote is acknowledged;
+raters keep voting while it runs.
 """
 
 from __future__ import annotations
