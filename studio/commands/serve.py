@@ -11,10 +11,10 @@ import typer
 from studio.commands._app import DataOption, app, open_studio
 
 HostOption = Annotated[str | None, typer.Option(
-    "--host", help="Address to listen on [default: server.host in studio.toml, else 127.0.0.1]. "
+    "--host", help="Address to listen on (default: server.host in studio.toml, else 127.0.0.1). "
                    "Use 0.0.0.0 for other machines, with --auth.")]
 PortOption = Annotated[int | None, typer.Option(
-    "--port", help="Port to listen on [default: server.port in studio.toml, else 7860].")]
+    "--port", help="Port to listen on (default: server.port in studio.toml, else 7860).")]
 AuthOption = Annotated[Path | None, typer.Option(
     "--auth", metavar="USERS_TOML",
     help="Users file (from `studio users add`): raters and admins sign in. Without it raters type "
@@ -24,7 +24,7 @@ NoWorkerOption = Annotated[bool, typer.Option(
 NoPoolOption = Annotated[bool, typer.Option(
     "--no-pool", help="Do not pre-generate pairs in this process (another process keeps the pool full).")]
 PromptSetOption = Annotated[str | None, typer.Option(
-    "--prompt-set", help="Show raters only pairs from this prompt set [default: all].")]
+    "--prompt-set", help="Show raters only pairs from this prompt set (default: all).")]
 
 
 @app.command("serve")
@@ -43,8 +43,7 @@ def serve(data: DataOption = None, host: HostOption = None, port: PortOption = N
 @app.command("demo")
 def demo(data: DataOption = None, host: HostOption = None, port: PortOption = None,
          no_worker: NoWorkerOption = False) -> None:
-    """Try the studio: creates ./studio-data if absent, adds ~50 starter prompts and the two
-    built-in SmolLM2 contenders, and serves at http://127.0.0.1:7860."""
+    """Try the studio: makes ./studio-data if absent, adds 50 starter prompts and the two built-in SmolLM2 contenders, and serves at http://127.0.0.1:7860."""
     from studio.generation.builtin import demo_contenders
     from studio.ui.starter_prompts import starter_prompts
 

@@ -142,3 +142,23 @@ def test_every_tab_opens_its_own_panel(served, page):
     for title, panel in reversed(panels.items()):
         page.get_by_role("tab", name=title, exact=True).click()
         page.wait_for_selector(f"#{panel}", state="visible")
+
+
+def test_the_name_is_asked_once_and_switch_rater_asks_again(served, page):
+    add_text_pairs(served.studio, [(f"p{i}", f"a{i}", f"b{i}") for i in range(3)], names=NAMES)
+    enter_name(page, served.url, "gil")
+    first = current_token(page)
+    page.keyboard.press("1")
+    wait_for_new_pair(page, first)
+    page.reload()                                     # the same browser: no name asked
+    page.wait_for_selector("#studio-whoami >> text=gil")
+    assert page.locator("#studio-welcome").is_hidden()
+    page.click("#switch-rater")
+    page.locator("#welcome-name textarea, #welcome-name input").first.fill("hana")
+    page.click("#welcome-go")
+    page.wait_for_selector("#studio-whoami >> text=hana")
+    second = current_token(page)
+    page.keyboard.press("2")
+    wait_for_new_pair(page, second)
+    rows = votes(served.studio)
+    assert [(r["rater"], r["outcome"]) for r in rows] == [("gil", "left"), ("hana", "right")]
