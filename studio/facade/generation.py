@@ -205,21 +205,21 @@ class GenerationFacade:
         base_name = spec.params["base"]
         if base_name in (*chain, spec.name):
             raise InputError(f"contender {spec.name!r}: best_of_n base {base_name!r} leads back to itself")
+        scorer = self._best_of_n_scorer(spec)       # refused before any model is loaded
         base = self._generator(self._generating_spec(base_name), _chain=(*chain, spec.name))
-        return BestOfN(spec, base, self._best_of_n_scorer(spec))
+        return BestOfN(spec, base, scorer)
 
     def _best_of_n_scorer(self, spec: ContenderSpec) -> Callable[[str, list[str]], list[float]]:
         which = spec.params.get("reward_model", "active")
         getter = getattr(self, "reward_model", None)
-        model = None
+        model, reason = None, "the studio has no reward models"
         if getter is not None:
             try:
                 model = getter(which)
-            except NotFoundError:
-                model = None
+            except NotFoundError as exc:
+                reason = str(exc)
         if model is None:
-            raise StudioError(f"contender {spec.name!r} (best_of_n) needs a reward model ({which!r}) and "
-                              "none is available: train and activate one first")
+            raise StudioError(f"contender {spec.name!r} (best_of_n) needs the reward model {which!r}: {reason}")
         return lambda prompt, responses: list(model.score_batch([prompt] * len(responses), list(responses)))
 
     def _generation_in(self, contender_id: int, output: Output) -> GenerationIn:
