@@ -1,0 +1,96 @@
+"""`studio train` and `studio reward-models`: train a reward model on the studio's votes (or
+a pairs file) and see the versions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from studio.commands._app import DataOption, JsonOption, app, open_studio, print_json, print_table
+
+
+class Mode(StrEnum):
+    head = "head"
+    full = "full"
+
+
+class Activate(StrEnum):
+    if_better = "if_better"
+    always = "always"
+    never = "never"
+
+
+SUMMARY = ["version", "activated", "heldout_accuracy", "heldout_pairs", "previous_heldout_accuracy",
+           "train_pairs", "loss", "pairs_per_s", "wall_s"]
+
+
+@app.command("train")
+def train(
+    data: DataOption = None,
+    pairs: Annotated[Path | None, typer.Option(
+        "--pairs", metavar="FILE", help="Train on this JSON Lines file (TRL's prompt/chosen/rejected) "
+                                        "instead of the studio's votes.")] = None,
+    eval_file: Annotated[Path | None, typer.Option(
+        "--eval", metavar="FILE", help="Measure held-out accuracy on this pairs file instead of the "
+                                       "prompts held out of the training data.")] = None,
+    backbone: Annotated[str | None, typer.Option(
+        "--backbone", metavar="ID|PATH", help="Hub id or local model directory [default: [training] "
+                                              "backbone, all-minilm-l6-v2 (offline)].")] = None,
+    mode: Annotated[Mode | None, typer.Option(
+        "--mode", help="head: frozen backbone with cached embeddings, seconds; full: fine-tune the "
+                       "backbone, much slower on CPU [default: [training] mode].")] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Passes over the pairs "
+                                               "[default: [training] epochs; head mode runs at least enough "
+                                               "steps to converge].")] = None,
+    max_pairs: Annotated[int | None, typer.Option("--max-pairs", min=1,
+                                                  help="Train on at most this many pairs (the first ones).")] = None,
+    max_length: Annotated[int | None, typer.Option("--max-length", min=8, help="Tokens per prompt and "
+                                                   "response; the prompt is cut from the left.")] = None,
+    activate: Annotated[Activate, typer.Option(
+        "--activate", help="if_better: when at least as accurate as the active version on the same "
+                           "held-out pairs; always; never.")] = Activate.if_better,
+    background: Annotated[bool, typer.Option(
+        "--background", help="Queue the training for `studio worker` instead of running it here.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Train a reward model now and print its held-out accuracy, loss, pairs/s and wall time."""
+    with open_studio(data) as studio:
+        mode_name = mode.value if mode else studio.config.training.mode
+        if background:
+            if pairs or eval_file:
+                raise typer.BadParameter("--pairs and --eval run in the foreground; drop --background")
+            job = studio.enqueue_training(mode=mode_name, backbone=backbone, epochs=epochs, max_pairs=max_pairs,
+                                          max_length=max_length, activate=activate.value, requested_by="cli")
+            typer.echo(f"job {job.id}: {job.status} (see `studio jobs`)")
+            return
+        metrics = studio.train_reward_model(mode=mode_name, backbone=backbone, pairs_file=pairs,
+                                            eval_file=eval_file, epochs=epochs, max_pairs=max_pairs,
+                                            max_length=max_length, activate=activate.value,
+                                            progress=None if not as_json else False)
+    if as_json:
+        print_json(metrics)
+    else:
+        print_table([{"metric": key, "value": metrics.get(key)} for key in SUMMARY if key in metrics])
+
+
+@app.command("reward-models")
+def reward_models(
+    data: DataOption = None,
+    activate: Annotated[int | None, typer.Option("--activate", metavar="VERSION",
+                                                 help="Make this version the active one first.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reward-model versions with their held-out accuracy; the active one is marked."""
+    with open_studio(data) as studio:
+        if activate is not None:
+            studio.activate_reward_model(activate)
+        frame = studio.reward_models()
+    rows = frame.drop(columns=["metrics"]).to_dict(orient="records")
+    if as_json:
+        print_json(rows)
+    else:
+        print_table([{k: row[k] for k in ("version", "active", "kind", "mode", "backbone", "heldout_accuracy",
+                                          "heldout_pairs", "train_pairs", "created_at")} for row in rows])

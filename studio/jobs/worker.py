@@ -1,0 +1,112 @@
+"""The worker: a Huey consumer for the studio's queue, run by `studio worker` or started by
+`studio serve` as a child process.
+
+On start it fails the jobs a dead worker left `running` (a killed process never reports
+back): on this host, those whose worker process is gone; on any host, those silent for
+longer than `STALE_AFTER`. The active reward model is untouched by a failed job, so the
+previous version stays active.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+
+from studio.config import StudioConfig
+
+STALE_AFTER = timedelta(minutes=15)
+log = logging.getLogger("studio.worker")
+
+
+def dead_workers_here(names: list[str]) -> set[str]:
+    """Workers named `host:pid` on this host whose process no longer exists."""
+    from studio.jobs.training import worker_name
+
+    host = worker_name().rsplit(":", 1)[0]
+    dead = set()
+    for name in names:
+        worker_host, _, pid = name.rpartition(":")
+        if worker_host != host or not pid.isdigit():
+            continue
+        if int(pid) == os.getpid() or not _process_exists(int(pid)):
+            dead.add(name)
+    return dead
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_abandoned(studio) -> list[int]:
+    """Mark failed the jobs that dead workers left running; returns their ids."""
+    with studio.store.transaction() as tx:
+        dead = dead_workers_here(tx.jobs.running_workers())
+        return tx.jobs.fail_abandoned(dead_workers=dead, stale_after=STALE_AFTER)
+
+
+def run_worker(config: StudioConfig, *, workers: int = 1) -> None:
+    """Run a consumer until interrupted (SIGINT: finish the current task; SIGTERM: stop now)."""
+    from studio.api import Studio
+    from studio.jobs.queue import is_immediate, make_huey
+
+    if is_immediate(config):
+        from studio.errors import ConfigError
+
+        raise ConfigError("queue_url is 'immediate': jobs run inline, there is nothing for a worker to do")
+    with Studio(config) as studio:
+        failed = recover_abandoned(studio)
+    if failed:
+        log.warning("marked %d abandoned job(s) failed: %s", len(failed), failed)
+    huey = make_huey(config)
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
+                                    initial_delay=0.1, max_delay=2.0, check_worker_health=True)
+    consumer.run()
+
+
+class WorkerProcess(subprocess.Popen):
+    """A `studio worker` child process; `stop()` ends it."""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.poll() is not None:
+            return
+        self.send_signal(signal.SIGTERM)
+        try:
+            self.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.wait()
+
+
+def worker_command(config: StudioConfig) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run a worker for this config."""
+    env = dict(os.environ)
+    env["STUDIO_DATA"] = str(config.data_dir)
+    if config.queue_url:
+        env["STUDIO_QUEUE_URL"] = config.queue_url
+    default_db = f"sqlite:///{(config.data_dir / 'studio.db').resolve()}"
+    target = str(config.data_dir) if config.database_url == default_db else config.database_url
+    return [sys.executable, "-m", "studio", "worker", "--data", target], env
+
+
+def start_worker_process(config: StudioConfig, *, log_file: str | os.PathLike | None = "default") -> WorkerProcess:
+    """Start `studio worker` for this config in a child process (what `studio serve` does).
+    Its output goes to `worker.log` in the data dir unless `log_file` says otherwise (None:
+    discarded)."""
+    command, env = worker_command(config)
+    if log_file == "default":
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        log_file = config.data_dir / "worker.log"
+    if log_file is None:
+        return WorkerProcess(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log_file, "ab") as output:
+        return WorkerProcess(command, env=env, stdout=output, stderr=subprocess.STDOUT)

@@ -1,0 +1,180 @@
+"""Jobs: the database mirror of background tasks (status, progress, result, error).
+
+`active_key` is set while a job is queued or running and cleared when it ends; its unique
+index means a second job with the same key (e.g. "train_reward_model") cannot be created
+while the first is alive: "never two trainings at once" holds across processes and machines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from studio.errors import NotFoundError
+from studio.store.schema import Job, utcnow
+from studio.store.sql import insert_ignoring, to_record
+
+ALIVE = ("queued", "running")
+COLUMNS = ["id", "kind", "status", "progress", "step", "total_steps", "eta_s", "message", "error",
+           "payload", "result", "worker", "cancel_requested", "created_at", "started_at", "heartbeat_at",
+           "finished_at"]
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: int
+    kind: str
+    status: str
+    progress: float
+    step: int
+    total_steps: int | None
+    eta_s: float | None
+    message: str
+    payload: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    task_id: str | None
+    active_key: str | None
+    worker: str | None
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    heartbeat_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def alive(self) -> bool:
+        return self.status in ALIVE
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        fields = ["id", "kind", "status", "progress", "step", "total_steps", "eta_s", "message", "error",
+                  "result", "worker", "created_at", "finished_at"]
+        rows = "".join(f"<tr><td>{name}</td><td>{escape(_fmt(getattr(self, name)))}</td></tr>" for name in fields)
+        return f"<b>Job {self.id}</b> ({escape(self.kind)}, {escape(self.status)})<table>{rows}</table>"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return "" if value is None else str(value)
+
+
+class JobRepo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def create(self, kind: str, payload: dict[str, Any], *, active_key: str | None = None) -> JobRecord | None:
+        """A new queued job; None when another live job holds `active_key`."""
+        now = utcnow()
+        values = {"kind": kind, "status": "queued", "payload": payload, "active_key": active_key,
+                  "created_at": now, "progress": 0.0, "step": 0, "message": "queued",
+                  "cancel_requested": False}
+        if active_key is None:
+            row = Job(**values)
+            self.session.add(row)
+            self.session.flush()
+            return to_record(JobRecord, row)
+        statement = insert_ignoring(self.session, Job.__table__, ["active_key"]).values(**values)
+        new_id = self.session.execute(statement.returning(Job.__table__.c.id)).scalar_one_or_none()
+        return self.get(new_id) if new_id is not None else None
+
+    def get(self, job_id: int) -> JobRecord:
+        row = self.session.get(Job, job_id)
+        if row is None:
+            raise NotFoundError(f"no job with id {job_id}: see `studio jobs`")
+        self.session.refresh(row)
+        return to_record(JobRecord, row)
+
+    def holding(self, active_key: str) -> JobRecord | None:
+        row = self.session.scalars(select(Job).where(Job.active_key == active_key)).one_or_none()
+        return to_record(JobRecord, row) if row else None
+
+    def frame(self, *, limit: int | None = None, kind: str | None = None) -> pd.DataFrame:
+        query = select(*(getattr(Job, c) for c in COLUMNS)).order_by(Job.id.desc())
+        if kind is not None:
+            query = query.where(Job.kind == kind)
+        if limit is not None:
+            query = query.limit(limit)
+        result = self.session.execute(query)
+        return pd.DataFrame(result.fetchall(), columns=COLUMNS)
+
+    def set_task_id(self, job_id: int, task_id: str) -> None:
+        self.session.execute(update(Job).where(Job.id == job_id).values(task_id=task_id))
+
+    def start(self, job_id: int, worker: str) -> bool:
+        """queued -> running; False when the job was cancelled (or already taken)."""
+        now = utcnow()
+        done = self.session.execute(
+            update(Job).where(Job.id == job_id, Job.status == "queued", Job.cancel_requested.is_(False))
+            .values(status="running", worker=worker, started_at=now, heartbeat_at=now, message="started"))
+        return done.rowcount == 1
+
+    def report(self, job_id: int, *, step: int, total_steps: int | None, eta_s: float | None,
+               message: str) -> bool:
+        """Progress and a heartbeat; returns whether a cancel was requested."""
+        fraction = min(1.0, step / total_steps) if total_steps else 0.0
+        self.session.execute(update(Job).where(Job.id == job_id, Job.status == "running")
+                             .values(step=step, total_steps=total_steps, eta_s=eta_s, message=message[:2000],
+                                     progress=fraction, heartbeat_at=utcnow()))
+        return self.cancel_requested(job_id)
+
+    def cancel_requested(self, job_id: int) -> bool:
+        return bool(self.session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
+
+    def finish(self, job_id: int, result: dict[str, Any], message: str = "done") -> None:
+        self._end(job_id, "done", result=result, message=message, progress=1.0)
+
+    def fail(self, job_id: int, error: str) -> None:
+        self._end(job_id, "failed", error=error[:4000], message="failed")
+
+    def cancelled(self, job_id: int, message: str = "cancelled") -> None:
+        self._end(job_id, "cancelled", message=message)
+
+    def request_cancel(self, job_id: int) -> JobRecord:
+        """A queued job ends now; a running one is asked to stop at its next step."""
+        job = self.get(job_id)
+        if job.status == "queued":
+            self.cancelled(job_id, "cancelled before it started")
+        elif job.status == "running":
+            self.session.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True,
+                                                                            message="cancelling"))
+        return self.get(job_id)
+
+    def fail_abandoned(self, *, dead_workers: set[str], stale_after: timedelta) -> list[int]:
+        """Mark failed the running jobs whose worker is known dead, or silent for too long."""
+        now = utcnow()
+        rows = self.session.execute(select(Job.id, Job.worker, Job.heartbeat_at).where(Job.status == "running")).all()
+        abandoned = [job_id for job_id, worker, beat in rows
+                     if worker in dead_workers or beat is None or _aware(beat) < now - stale_after]
+        for job_id in abandoned:
+            self.fail(job_id, "the worker running this job stopped (killed or crashed); "
+                              "the previous reward model stays active")
+        return abandoned
+
+    def running_workers(self) -> list[str]:
+        return [w for w in self.session.scalars(select(Job.worker).where(Job.status == "running")) if w]
+
+    def _end(self, job_id: int, status: str, *, result=None, error=None, message: str = "",
+             progress: float | None = None) -> None:
+        values: dict[str, Any] = {"status": status, "active_key": None, "finished_at": utcnow(),
+                                  "message": message, "eta_s": None}
+        if result is not None:
+            values["result"] = result
+        if error is not None:
+            values["error"] = error
+        if progress is not None:
+            values["progress"] = progress
+        self.session.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,186 @@
+"""Reward-model versions, their predictions on human votes, and the training data read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from studio.errors import NotFoundError
+from studio.store.schema import Comparison, Generation, Job, Prompt, RewardModel, RewardPrediction
+from studio.store.sql import chunked, insert_ignoring, to_record
+
+TRAIN_JOB = "train_reward_model"
+TRAINABLE = ("left", "right", "tie")   # "both_bad" says nothing about which side is better
+COLUMNS = ["version", "kind", "mode", "backbone", "active", "created_at", "heldout_accuracy",
+           "heldout_pairs", "train_pairs", "loss", "wall_s", "data_max_comparison_id", "job_id",
+           "checkpoint_path", "id", "metrics"]
+
+
+@dataclass(frozen=True)
+class RewardModelRecord:
+    id: int
+    version: int
+    kind: str
+    mode: str
+    backbone: str
+    checkpoint_path: str
+    metrics: dict[str, Any]
+    data_max_comparison_id: int
+    active: bool
+    job_id: int | None
+    created_at: datetime
+
+
+class RewardModelRepo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    # -- versions --------------------------------------------------------------------------
+
+    def next_version(self) -> int:
+        return int(self.session.scalar(select(func.max(RewardModel.version))) or 0) + 1
+
+    def register(self, *, version: int, kind: str, mode: str, backbone: str, checkpoint_path: str,
+                 metrics: dict[str, Any], data_max_comparison_id: int, job_id: int | None) -> RewardModelRecord:
+        row = RewardModel(version=version, kind=kind, mode=mode, backbone=backbone,
+                          checkpoint_path=checkpoint_path, metrics=metrics,
+                          data_max_comparison_id=data_max_comparison_id, active=False, job_id=job_id)
+        self.session.add(row)
+        self.session.flush()
+        return to_record(RewardModelRecord, row)
+
+    def activate(self, version: int) -> RewardModelRecord:
+        """Make one version active (and every other of its kind inactive) in this transaction."""
+        target = self.get(version)
+        self.session.execute(update(RewardModel).where(RewardModel.active.is_(True), RewardModel.version != version,
+                                                       RewardModel.kind == target.kind)
+                             .values(active=False))
+        self.session.execute(update(RewardModel).where(RewardModel.version == version).values(active=True))
+        return self.get(target.version)
+
+    def get(self, version: int) -> RewardModelRecord:
+        row = self.session.scalars(select(RewardModel).where(RewardModel.version == version)).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no reward model version {version}: see `studio.reward_models()`")
+        self.session.refresh(row)
+        return to_record(RewardModelRecord, row)
+
+    def active(self, kind: str | None = None) -> RewardModelRecord | None:
+        query = select(RewardModel).where(RewardModel.active.is_(True))
+        if kind is not None:
+            query = query.where(RewardModel.kind == kind)
+        row = self.session.scalars(query.order_by(RewardModel.version.desc()).limit(1)).one_or_none()
+        if row is None:
+            return None
+        self.session.refresh(row)
+        return to_record(RewardModelRecord, row)
+
+    def frame(self) -> pd.DataFrame:
+        rows = self.session.scalars(select(RewardModel).order_by(RewardModel.version)).all()
+        records = []
+        for r in rows:
+            metrics = r.metrics or {}
+            records.append({"version": r.version, "kind": r.kind, "mode": r.mode, "backbone": r.backbone,
+                            "active": r.active, "created_at": r.created_at,
+                            "heldout_accuracy": metrics.get("heldout_accuracy"),
+                            "heldout_pairs": metrics.get("heldout_pairs"),
+                            "train_pairs": metrics.get("train_pairs"), "loss": metrics.get("loss"),
+                            "wall_s": metrics.get("wall_s"), "data_max_comparison_id": r.data_max_comparison_id,
+                            "job_id": r.job_id, "checkpoint_path": r.checkpoint_path, "id": r.id,
+                            "metrics": metrics})
+        frame = pd.DataFrame(records, columns=COLUMNS)
+        frame["heldout_accuracy"] = frame["heldout_accuracy"].astype("float64")
+        return frame
+
+    # -- the data a training reads ---------------------------------------------------------
+
+    def max_comparison_id(self) -> int:
+        return int(self.session.scalar(select(func.max(Comparison.id))) or 0)
+
+    def trained_through(self, mode: str | None) -> int:
+        """The newest vote the last training of this mode (any mode: None) already covered:
+        the data range of its versions, or what its newest job was queued after (so a failed
+        or unhelpful training is not retried on every following vote)."""
+        query = select(func.max(RewardModel.data_max_comparison_id))
+        if mode is not None:
+            query = query.where(RewardModel.mode == mode)
+        newest = int(self.session.scalar(query) or 0)
+        recent = self.session.scalars(select(Job.payload).where(Job.kind == TRAIN_JOB)
+                                      .order_by(Job.id.desc()).limit(50)).all()
+        for payload in recent:
+            payload = payload or {}
+            if mode is None or payload.get("mode") == mode:
+                newest = max(newest, int(payload.get("after_comparison_id") or 0))
+        return newest
+
+    def votes_after(self, comparison_id: int) -> int:
+        """Trainable votes (not "both bad") recorded after a comparison id."""
+        return int(self.session.scalar(select(func.count()).select_from(Comparison).where(
+            Comparison.id > comparison_id, Comparison.outcome.in_(TRAINABLE))) or 0)
+
+    def preference_rows(self, max_comparison_id: int, *, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        """Trainable votes up to an id, joined to their prompt and both generations."""
+        left, right = aliased(Generation), aliased(Generation)
+        last = 0
+        while True:
+            query = (select(Comparison.id, Comparison.outcome, Prompt.text.label("prompt"),
+                            left.text.label("left_text"), right.text.label("right_text"),
+                            left.media_path.label("left_media"), right.media_path.label("right_media"),
+                            left.content_sha256.label("left_sha256"), right.content_sha256.label("right_sha256"))
+                     .join(Prompt, Prompt.id == Comparison.prompt_id)
+                     .join(left, left.id == Comparison.left_generation_id)
+                     .join(right, right.id == Comparison.right_generation_id)
+                     .where(Comparison.id > last, Comparison.id <= max_comparison_id,
+                            Comparison.outcome.in_(TRAINABLE))
+                     .order_by(Comparison.id).limit(batch))
+            rows = self.session.execute(query).mappings().all()
+            if not rows:
+                return
+            yield from (dict(r) for r in rows)
+            last = rows[-1]["id"]
+
+    def comparison_row(self, comparison_id: int) -> dict[str, Any]:
+        """One vote with its prompt and both generations (for a prediction)."""
+        left, right = aliased(Generation), aliased(Generation)
+        query = (select(Comparison.id, Comparison.outcome, Prompt.text.label("prompt"),
+                        left.text.label("left_text"), right.text.label("right_text"),
+                        left.media_path.label("left_media"), right.media_path.label("right_media"),
+                        left.content_sha256.label("left_sha256"), right.content_sha256.label("right_sha256"))
+                 .join(Prompt, Prompt.id == Comparison.prompt_id)
+                 .join(left, left.id == Comparison.left_generation_id)
+                 .join(right, right.id == Comparison.right_generation_id)
+                 .where(Comparison.id == comparison_id))
+        row = self.session.execute(query).mappings().one_or_none()
+        if row is None:
+            raise NotFoundError(f"no comparison with id {comparison_id}")
+        return dict(row)
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def save_predictions(self, reward_model_id: int, probs: dict[int, float]) -> None:
+        rows = [{"comparison_id": c, "reward_model_id": reward_model_id, "prob_left": float(p)}
+                for c, p in probs.items()]
+        statement = insert_ignoring(self.session, RewardPrediction.__table__, ["comparison_id", "reward_model_id"])
+        for part in chunked(rows, 2000):
+            self.session.execute(statement, list(part))
+
+    def prediction(self, comparison_id: int, reward_model_id: int) -> float | None:
+        return self.session.scalar(select(RewardPrediction.prob_left).where(
+            RewardPrediction.comparison_id == comparison_id, RewardPrediction.reward_model_id == reward_model_id))
+
+    def agreement(self, reward_model_id: int) -> dict[str, Any]:
+        """How often a model's stored predictions picked the side humans chose (decisive votes)."""
+        rows = self.session.execute(
+            select(Comparison.outcome, RewardPrediction.prob_left)
+            .join(Comparison, Comparison.id == RewardPrediction.comparison_id)
+            .where(RewardPrediction.reward_model_id == reward_model_id,
+                   Comparison.outcome.in_(("left", "right")))).all()
+        agree = sum(1.0 if (p > 0.5) == (o == "left") else 0.0 for o, p in rows if p != 0.5)
+        agree += sum(0.5 for _, p in rows if p == 0.5)
+        return {"votes": len(rows), "agree": agree, "agreement": agree / len(rows) if rows else None}
