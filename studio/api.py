@@ -18,9 +18,10 @@ from studio.facade.imports import ImportsFacade
 from studio.facade.pool import PoolFacade
 from studio.facade.ranking import RankingFacade
 from studio.facade.rating import RatingFacade
+from studio.facade.rewards import RewardsFacade
 
 __all__ = ["ImportSummary", "Studio"]
 
 
-class Studio(RatingFacade, RankingFacade, PoolFacade, GenerationFacade, ExchangeFacade, ImportsFacade, StudioCore):
+class Studio(RatingFacade, RewardsFacade, RankingFacade, PoolFacade, GenerationFacade, ExchangeFacade, ImportsFacade, StudioCore):
     """Open with `Studio.open(data_dir_or_url)`; see the README for each front door."""

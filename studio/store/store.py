@@ -25,10 +25,12 @@ from studio.store.engine import make_engine, writer
 from studio.store.exports import ExportRepo
 from studio.store.generations import GenerationRepo
 from studio.store.items import ItemRepo
+from studio.store.jobs import JobRepo
 from studio.store.pool import PoolRepo
 from studio.store.prompts import PromptRepo
 from studio.store.rankings import RankingRepo
 from studio.store.raters import RaterRepo
+from studio.store.reward_models import RewardModelRepo
 from studio.store.votes import VoteRepo
 
 
@@ -75,6 +77,14 @@ class Tx:
     @cached_property
     def exports(self) -> ExportRepo:
         return ExportRepo(self.session)
+
+    @cached_property
+    def jobs(self) -> JobRepo:
+        return JobRepo(self.session)
+
+    @cached_property
+    def reward_models(self) -> RewardModelRepo:
+        return RewardModelRepo(self.session)
 
 
 class Store:
