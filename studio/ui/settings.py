@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import gradio as gr
 import pandas as pd
@@ -71,13 +72,19 @@ class SettingsHandlers:
 
 
 def config_summary(config, ctx: Context) -> dict[str, Any]:
-    from sqlalchemy.engine import make_url
-
-    return {"data_dir": str(config.data_dir),
-            "database": make_url(config.database_url).render_as_string(hide_password=True),
+    return {"data_dir": str(config.data_dir), "database": without_password(config.database_url),
             "server": {**dataclasses.asdict(config.server), "host_now": ctx.options.host,
                        "port_now": ctx.options.port, "users_file": bool(ctx.options.users)},
             "pool": dataclasses.asdict(config.pool), "training": dataclasses.asdict(config.training)}
+
+
+def without_password(url: str) -> str:
+    """A database URL safe to show: the password, if any, replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def wire(page: Panel, handlers: SettingsHandlers, ctx: Context) -> None:

@@ -146,3 +146,14 @@ def test_the_training_tab_queues_shows_and_cancels_a_job(ctx, network_ctx):
     assert "<progress" in started["training_jobs"] and "queued" in started["training_jobs"]
     cancelled = training.cancel(job["id"], session_for("ana"), None)
     assert ctx.studio.job(job["id"]).status == "cancelled" and "cancelled" in cancelled["training_jobs"]
+
+
+def test_the_settings_tab_shows_the_setup_without_secrets(ctx):
+    from studio.ui.settings import SettingsHandlers, without_password
+
+    shown = SettingsHandlers(ctx).overview(session_for("ana"), None)
+    assert shown["settings_config"]["server"]["analytics"] is False
+    assert shown["settings_config"]["server"]["share"] is False
+    assert without_password("postgresql://studio:s3cret@db.internal:5432/studio") == \
+        "postgresql://studio:***@db.internal:5432/studio"
+    assert without_password("sqlite:////data/studio.db") == "sqlite:////data/studio.db"
