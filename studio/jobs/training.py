@@ -100,9 +100,12 @@ def run_training(studio, request: TrainingRequest, *, job_id: int | None = None,
     spec = make_spec(backbone, kind=data.kind, mode=request.mode,
                      max_length=request.max_length or config.max_length,
                      lora_rank=request.lora_rank, train_layers=request.train_layers)
+    head_mode = spec.mode == "head"
     settings = TrainSettings(epochs=request.epochs or config.epochs,
                              batch_size=request.batch_size or config.batch_size,
-                             learning_rate=request.learning_rate or (config.learning_rate if spec.mode == "head" else None),
+                             learning_rate=None if head_mode else request.learning_rate,
+                             head_learning_rate=(request.learning_rate if head_mode and request.learning_rate
+                                                 else config.learning_rate),
                              seed=seed)
     net = build_net(spec)
     outcome = train(net, train_data, heldout, settings, cache_root=studio.config.data_dir / "embeddings",

@@ -36,13 +36,17 @@ class TrainingCancelled(StudioError):
 @dataclass(frozen=True)
 class TrainSettings:
     epochs: int = 3
-    batch_size: int = 16            # pairs per step on one-pair-per-prompt data (2x outputs)
-    learning_rate: float | None = None
-    weight_decay: float = 0.01
+    batch_size: int = 16                 # full mode: pairs per step on one-pair-per-prompt data
+    learning_rate: float | None = None   # full mode: the backbone's (default FULL_LEARNING_RATE)
+    head_learning_rate: float = 1e-3     # the head's, in both modes
+    weight_decay: float = 0.01           # full mode (AdamW)
     seed: int = 0
-    # head mode: passes over the data (the head is tiny, so many passes cost little)
-    head_epochs: int = 60
+    # head mode: the head is tiny and its inputs are cached, so it trains on big batches for
+    # at least `head_min_steps` steps (raising the epochs on small data), with an L2 penalty.
     head_batch_size: int = 256
+    head_min_steps: int = 300
+    head_max_epochs: int = 500
+    head_l2: float = 1e-4
 
 
 @dataclass(frozen=True)
@@ -140,18 +144,23 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
         features = head_features(net, data.items, cache, progress, started)
         held_features = head_features(net, heldout.items, cache, progress, started) if heldout and heldout.pairs else None
         trainable: nn.Module = net.head
-        epochs, max_items = settings.head_epochs, settings.head_batch_size * 2
-        lr = settings.learning_rate or 3e-3
+        max_items = settings.head_batch_size * 2
+        per_epoch = len(group_batches(data, max_items, settings.seed))
+        epochs = min(max(settings.epochs, -(-settings.head_min_steps // per_epoch)), settings.head_max_epochs)
+        lr = settings.head_learning_rate
+        optimizer = torch.optim.Adam(net.head.parameters(), lr=lr)
     else:
         _limit_trainable(net)
         prepared = net.prepare(data.items)
         trainable = net
         epochs, max_items = settings.epochs, settings.batch_size * 2
         lr = settings.learning_rate or FULL_LEARNING_RATE
+        groups = [{"params": [p for p in net.backbone.parameters() if p.requires_grad], "lr": lr}]
+        if net.head is not None:
+            groups.append({"params": list(net.head.parameters()), "lr": settings.head_learning_rate})
+        optimizer = torch.optim.AdamW(groups, weight_decay=settings.weight_decay)
     embed_s = time.monotonic() - started
 
-    params = [p for p in trainable.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=settings.weight_decay)
     plan = [group_batches(data, max_items, settings.seed + epoch) for epoch in range(epochs)]
     world, rank = accelerator.num_processes, accelerator.process_index
     plan = [batches[rank::world][:len(batches) // world or 1] for batches in plan]
@@ -175,15 +184,17 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
             else:
                 rewards = net.rewards(prepared, batch.items)
             loss = bt_loss(rewards, batch.pairs)
-            accelerator.backward(loss)
+            objective = loss + settings.head_l2 * _head_weights(trainable).pow(2).sum() if head_mode else loss
+            accelerator.backward(objective)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
             step += 1
-            epoch_losses.append(float(loss.detach()))
+            loss_value = float(loss.detach())
+            epoch_losses.append(loss_value)
             if progress:
                 elapsed = time.monotonic() - train_started
-                progress(TrainProgress("training", step, total, loss=float(loss),
+                progress(TrainProgress("training", step, total, loss=loss_value,
                                        elapsed_s=time.monotonic() - started,
                                        eta_s=elapsed / step * (total - step)))
         losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
@@ -192,7 +203,7 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
     net = accelerator.unwrap_model(trainable) if not head_mode else net
     net.head = accelerator.unwrap_model(trainable) if head_mode else net.head
 
-    metrics = {"train_pairs": len(data.pairs), "epochs": epochs, "steps": step,
+    metrics = {"mode": net.spec.mode, "train_pairs": len(data.pairs), "epochs": epochs, "steps": step,
                "loss": losses[-1] if losses else None, "first_epoch_loss": losses[0] if losses else None,
                "learning_rate": lr, "embed_s": round(embed_s, 3), "train_s": round(train_s, 3),
                "pairs_per_s": len(data.pairs) * epochs / train_s if train_s > 0 else None}
@@ -206,6 +217,10 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
         metrics.update(accuracy(torch.zeros(0), PreferenceData()))
     metrics["wall_s"] = round(time.monotonic() - started, 3)
     return TrainOutcome(net=net, metrics=metrics)
+
+
+def _head_weights(head: nn.Module) -> torch.Tensor:
+    return torch.cat([p.flatten() for name, p in head.named_parameters() if name.endswith("weight")])
 
 
 def _limit_trainable(net: RewardNet) -> None:

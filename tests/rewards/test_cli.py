@@ -1,0 +1,58 @@
+"""`studio train`, `studio score`, `studio reward-models` and `studio jobs` on the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from studio.commands import load_all
+from studio.errors import NotFoundError
+from tests.rewards.helpers import MARKER, write_marker_pairs
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(load_all(), list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_train_then_score_then_list(tmp_path, tiny_encoder):
+    data = str(tmp_path / "data")
+    pairs = write_marker_pairs(tmp_path / "pairs.jsonl", prompts=40, seed=1)
+    held = write_marker_pairs(tmp_path / "eval.jsonl", prompts=20, seed=2)
+    metrics = json.loads(run("train", "--data", data, "--pairs", str(pairs), "--eval", str(held),
+                             "--backbone", tiny_encoder, "--max-length", "48", "--json"))
+    assert metrics["version"] == 1 and metrics["activated"] is True
+    assert metrics["heldout_pairs"] == 20 and metrics["heldout_accuracy"] > 0.7
+    assert metrics["train_pairs"] == 40 and metrics["pairs_per_s"] > 0 and metrics["wall_s"] > 0
+    table = run("train", "--data", data, "--pairs", str(pairs), "--eval", str(held), "--backbone", tiny_encoder,
+                "--max-length", "48", "--max-pairs", "10", "--activate", "never")
+    assert "heldout_accuracy" in table and "version" in table
+    better = float(run("score", "--data", data, "--prompt", "task: x", "--response", f"a cat {MARKER}").strip())
+    worse = float(run("score", "--data", data, "--prompt", "task: x", "--response", "a cat").strip())
+    assert better > worse
+    scored = json.loads(run("score", "--data", data, "-p", "task: x", "-r", "one", "-r", "two", "--version", "2",
+                            "--json"))
+    assert scored["version"] == 2 and len(scored["scores"]) == 2
+    versions = json.loads(run("reward-models", "--data", data, "--json"))
+    assert [(v["version"], v["active"]) for v in versions] == [(1, True), (2, False)]
+    assert json.loads(run("reward-models", "--data", data, "--activate", "2", "--json"))[1]["active"] is True
+    jobs = json.loads(run("jobs", "--data", data, "--json"))
+    assert [j["status"] for j in jobs] == ["done", "done"]
+
+
+def test_background_training_queues_a_job_and_cancel_stops_it(tmp_path, tiny_encoder):
+    data = str(tmp_path / "data")
+    assert "job 1: queued" in run("train", "--data", data, "--background", "--backbone", tiny_encoder)
+    assert "job 1: queued" in run("train", "--data", data, "--background")        # never two at once
+    assert "job 1: cancelled" in run("jobs", "cancel", "1", "--data", data)
+    listed = run("jobs", "--data", data)
+    assert "cancelled" in listed and "train_reward_model" in listed
+
+
+def test_scoring_without_a_model_says_what_to_do(tmp_path):
+    with pytest.raises(NotFoundError, match="no active reward model yet: train one"):
+        CliRunner().invoke(load_all(), ["score", "--data", str(tmp_path / "d"), "-p", "x", "-r", "y"],
+                           catch_exceptions=False)
