@@ -28,7 +28,7 @@ def layout(ctx: Context) -> Panel:
         p["training_message"] = gr.Markdown()
         p["training_jobs"] = gr.HTML(elem_id="training-jobs")
         with gr.Row():
-            p["training_cancel_id"] = gr.Number(label="Job id", precision=0, minimum=1)
+            p["training_cancel_id"] = gr.Number(label="Job id", value=None, precision=0, minimum=1)
             p["training_cancel"] = gr.Button("Cancel job", variant="stop")
         p["training_agreement"] = gr.Markdown(elem_id="training-agreement")
         p["training_models"] = gr.Dataframe(label="Reward-model versions, newest first", interactive=False)

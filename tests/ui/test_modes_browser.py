@@ -58,3 +58,32 @@ def test_a_free_prompt_streams_both_answers_then_is_rated(ui_studio, page, tmp_p
         assert page.dialogs == []
     finally:
         server.close()
+
+
+def test_after_a_vote_the_active_reward_model_shows_its_guess(tmp_path, page):
+    import uuid
+
+    from studio.api import Studio
+    from studio.config import TrainingConfig
+    from studio.rewards.tiny import build_tiny_text_model
+    from tests.ui.conftest import add_text_pairs
+
+    backbone = build_tiny_text_model(tmp_path / "encoder", architecture="encoder")
+    with Studio.open(tmp_path / "data", queue_url="immediate",
+                     training=TrainingConfig(backbone=str(backbone), retrain_every=0, max_length=48)) as studio:
+        ids = add_text_pairs(studio, [(f"Question {i}: say something kind.", f"Thank you, friend {i}.",
+                                       f"Go away {i}.") for i in range(14)])
+        for item_id in ids[:12]:
+            studio.vote(item_id, outcome="left", rater="seed", idempotency_key=uuid.uuid4().hex)
+        version = studio.train_reward_model(mode="head", epochs=2)["version"]
+        server = serve(studio)
+        try:
+            enter_name(page, server.url, "ivy")
+            page.keyboard.press("1")
+            page.wait_for_selector(f"#arena-prediction >> text=Reward model v{version} predicted")
+            page.get_by_role("tab", name="Training", exact=True).click()
+            page.wait_for_selector(f"#training-agreement >> text=Reward model v{version}")
+            page.screenshot(path=str(artifact("training.png")), full_page=True)
+            assert page.dialogs == []
+        finally:
+            server.close()
