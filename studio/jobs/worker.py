@@ -69,7 +69,7 @@ def run_worker(config: StudioConfig, *, workers: int = 1) -> None:
         log.warning("marked %d abandoned job(s) failed: %s", len(failed), failed)
     huey = make_huey(config)
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
-                                    initial_delay=0.1, max_delay=2.0, check_worker_health=True)
+                                    initial_delay=0.1, max_delay=0.5, check_worker_health=True)
     consumer.run()
 
 

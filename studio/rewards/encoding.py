@@ -8,11 +8,29 @@ decoders see `prompt response` and are scored at the last real token.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 # Tokens kept for the prompt even when the response alone would fill the budget.
 MIN_PROMPT_TOKENS = 16
+
+
+_SIDE_LOCK = threading.Lock()
+
+
+@contextmanager
+def truncating_from(tokenizer, side: str) -> Iterator[None]:
+    """Tokenize with `truncation_side` set to `side`; one thread at a time, because the
+    setting lives on the tokenizer and a frozen backbone's tokenizer is shared."""
+    with _SIDE_LOCK:
+        old = tokenizer.truncation_side
+        tokenizer.truncation_side = side
+        try:
+            yield
+        finally:
+            tokenizer.truncation_side = old
 
 
 @dataclass(frozen=True)
@@ -50,14 +68,9 @@ class TextEncoder:
         return cut
 
     def _encode_pairs(self, prompts: Sequence[str], responses: Sequence[str]) -> list[Encoded]:
-        tokenizer = self.tokenizer
-        side = tokenizer.truncation_side
-        tokenizer.truncation_side = "left"
-        try:
-            out = tokenizer(list(prompts), self._cut_responses(responses), truncation="only_first",
-                            max_length=self.max_length)
-        finally:
-            tokenizer.truncation_side = side
+        cut = self._cut_responses(responses)
+        with truncating_from(self.tokenizer, "left"):
+            out = self.tokenizer(list(prompts), cut, truncation="only_first", max_length=self.max_length)
         types = out.get("token_type_ids")
         return [Encoded(ids, types[i] if types is not None else None) for i, ids in enumerate(out["input_ids"])]
 

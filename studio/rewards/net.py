@@ -10,6 +10,8 @@ product) go to the head.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +20,7 @@ from torch import nn
 
 from studio.rewards import backbones
 from studio.rewards.data import Item
-from studio.rewards.encoding import Encoded, TextEncoder, collate, length_chunks
+from studio.rewards.encoding import Encoded, TextEncoder, collate, length_chunks, truncating_from
 from studio.rewards.features import LENGTH, cheap_features
 from studio.rewards.features import NAMES as CHEAP_NAMES
 from studio.rewards.spec import RewardSpec
@@ -118,12 +120,8 @@ class RewardNet(nn.Module):
 
     def _single(self, texts: list[str], side: str) -> list[Encoded]:
         tokenizer = self.tokenizer
-        old = tokenizer.truncation_side
-        tokenizer.truncation_side = side
-        try:
+        with truncating_from(tokenizer, side):
             out = tokenizer(texts, truncation=True, max_length=min(self.spec.max_length, _model_max(tokenizer)))
-        finally:
-            tokenizer.truncation_side = old
         types = out.get("token_type_ids")
         return [Encoded(ids, types[n] if types is not None else None) for n, ids in enumerate(out["input_ids"])]
 
@@ -235,16 +233,43 @@ def _model_max(tokenizer) -> int:
     return value if value < 1_000_000 else 512
 
 
+# Frozen backbones (head mode) are shared by every net that uses them in this process: a
+# worker retraining every few votes, or the arena scoring votes, loads the model once.
+_FROZEN: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+_FROZEN_KEPT = 2
+_FROZEN_LOCK = threading.Lock()
+
+
 def build_net(spec: RewardSpec, backbone_source: str | None = None) -> RewardNet:
-    """A fresh net: the backbone loaded from `backbone_source` (default: the spec's backbone),
-    its tokenizer / image processor, and an untrained head."""
+    """A net with an untrained head: the backbone loaded from `backbone_source` (default:
+    the spec's backbone) with its tokenizer / image processor. Head-mode nets share one
+    frozen copy of their backbone; full-mode nets get their own."""
     source = backbone_source or spec.backbone
-    tokenizer = backbones.load_tokenizer(source, spec.architecture)
-    model = backbones.load_backbone(source, spec.architecture, pad_token_id=tokenizer.pad_token_id)
-    processor = backbones.load_image_processor(source) if spec.architecture == "clip" else None
-    if spec.architecture != "clip" and len(tokenizer) > model.get_input_embeddings().num_embeddings:
-        model.resize_token_embeddings(len(tokenizer))
+    if spec.mode != "head":
+        model, tokenizer, processor = _load_parts(source, spec.architecture)
+        return RewardNet(spec, model, tokenizer=tokenizer, image_processor=processor)
+    key = (backbones.resolve_backbone(source), spec.architecture)
+    with _FROZEN_LOCK:
+        parts = _FROZEN.get(key)
+        if parts is None:
+            parts = _load_parts(source, spec.architecture)
+            parts[0].requires_grad_(False)
+            parts[0].eval()
+            _FROZEN[key] = parts
+            while len(_FROZEN) > _FROZEN_KEPT:
+                _FROZEN.popitem(last=False)
+        _FROZEN.move_to_end(key)
+    model, tokenizer, processor = parts
     return RewardNet(spec, model, tokenizer=tokenizer, image_processor=processor)
+
+
+def _load_parts(source: str, architecture: str) -> tuple:
+    tokenizer = backbones.load_tokenizer(source, architecture)
+    model = backbones.load_backbone(source, architecture, pad_token_id=tokenizer.pad_token_id)
+    processor = backbones.load_image_processor(source) if architecture == "clip" else None
+    if architecture != "clip" and len(tokenizer) > model.get_input_embeddings().num_embeddings:
+        model.resize_token_embeddings(len(tokenizer))
+    return model, tokenizer, processor
 
 
 def make_spec(backbone: str, *, kind: str | None = None, mode: str = "head", max_length: int = 256,

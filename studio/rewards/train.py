@@ -57,6 +57,7 @@ class TrainProgress:
     loss: float | None = None
     elapsed_s: float = 0.0
     eta_s: float | None = None
+    pairs: int = 0                   # pairs trained on so far (training phase)
 
 
 @dataclass
@@ -173,7 +174,7 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
     trainable.train()
     if head_mode:
         net.backbone.eval()
-    step, losses, train_started = 0, [], time.monotonic()
+    step, pairs_done, losses, train_started = 0, 0, [], time.monotonic()
     for epoch_batches in plan:
         epoch_losses = []
         for batch in epoch_batches:
@@ -190,13 +191,14 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
             scheduler.step()
             optimizer.zero_grad()
             step += 1
+            pairs_done += len(batch.pairs)
             loss_value = float(loss.detach())
             epoch_losses.append(loss_value)
             if progress:
                 elapsed = time.monotonic() - train_started
                 progress(TrainProgress("training", step, total, loss=loss_value,
                                        elapsed_s=time.monotonic() - started,
-                                       eta_s=elapsed / step * (total - step)))
+                                       eta_s=elapsed / step * (total - step), pairs=pairs_done))
         losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
     train_s = time.monotonic() - train_started
     trainable.eval()
