@@ -25,6 +25,7 @@ from studio.jobs.training import ACTIVE_KEY, TRAIN_KIND, TrainingRequest
 from studio.records import VoteResult
 
 LOADED_MODELS_KEPT = 2
+RECHECK_WHILE_TRAINING = 10    # votes between looks at the threshold while a training runs
 
 
 class Prediction(float):
@@ -92,6 +93,7 @@ class RewardsFacade:
                                          activate=activate, **advanced)
         from studio.jobs.training import worker_name
 
+        self._release_abandoned_training()
         with self.store.transaction() as tx:
             job = tx.jobs.create(TRAIN_KIND, {**request.to_payload(), "foreground": True}, active_key=ACTIVE_KEY)
             if job is None:
@@ -136,6 +138,7 @@ class RewardsFacade:
         request = self._training_request(mode=mode or self.config.training.mode, backbone=backbone, epochs=epochs,
                                          max_pairs=max_pairs, max_length=max_length, activate=activate,
                                          requested_by=requested_by, trigger=trigger, **advanced)
+        self._release_abandoned_training()
         with self.store.transaction() as tx:
             newest = tx.reward_models.max_comparison_id()
             payload = {**request.to_payload(), "after_comparison_id": newest}
@@ -189,6 +192,12 @@ class RewardsFacade:
 
     def after_vote(self, result: VoteResult) -> None:
         super().after_vote(result)
+        # Counting votes costs a few queries; when the last count said N more are needed,
+        # the next N - 1 votes of this process skip it (votes elsewhere only make it sooner).
+        skip = getattr(self, "_retrain_check_skip", 0)
+        if skip > 0:
+            self._retrain_check_skip = skip - 1
+            return
         self.maybe_enqueue_retraining()
 
     def maybe_enqueue_retraining(self):
@@ -198,19 +207,24 @@ class RewardsFacade:
         settings = self.config.training
         if settings.retrain_every <= 0 and settings.full_retrain_every <= 0:
             return None
+        needed = []
         with self.store.reader() as tx:
             if tx.jobs.holding(ACTIVE_KEY) is not None:
+                self._retrain_check_skip = RECHECK_WHILE_TRAINING
                 return None
             due = None
             if settings.full_retrain_every > 0:
                 since_full = tx.reward_models.votes_after(tx.reward_models.trained_through("full"))
+                needed.append(settings.full_retrain_every - since_full)
                 if since_full >= settings.full_retrain_every:
                     due = "full"
             if due is None and settings.retrain_every > 0:
                 since_any = tx.reward_models.votes_after(tx.reward_models.trained_through(None))
+                needed.append(settings.retrain_every - since_any)
                 if since_any >= settings.retrain_every:
                     due = settings.mode
         if due is None:
+            self._retrain_check_skip = max(0, min(needed) - 1)
             return None
         return self.enqueue_training(mode=due, trigger="votes")
 
@@ -247,6 +261,16 @@ class RewardsFacade:
             return {"version": record.version, **tx.reward_models.agreement(record.id)}
 
     # -- internals -------------------------------------------------------------------------
+
+    def _release_abandoned_training(self) -> None:
+        """A training left running by a dead process of this host (a notebook or a
+        foreground run killed mid-way, with no worker to notice) must not block the queue."""
+        from studio.jobs.worker import recover_abandoned
+
+        with self.store.reader() as tx:
+            holder = tx.jobs.holding(ACTIVE_KEY)
+        if holder is not None and holder.status == "running":
+            recover_abandoned(self)
 
     def _training_request(self, **values: Any) -> TrainingRequest:
         for name in ("pairs_file", "eval_file"):

@@ -83,3 +83,42 @@ def test_the_queue_follows_the_config(tmp_path, redis_server):
     redis_huey.flush()
     with pytest.raises(ConfigError, match="queue_url 'amqp://x' is not supported"):
         make_huey(config.replace(queue_url="amqp://x"))
+
+
+def test_cancelling_a_running_training_stops_it_and_keeps_the_active_model(open_sqlite_studio, tiny_encoder):
+    import threading
+    import time
+
+    from studio.jobs.training import run_job
+
+    studio = open_sqlite_studio(queue_url=None)
+    add_marker_votes(studio, prompts=6)
+    studio.train_reward_model(progress=False)
+    job = studio.enqueue_training(mode="full", epochs=1000, max_length=32)
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=run_job(studio.config, job.id)))
+    thread.start()
+    deadline = time.monotonic() + 120
+    while studio.job(job.id).step == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert studio.cancel_job(job.id).status == "running"          # asked; it stops at its next step
+    thread.join(timeout=60)
+    assert not thread.is_alive() and outcome["result"] is None
+    ended = studio.job(job.id)
+    assert ended.status == "cancelled" and ended.active_key is None and ended.step < ended.total_steps
+    assert studio.reward_models()["version"].tolist() == [1] and studio.reward_model().version == 1
+
+
+def test_a_training_left_running_by_a_dead_process_does_not_block_the_next(open_sqlite_studio):
+    import socket
+    import subprocess
+    import sys
+
+    studio = open_sqlite_studio(queue_url=None)
+    add_marker_votes(studio, prompts=6)
+    job = studio.enqueue_training()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with studio.store.transaction() as tx:                          # as if a notebook died mid-training
+        assert tx.jobs.start(job.id, f"{socket.gethostname()}:{int(gone.stdout)}")
+    assert studio.train_reward_model(progress=False)["version"] == 1
+    assert studio.job(job.id).status == "failed"
