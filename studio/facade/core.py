@@ -132,7 +132,7 @@ class StudioCore:
         """The next item for this rater (a pair or a grid), or None when nothing is ready.
         The same rater is never shown the same item twice; a reload shows their open item."""
         with self.store.transaction() as tx:
-            rater_id = tx.raters.ensure(rater).id
+            rater_id = tx.raters.id_for(rater)
             item = tx.items.next_for_rater(rater_id, prompt_set=prompt_set, kind=kind)
             return tx.items.view(item) if item else None
 

@@ -23,11 +23,12 @@ class RatingFacade:
             if item.kind != "pair":
                 raise InputError(f"item {item_id} is a ranking grid: record it with rank()")
             left, right = item.generation_ids
+            rater_id = tx.raters.id_for(rater)
             result = tx.votes.record(VoteIn(
                 left_generation_id=left, right_generation_id=right, outcome=outcome, rater=rater,
                 idempotency_key=idempotency_key, rationale=rationale or None, decision_ms=decision_ms,
-                session_id=session_id, item_id=item_id, source="ui"))
-            following = tx.items.next_for_rater(tx.raters.ensure(rater).id, prompt_set=prompt_set, kind=kind)
+                session_id=session_id, item_id=item_id, source="ui"), rater_id=rater_id)
+            following = tx.items.next_for_rater(rater_id, prompt_set=prompt_set, kind=kind)
             view = tx.items.view(following) if following else None
         if result.created:
             self.after_vote(result)

@@ -6,15 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from studio.records import ItemView, SideView
 from studio.store.schema import Contender, Generation, Prompt, RatingAssignment, RatingItem, utcnow
-from studio.store.sql import chunked, insert_ignoring, to_record
+from studio.store.sql import chunked, dialect, insert_ignoring, to_record
 
 # An item shown to a rater who never voted is offered to others again after this long.
 LEASE = timedelta(minutes=10)
+# PostgreSQL advisory lock key under which raters pick their next item one at a time.
+PICK_LOCK = 0x5157_0001
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ class ItemRepo:
         return to_record(ItemRecord, row)
 
     def get(self, item_id: int) -> ItemRecord | None:
-        row = self.session.get(RatingItem, item_id)
-        return to_record(ItemRecord, row) if row else None
+        row = self.session.execute(_ITEM.where(RatingItem.id == item_id)).one_or_none()
+        return _item(row) if row else None
 
     def next_for_rater(self, rater_id: int, *, prompt_set: str | None = None,
                        kind: str | None = None) -> ItemRecord | None:
@@ -57,29 +59,35 @@ class ItemRepo:
         A rater's own unfinished item comes first (a reload shows the same pair again);
         otherwise the oldest open item they have never been shown, skipping items whose
         wanted votes are already covered by other raters' recent, unfinished views.
+
+        Picking is serialised, so two raters clicking at the same moment never share an item
+        that wants one vote: SQLite writers already hold the lock from BEGIN; on PostgreSQL a
+        transaction-scoped advisory lock does the same (a row lock is not enough: the other
+        transaction's snapshot would not see the new assignment).
         """
-        pending = self.session.scalars(
-            select(RatingItem).join(RatingAssignment, RatingAssignment.item_id == RatingItem.id)
+        pending = self.session.execute(
+            _ITEM.join(RatingAssignment, RatingAssignment.item_id == RatingItem.id)
             .where(RatingAssignment.rater_id == rater_id, RatingAssignment.completed_at.is_(None),
                    RatingItem.votes_received < RatingItem.votes_wanted, *_filters(prompt_set, kind))
             .order_by(RatingItem.id).limit(1)).one_or_none()
         if pending is not None:
-            return to_record(ItemRecord, pending)
+            return _item(pending)
+        if dialect(self.session) == "postgresql":
+            self.session.execute(select(func.pg_advisory_xact_lock(PICK_LOCK)))
         now = utcnow()
         in_flight = (select(func.count()).select_from(RatingAssignment)
                      .where(RatingAssignment.item_id == RatingItem.id, RatingAssignment.completed_at.is_(None),
                             RatingAssignment.assigned_at > now - LEASE).scalar_subquery())
         seen = exists().where(and_(RatingAssignment.item_id == RatingItem.id, RatingAssignment.rater_id == rater_id))
-        row = self.session.scalars(
-            select(RatingItem)
-            .where(RatingItem.votes_received < RatingItem.votes_wanted, ~seen,
-                   RatingItem.votes_received + in_flight < RatingItem.votes_wanted, *_filters(prompt_set, kind))
-            .order_by(RatingItem.id).limit(1)).one_or_none()
+        query = (_ITEM.where(RatingItem.votes_received < RatingItem.votes_wanted, ~seen,
+                             RatingItem.votes_received + in_flight < RatingItem.votes_wanted,
+                             *_filters(prompt_set, kind))
+                 .order_by(RatingItem.id).limit(1))
+        row = self.session.execute(query).one_or_none()
         if row is None:
             return None
-        self.session.add(RatingAssignment(item_id=row.id, rater_id=rater_id, assigned_at=now))
-        self.session.flush()
-        return to_record(ItemRecord, row)
+        self.session.execute(insert(RatingAssignment).values(item_id=row.id, rater_id=rater_id, assigned_at=now))
+        return _item(row)
 
     def open_count(self, prompt_set: str | None = None) -> int:
         """Items still wanting votes."""
@@ -115,14 +123,21 @@ class ItemRepo:
                              .values(votes_received=RatingItem.votes_received + delta))
 
     def view(self, item: ItemRecord) -> ItemView:
-        prompt = self.session.get(Prompt, item.prompt_id)
         rows = self.session.execute(
-            select(Generation.id, Contender.name, Contender.kind, Generation.text, Generation.media_path)
+            select(Generation.id, Contender.name, Contender.kind, Generation.text, Generation.media_path,
+                   Prompt.text)
             .join(Contender, Contender.id == Generation.contender_id)
+            .join(Prompt, Prompt.id == Generation.prompt_id)
             .where(Generation.id.in_(item.generation_ids))).all()
-        by_id = {row[0]: SideView(*row) for row in rows}
-        return ItemView(item_id=item.id, kind=item.kind, prompt_id=item.prompt_id, prompt=prompt.text,
+        by_id = {row[0]: SideView(*row[:5]) for row in rows}
+        return ItemView(item_id=item.id, kind=item.kind, prompt_id=item.prompt_id, prompt=rows[0][5],
                         prompt_set=item.prompt_set, sides=tuple(by_id[g] for g in item.generation_ids))
+
+_ITEM = select(*RatingItem.__table__.c)
+
+
+def _item(row) -> ItemRecord:
+    return ItemRecord(**{name: row._mapping[name] for name in ItemRecord.__dataclass_fields__})
 
 
 def _filters(prompt_set: str | None, kind: str | None) -> list:

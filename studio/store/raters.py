@@ -26,6 +26,13 @@ class RaterRepo:
             self.session.flush()
         return to_record(RaterRecord, rater)
 
+    def id_for(self, name: str) -> int:
+        """The id of the rater with this name, created on first sight (one statement when
+        the rater exists, the common case on the vote path)."""
+        table = Rater.__table__
+        found = self.session.execute(select(table.c.id).where(table.c.name == name)).scalar_one_or_none()
+        return found if found is not None else self.ensure(name).id
+
     def ids_by_name(self, names: list[str]) -> dict[str, int]:
         """Ids for many names at once, creating the missing raters."""
         unique = sorted(set(names))

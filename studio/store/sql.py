@@ -20,6 +20,15 @@ def insert_ignoring(session: Session, table: Table, conflict_columns: Sequence[s
     return module.insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
 
 
+def upsert(session: Session, table: Table, conflict_columns: Sequence[str], *, update_columns: Sequence[str]):
+    """INSERT ... ON CONFLICT (cols) DO UPDATE SET the given columns from the new row."""
+    module = postgresql if dialect(session) == "postgresql" else sqlite
+    statement = module.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(conflict_columns),
+        set_={name: statement.excluded[name] for name in update_columns})
+
+
 def chunked(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

@@ -18,7 +18,7 @@ from studio.store.schema import (
     RatingItem,
     utcnow,
 )
-from studio.store.sql import chunked, insert_ignoring, to_record
+from studio.store.sql import chunked, insert_ignoring, upsert
 
 MAX_KEY_LENGTH = 200
 
@@ -27,23 +27,24 @@ class VoteRepo:
     def __init__(self, session: Session):
         self.session = session
 
-    def record(self, vote: VoteIn) -> VoteResult:
-        """Write one comparison, or return the one already written under this key."""
+    def record(self, vote: VoteIn, *, rater_id: int | None = None) -> VoteResult:
+        """Write one comparison, or return the one already written under this key.
+
+        This is the arena's hot path, so it stays in a handful of Core statements: the insert
+        itself tells a first request (a row comes back) from a retry (nothing comes back)."""
         _check(vote)
-        existing = self.by_key(vote.idempotency_key)
-        if existing is not None:
-            return VoteResult(existing, created=False)
-        rater_id = RaterRepo(self.session).ensure(vote.rater).id
+        if rater_id is None:
+            rater_id = RaterRepo(self.session).id_for(vote.rater)
         sides = self._sides(vote.left_generation_id, vote.right_generation_id)
-        row = _row(vote, rater_id, sides)
+        table = Comparison.__table__
         inserted = self.session.execute(
-            insert_ignoring(self.session, Comparison.__table__, ["idempotency_key"])
-            .values(**row).returning(Comparison.__table__.c.id)).scalar_one_or_none()
-        if inserted is None:  # a concurrent request with the same key won the race
+            insert_ignoring(self.session, table, ["idempotency_key"])
+            .values(**_row(vote, rater_id, sides)).returning(*table.c)).one_or_none()
+        if inserted is None:  # the key was used before (a retry, or a concurrent twin)
             return VoteResult(self.by_key(vote.idempotency_key), created=False)
         if vote.item_id is not None:
             self._count_on_item(vote.item_id, rater_id)
-        return VoteResult(self.by_id(inserted), created=True)
+        return VoteResult(_comparison(inserted), created=True)
 
     def record_many(self, votes: Sequence[VoteIn]) -> int:
         """Bulk insert (importers): skip keys already present; return how many were new."""
@@ -64,14 +65,16 @@ class VoteRepo:
         return len({r["idempotency_key"] for r in rows}) - before
 
     def by_key(self, key: str) -> ComparisonRecord | None:
-        row = self.session.scalars(select(Comparison).where(Comparison.idempotency_key == key)).one_or_none()
-        return to_record(ComparisonRecord, row) if row else None
+        table = Comparison.__table__
+        row = self.session.execute(select(*table.c).where(table.c.idempotency_key == key)).one_or_none()
+        return _comparison(row) if row else None
 
     def by_id(self, comparison_id: int) -> ComparisonRecord:
-        row = self.session.get(Comparison, comparison_id)
+        table = Comparison.__table__
+        row = self.session.execute(select(*table.c).where(table.c.id == comparison_id)).one_or_none()
         if row is None:
             raise NotFoundError(f"no comparison with id {comparison_id}")
-        return to_record(ComparisonRecord, row)
+        return _comparison(row)
 
     def _count_keys(self, keys: list[str]) -> int:
         total = 0
@@ -99,15 +102,12 @@ class VoteRepo:
     def _count_on_item(self, item_id: int, rater_id: int) -> None:
         self.session.execute(update(RatingItem).where(RatingItem.id == item_id)
                              .values(votes_received=RatingItem.votes_received + 1))
-        # The assignment may be missing (a vote through the API without next_item): add it,
-        # so the item is never offered to this rater again.
+        # Mark the rater's view of the item done, adding it when the vote came without one
+        # (through the API), so the item is never offered to this rater again.
         now = utcnow()
-        self.session.execute(insert_ignoring(self.session, RatingAssignment.__table__, ["item_id", "rater_id"])
-                             .values(item_id=item_id, rater_id=rater_id, assigned_at=now))
-        self.session.execute(update(RatingAssignment)
-                             .where(RatingAssignment.item_id == item_id, RatingAssignment.rater_id == rater_id)
-                             .values(completed_at=now))
-
+        self.session.execute(upsert(self.session, RatingAssignment.__table__, ["item_id", "rater_id"],
+                                    update_columns=["completed_at"])
+                             .values(item_id=item_id, rater_id=rater_id, assigned_at=now, completed_at=now))
 
 def _check(vote: VoteIn) -> None:
     if vote.outcome not in OUTCOMES:
@@ -120,6 +120,10 @@ def _check(vote: VoteIn) -> None:
         raise InputError("a vote needs a rater name")
     if vote.decision_ms is not None and vote.decision_ms < 0:
         raise InputError(f"decision time must be >= 0 ms, got {vote.decision_ms}")
+
+
+def _comparison(row) -> ComparisonRecord:
+    return ComparisonRecord(**{name: row._mapping[name] for name in ComparisonRecord.__dataclass_fields__})
 
 
 def _row(vote: VoteIn, rater_id: int, sides) -> dict:

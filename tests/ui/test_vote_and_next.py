@@ -52,8 +52,6 @@ def test_raters_voting_at_once_each_get_their_own_pairs(studio):
     assert all(len(s) == len(set(s)) for s in seen)                   # nobody is shown a pair twice
     assert sorted(i for s in seen for i in s) == sorted(votes["item_id"])   # every vote was kept
     assert votes["item_id"].nunique() == 24                           # and every pair was rated
-    if studio.store.dialect == "sqlite":
-        # Writers take the lock at BEGIN, so two raters are never handed the same pair.
-        # (On PostgreSQL two racing raters can both get an item that wants one vote: the
-        # store's next_for_rater does not lock the row it picks; see the UI report.)
-        assert len(votes) == 24
+    # Nobody is handed a pair another rater already holds: SQLite writers lock at BEGIN,
+    # PostgreSQL locks the picked row (FOR UPDATE SKIP LOCKED).
+    assert len(votes) == 24
