@@ -55,8 +55,6 @@ class TrainingRequest:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InputError(f"{name} must be at least 1, got {value}")
-        if self.eval_file and not self.pairs_file:
-            pass  # the studio's votes train, the file evaluates: allowed
 
     def to_payload(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -8,7 +8,6 @@ transformers on first use, for users with internet).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -104,10 +103,6 @@ def load_backbone(name: str, architecture: str, *, pad_token_id: int | None = No
     if architecture == "seqcls" and getattr(model.config, "pad_token_id", None) is None:
         model.config.pad_token_id = pad_token_id
     return model
-
-
-def is_local(name: str) -> bool:
-    return resolve_backbone(name) != name or os.path.isdir(name)
 
 
 def _first_line(exc: BaseException) -> str:

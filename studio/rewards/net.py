@@ -205,8 +205,12 @@ class RewardNet(nn.Module):
         cheap = prepared.cheap[list(positions)] if prepared.cheap is not None else None
         return self.head(self.combine(views, cheap))
 
+    def forward(self, prepared: Prepared, positions: Sequence[int]) -> torch.Tensor:
+        """Training goes through here, so a distributed wrapper sees the call."""
+        return self.rewards(prepared, positions)
+
     def head_rewards(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features.to(self._device()))
+        return self.head(features.to(next(self.head.parameters()).device))
 
     def _pixels(self, images: list) -> torch.Tensor:
         from PIL import Image

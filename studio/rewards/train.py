@@ -142,6 +142,7 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
     if head_mode:
         net.backbone.requires_grad_(False)
         net.backbone.eval()
+        net.to(accelerator.device)
         features = head_features(net, data.items, cache, progress, started)
         held_features = head_features(net, heldout.items, cache, progress, started) if heldout and heldout.pairs else None
         trainable: nn.Module = net.head
@@ -183,7 +184,7 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
             if head_mode:
                 rewards = trainable(features[torch.tensor(batch.items, device=features.device)])
             else:
-                rewards = net.rewards(prepared, batch.items)
+                rewards = trainable(prepared, batch.items)
             loss = bt_loss(rewards, batch.pairs)
             objective = loss + settings.head_l2 * _head_weights(trainable).pow(2).sum() if head_mode else loss
             accelerator.backward(objective)
