@@ -5,7 +5,7 @@
 
 The app runs in its own process on loopback (`studio.ui` as `studio serve` builds it, no
 worker, no pool thread) over a SQLite studio whose pool is warm: one ready pair for every
-vote the raters will cast, made from stored texts. Each simulated rater is a
+vote the raters will cast, stored texts imported through the Studio API. Each simulated rater is a
 `gradio_client.Client` with its own session: it enters a name, then votes on the pair it
 was shown (a random choice of A/B/tie/both bad) and gets the next pair in the response,
 as fast as it can (no thinking time), until its votes or the time bound run out.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import subprocess
 import sys
@@ -36,43 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VOTE_ENDPOINTS = ("/arena_vote_a", "/arena_vote_b", "/arena_vote_tie", "/arena_vote_both_bad")
+from bench._raters import Ledger, free_port, gradio_rater, percentiles, warm_pool  # noqa: E402
+
 ON_DEMAND_PROMPT = "Give three tips for keeping a houseplant alive while travelling."
-
-
-def percentiles(values: list[float]) -> tuple[float, float, float]:
-    if len(values) < 2:
-        value = values[0] if values else float("nan")
-        return value, value, value
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return cuts[49], cuts[94], cuts[98]
-
-
-# -- the warm pool -------------------------------------------------------------------------
-
-def make_studio(data_dir: Path, items: int) -> None:
-    """A studio with `items` ready pairs (stored texts; no model runs)."""
-    from studio.api import Studio
-    from studio.config import ContenderSpec
-    from studio.records import GenerationIn
-
-    rng = random.Random(0)
-    with Studio.open(data_dir) as studio:
-        a = studio.add_contender(ContenderSpec(name="stored-a", backend="external"))
-        b = studio.add_contender(ContenderSpec(name="stored-b", backend="external"))
-        prompt_ids = studio.add_prompts([f"Bench prompt {i}: explain topic {i} in two sentences."
-                                         for i in range(items)], prompt_set="bench")
-        words = "the quick brown fox jumps over a lazy dog while rain falls on the quiet town".split()
-        generations = [GenerationIn(prompt_id=p, contender_id=c.id,
-                                    text=" ".join(rng.choices(words, k=60)) + f" ({c.name} {p})")
-                       for p in prompt_ids for c in (a, b)]
-        ids = studio.add_generations(generations)
-        # Rating items are made by the pool; here the outputs exist already, so make them directly.
-        with studio.store.transaction() as tx:
-            for n, prompt_id in enumerate(prompt_ids):
-                pair = [ids[2 * n], ids[2 * n + 1]]
-                rng.shuffle(pair)
-                tx.items.create(prompt_id, pair, prompt_set="bench", source="bench")
 
 
 # -- the server (a child process) ---------------------------------------------------------
@@ -129,32 +94,7 @@ def serve(data_dir: Path, port: int, echo_port: int) -> None:
     studio.close()
 
 
-# -- the raters ----------------------------------------------------------------------------
-
-def token_in(result) -> str | None:
-    for value in result if isinstance(result, list | tuple) else [result]:
-        if isinstance(value, str) and value.startswith('{"item"'):
-            return value
-    return None
-
-
-def rater(url: str, name: str, votes: int, deadline: float, seed: int, think: float) -> list[float]:
-    from gradio_client import Client
-
-    rng = random.Random(seed)
-    client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
-    token = token_in(client.predict(name, api_name="/start"))
-    latencies = []
-    while token and len(latencies) < votes and time.monotonic() < deadline:
-        if think:
-            time.sleep(rng.uniform(0.5, 1.5) * think)      # reading the pair
-        started = time.perf_counter()
-        result = client.predict(token, "", None, api_name=rng.choice(VOTE_ENDPOINTS))
-        latencies.append((time.perf_counter() - started) * 1000)
-        token = token_in(result)
-    client.close()
-    return latencies
-
+# -- the raters: bench/_raters.py (gradio_client, one session each) -------------------------
 
 def on_demand_seconds(kind: str, runs: int) -> tuple[float, str] | None:
     """Median wall time to generate one pair for a typed prompt (`Studio.free_prompt`)."""
@@ -188,8 +128,6 @@ class Server:
     """The app in a child process, and the commands it understands."""
 
     def __init__(self, data_dir: Path):
-        from tests.services import free_port
-
         self.port, self.echo_port = free_port(), free_port()
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(data_dir), "--port", str(self.port),
@@ -230,12 +168,15 @@ def load(server: Server, raters: int, votes: int, think: float, max_seconds: flo
     cpu_before = server.timings()["process_cpu_s"]
     deadline = time.monotonic() + max_seconds
     started = time.monotonic()
+    ledger = Ledger()
     with ThreadPoolExecutor(max_workers=raters) as pool:
-        results = list(pool.map(lambda i: rater(server.url, f"{phase}-rater-{i:02d}", votes, deadline, i, think),
-                                range(raters)))
+        list(pool.map(lambda i: gradio_rater(server.url, f"{phase}-rater-{i:02d}", votes, deadline, i, ledger,
+                                             think=think), range(raters)))
     seconds = time.monotonic() - started
     timings = server.timings()
-    return {"client_ms": [t for r in results for t in r], "server_ms": timings["server_ms"],
+    if ledger.errors:
+        raise SystemExit(f"raters failed: {ledger.errors[:3]}")
+    return {"client_ms": ledger.latencies_ms, "server_ms": timings["server_ms"],
             "handler_cpu_ms": timings["handler_cpu_ms"], "server_cpu_s": timings["process_cpu_s"] - cpu_before,
             "seconds": seconds, "think": think, "raters": raters}
 
@@ -281,7 +222,7 @@ def main() -> None:
         data_dir = Path(directory) / "data"
         ready = 2 * raters * (votes + 1)
         made = time.perf_counter()
-        make_studio(data_dir, ready)
+        warm_pool(data_dir, ready)
         print(f"warm pool: {ready} ready pairs in {time.perf_counter() - made:.1f} s; app in its own process, "
               f"SQLite synchronous=FULL, no worker, no pool thread")
         server = Server(data_dir)
