@@ -26,6 +26,7 @@ from studio.store.exports import ExportRepo
 from studio.store.generations import GenerationRepo
 from studio.store.items import ItemRepo
 from studio.store.jobs import JobRepo
+from studio.store.overview import OverviewRepo
 from studio.store.pool import PoolRepo
 from studio.store.prompts import PromptRepo
 from studio.store.rankings import RankingRepo
@@ -85,6 +86,10 @@ class Tx:
     @cached_property
     def reward_models(self) -> RewardModelRepo:
         return RewardModelRepo(self.session)
+
+    @cached_property
+    def overview(self) -> OverviewRepo:
+        return OverviewRepo(self.session)
 
 
 class Store:
