@@ -15,6 +15,7 @@ from studio.facade.core import ImportSummary, StudioCore
 from studio.facade.exchange import ExchangeFacade
 from studio.facade.generation import GenerationFacade
 from studio.facade.imports import ImportsFacade
+from studio.facade.notebook import NotebookFacade
 from studio.facade.pool import PoolFacade
 from studio.facade.ranking import RankingFacade
 from studio.facade.rating import RatingFacade
@@ -23,5 +24,5 @@ from studio.facade.rewards import RewardsFacade
 __all__ = ["ImportSummary", "Studio"]
 
 
-class Studio(RatingFacade, RewardsFacade, RankingFacade, PoolFacade, GenerationFacade, ExchangeFacade, ImportsFacade, StudioCore):
+class Studio(NotebookFacade, RatingFacade, RewardsFacade, RankingFacade, PoolFacade, GenerationFacade, ExchangeFacade, ImportsFacade, StudioCore):
     """Open with `Studio.open(data_dir_or_url)`; see the README for each front door."""

@@ -1,0 +1,108 @@
+"""The arena on its own, for a notebook: `Studio.arena()` calls `inline_arena`.
+
+    arena = inline_arena(studio, rater="ana")   # served on a free loopback port
+    arena                                        # Jupyter shows it inline (an iframe)
+    arena.close()
+
+It is the Arena tab of the full app (the same layout, handlers and wiring from
+`studio.ui.arena`), with the rater fixed by the notebook instead of a welcome panel: the
+page is served on a loopback address only, to the person running the notebook.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from studio.ui import arena
+from studio.ui.app import _summarise_events_rarely
+from studio.ui.auth import clean_typed_name
+from studio.ui.context import Context
+from studio.ui.keys import head_script
+from studio.ui.options import ServeOptions
+from studio.ui.session import RaterSession, counter, whoami
+from studio.ui.style import CSS, theme
+from studio.ui.wiring import Panel, named
+
+if TYPE_CHECKING:
+    from studio.api import Studio
+
+LOOPBACK = "127.0.0.1"
+
+
+def build_arena(studio: Studio, rater: str, options: ServeOptions, *, pool=None) -> gr.Blocks:
+    """A Blocks holding only the arena, rating as `rater` (not started)."""
+    name = clean_typed_name(rater)
+    ctx = Context(studio, options, pool=pool)
+    handlers = arena.ArenaHandlers(ctx)
+    with gr.Blocks(title="Feedback Studio arena", analytics_enabled=options.analytics) as demo:
+        page = Panel()
+        page["session"] = gr.State(RaterSession())
+        with gr.Row(elem_classes=["studio-header"]):
+            page["whoami"] = gr.HTML(elem_id="studio-whoami")
+            page["counter"] = gr.HTML(elem_id="studio-counter")
+        # The page script asks for a pair while the arena inside #studio-tabs is empty.
+        with gr.Tabs(elem_id="studio-tabs"):
+            page.update(arena.layout(ctx))
+        arena.wire(page, handlers, ctx)
+
+        def start() -> dict[str, Any]:
+            studio.ensure_rater(name)
+            session = RaterSession.start(name, len(studio.comparisons(rater=name, with_content=False)))
+            return {"session": session, "counter": counter(session),
+                    "whoami": whoami(name, "rater", gated=False), **handlers.next_pair(name)}
+
+        shown = page.subset("session", "counter", "whoami", *arena.SHOWN)
+        demo.load(named(start, shown), outputs=list(shown.values()), api_visibility="private",
+                  concurrency_id="vote", concurrency_limit=options.vote_concurrency)
+    return demo
+
+
+@dataclass
+class InlineArena:
+    """A running arena: shown inline by Jupyter (`_repr_html_`); `close()` stops it."""
+
+    blocks: gr.Blocks
+    url: str
+    rater: str
+    height: int = 720
+
+    def _repr_html_(self) -> str:
+        return (f'<div><iframe src="{escape(self.url)}" width="100%" height="{self.height}" '
+                f'style="border: 0" title="Feedback Studio arena for {escape(self.rater)}"></iframe>'
+                f'<div style="font-size: 0.8em">Rating as <b>{escape(self.rater)}</b> at '
+                f'<a href="{escape(self.url)}" target="_blank">{escape(self.url)}</a>; '
+                f'<code>.close()</code> stops it.</div></div>')
+
+    def __repr__(self) -> str:
+        return f"InlineArena(rater={self.rater!r}, url={self.url!r})"
+
+    def close(self) -> None:
+        self.blocks.close()
+
+
+def inline_arena(studio: Studio, rater: str, *, prompt_set: str | None = None, port: int | None = None,
+                 height: int = 720) -> InlineArena:
+    """Build the arena and serve it on a loopback port in a background thread."""
+    options = ServeOptions.from_config(studio.config, host=LOOPBACK, port=port or _free_port(),
+                                       prompt_set=prompt_set, share=False)
+    demo = build_arena(studio, rater, options)
+    demo.queue(default_concurrency_limit=4, max_size=None)
+    _summarise_events_rarely(demo)
+    demo.launch(server_name=LOOPBACK, server_port=options.port, share=False, inline=False,
+                prevent_thread_lock=True, quiet=True, show_error=False,
+                allowed_paths=[str(options.media_root.resolve())], footer_links=[], run_history=False,
+                enable_monitoring=False, mcp_server=False, ssr_mode=False, pwa=False, theme=theme(), css=CSS,
+                head=head_script(options.poll_seconds))
+    return InlineArena(blocks=demo, url=f"http://{LOOPBACK}:{options.port}/", rater=clean_typed_name(rater),
+                       height=height)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
