@@ -62,3 +62,25 @@ def test_notebook_runs_on_the_demo_studio(run_notebook, name):
     last = executed.cells[-1]
     printed = "".join(o.get("text", "") for o in last.outputs if o.output_type == "stream")
     assert "all checks passed" in printed
+
+
+@pytest.mark.slow
+def test_notebook_reads_the_data_dir_it_is_given(run_notebook, tmp_path):
+    """With `data_dir` set, the notebook opens that studio (no demo) and its checks hold on
+    data it has never seen: three raters on ten prompts, one of them contrary."""
+    from tests.notebooks.helpers import text_studio
+
+    studio, items, _ = text_studio(tmp_path / "given", [(f"Question {i}?", f"a long answer {i}", "short")
+                                                       for i in range(10)], votes_wanted=3)
+    for n, item in enumerate(items):
+        for rater in ("ana", "ben"):
+            studio.vote(item, outcome="left", rater=rater)
+        studio.vote(item, outcome="right" if n % 2 else "left", rater="cy")
+    expected = studio.export(tmp_path / "expected.jsonl", format="trl", aggregate="majority", raters=["ana", "ben"])
+    studio.close()
+
+    executed = run_notebook("03_export_dataset.ipynb", data_dir=str(tmp_path / "given"), out_dir=str(tmp_path / "out"))
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []) if o.output_type == "stream")
+    assert "all checks passed" in printed and "left out: ['cy']" in printed
+    written = [(tmp_path / "out" / "trl-majority" / f"{split}.jsonl") for split in ("train", "test")]
+    assert sum(len(p.read_text().splitlines()) for p in written) == expected.total_rows
