@@ -18,7 +18,16 @@ from typing import Any
 import gradio as gr
 
 from studio.errors import AccessDenied, StudioError
-from studio.ui import arena, data, free_prompt, leaderboard, ranking_grid, settings, training
+from studio.ui import (
+    arena,
+    data,
+    free_prompt,
+    leaderboard,
+    ranking_grid,
+    settings,
+    training,
+    vote_api,
+)
 from studio.ui.auth import Person, clean_typed_name
 from studio.ui.context import Context
 from studio.ui.keys import head_script
@@ -38,6 +47,7 @@ def build_app(studio, options: ServeOptions, *, pool=None) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=options.analytics) as demo:
         page = layout(ctx)
         wire(demo, page, ctx)
+    demo.studio_routes = vote_api.routes(ctx)      # served next to the app by `launch`
     return demo
 
 
@@ -165,7 +175,8 @@ def wire(demo: gr.Blocks, page: Panel, ctx: Context) -> None:
 def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool = False,
            quiet: bool = False) -> Any:
     """Serve the app: private by default (no analytics, no share link, no run history), only
-    the media folder readable from disk, the vote group sized for many raters at once."""
+    the media folder readable from disk, the vote group sized for many raters at once, and
+    the JSON vote API (`studio.ui.vote_api`) on the same port, ahead of Gradio's routes."""
     demo.queue(default_concurrency_limit=4, max_size=None)
     _summarise_events_rarely(demo)
     users = options.users
@@ -177,7 +188,8 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
         max_threads=options.vote_concurrency + 16,
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, show_error=False,
         footer_links=[], run_history=False, enable_monitoring=False, mcp_server=False, ssr_mode=False,
-        pwa=False, theme=theme(), css=CSS, head=head_script(options.poll_seconds))
+        pwa=False, theme=theme(), css=CSS, head=head_script(options.poll_seconds),
+        app_kwargs={"routes": list(getattr(demo, "studio_routes", []))})
 
 
 def _summarise_events_rarely(demo: gr.Blocks) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.errors import AccessDenied, ConfigError, InputError
+from studio.ui.text_input import one_line_name
 
 ROLES = ("rater", "admin")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
@@ -105,13 +106,22 @@ class Users:
         return user.role if user else None
 
 
+MAX_USERS_FILE_BYTES = 1024 * 1024
+
+
 def read_users_file(path: Path) -> dict[str, User]:
-    if not path.exists():
-        raise ConfigError(f"{path}: users file not found; create it with `studio users add NAME --file {path}`")
     try:
+        if not path.exists():
+            raise ConfigError(f"{path}: users file not found; create it with `studio users add NAME --file {path}`")
+        if not path.is_file():       # a directory, a device such as /dev/zero, a named pipe
+            raise ConfigError(f"{path}: not a regular file; give the users file written by `studio users add`")
+        if path.stat().st_size > MAX_USERS_FILE_BYTES:
+            raise ConfigError(f"{path}: over 1 MiB, too big for a users file; give the one `studio users add` wrote")
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix it or recreate it with `studio users add`") from exc
+    except OSError as exc:           # a name too long, a loop of links, no permission
+        raise ConfigError(f"{path}: cannot read the users file ({exc.strerror or exc})") from exc
     unknown = set(raw) - {"users"}
     if unknown:
         raise ConfigError(f"{path}: unknown section '{sorted(unknown)[0]}' (a users file has only [users.NAME] tables)")
@@ -134,10 +144,13 @@ def add_user(path: str | os.PathLike[str], name: str, password: str, role: str) 
         raise InputError(f"user name {name!r} must be letters, digits, '_', '.', '@' or '-' (64 at most)")
     if role not in ROLES:
         raise InputError(f"role must be rater or admin, got {role!r}")
-    users = read_users_file(path) if path.exists() else {}
-    new = name not in users
-    users[name] = User(name=name, role=role, password_hash=hash_password(password))
-    write_users_file(path, users)
+    try:
+        users = read_users_file(path) if path.exists() or path.is_symlink() else {}
+        new = name not in users
+        users[name] = User(name=name, role=role, password_hash=hash_password(password))
+        write_users_file(path, users)
+    except OSError as exc:           # a missing permission, a name too long, a file where a folder should be
+        raise ConfigError(f"{path}: cannot write the users file ({exc.strerror or exc})") from exc
     return new
 
 
@@ -159,12 +172,11 @@ def write_users_file(path: Path, users: dict[str, User]) -> None:
 
 
 def clean_typed_name(name: str | None) -> str:
-    """A rater name typed into the page (no users file): trimmed, one line, not empty."""
-    cleaned = " ".join((name or "").split())
+    """A rater name typed into the page (no users file): trimmed, one line, not empty, no
+    control characters (a name is shown to admins and stored with every vote)."""
+    cleaned = one_line_name(name, what="a name", limit=MAX_TYPED_NAME)
     if not cleaned:
         raise InputError("enter your name to start rating")
-    if len(cleaned) > MAX_TYPED_NAME:
-        raise InputError(f"a name has at most {MAX_TYPED_NAME} characters")
     return cleaned
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from studio.errors import InputError
 from studio.ui.context import Context
 from studio.ui.session import RaterSession
+from studio.ui.text_input import MAX_FILTER, typed_text
 from studio.ui.wiring import Panel, named
 
 COLUMNS = ["id", "created_at", "prompt_set", "prompt", "left_contender", "right_contender", "outcome",
@@ -52,8 +53,8 @@ class DataHandlers:
         self.ctx.admin(request, session)
         rows = int(min(max(limit or 200, 1), 10000))
         frame = self.ctx.studio.comparisons(
-            rater=(rater or "").strip() or None, contender=(contender or "").strip() or None,
-            prompt_set=(prompt_set or "").strip() or None, limit=rows, newest_first=True)
+            rater=_given(rater, "the rater filter"), contender=_given(contender, "the contender filter"),
+            prompt_set=_given(prompt_set, "the prompt set filter"), limit=rows, newest_first=True)
         return {"data_table": table(frame)}
 
     def export(self, fmt: str, rater: str, contender: str, prompt_set: str, session: RaterSession,
@@ -62,15 +63,16 @@ class DataHandlers:
         self.ctx.admin(request, session)
         if fmt not in EXPORT_SUFFIX:
             raise InputError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
+        filters = dict(raters=_given(rater, "the rater filter"), contenders=_given(contender, "the contender filter"),
+                       prompt_set=_given(prompt_set, "the prompt set filter"))
         target = Path(tempfile.mkdtemp(prefix="studio-export-")) / f"votes-{fmt}{EXPORT_SUFFIX[fmt]}"
-        summary = self.ctx.studio.export(target, format=fmt, raters=_given(rater), contenders=_given(contender),
-                                         prompt_set=_given(prompt_set))
+        summary = self.ctx.studio.export(target, format=fmt, **filters)
         return {"data_file": str(summary.path),
                 "data_message": f"{summary.total_rows} rows from {summary.comparisons} votes ({fmt})."}
 
 
-def _given(value: str | None) -> str | None:
-    return (value or "").strip() or None
+def _given(value: str | None, what: str) -> str | None:
+    return typed_text(value, what=what, limit=MAX_FILTER).strip() or None
 
 
 def table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import gradio as gr
 from studio.ui import pair_view, render, voting
 from studio.ui.context import Context
 from studio.ui.session import RaterSession
+from studio.ui.text_input import MAX_PROMPT, typed_text
 from studio.ui.wiring import Panel, named
 
 PREFIX = "free"
@@ -34,7 +35,7 @@ class FreePromptHandlers:
 
     def generate(self, prompt: str, session: RaterSession, request: gr.Request) -> Iterator[dict[str, Any]]:
         person = self.ctx.person(request, session)
-        text = (prompt or "").strip()
+        text = typed_text(prompt, what="the prompt", limit=MAX_PROMPT).strip()
         if not text:
             yield {"free_prompt": render.note("Type a prompt first.")}
             return

@@ -29,6 +29,7 @@ OUTCOMES = {"a": "left", "b": "right", "tie": "tie", "both_bad": "both_bad"}
 BUTTON_LABELS = {"a": "A is better  [1]", "b": "B is better  [2]", "tie": "Tie  [3]", "both_bad": "Both bad  [4]"}
 OUTCOME_WORDS = {"left": "A is better", "right": "B is better", "tie": "a tie", "both_bad": "both bad"}
 MAX_DECISION_MS = 24 * 3600 * 1000
+MAX_ID = 2**31 - 1                   # ids are 32-bit integers in both databases
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,15 @@ class Token:
     def parse(cls, raw: str | None) -> Token:
         try:
             data = json.loads(raw or "")
-            return cls(item_id=int(data["item"]), key=str(data["key"])[:100], shown_ms=int(data["shown"]),
-                       shown=tuple(int(i) for i in data.get("ids", ())))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            key = data["key"]
+            if not isinstance(key, str) or not 0 < len(key) <= 100 or not key.isprintable():
+                raise ValueError("a token's key is a short printable string")
+            token = cls(item_id=int(data["item"]), key=key, shown_ms=int(data["shown"]),
+                        shown=tuple(int(i) for i in data.get("ids", ())))
+            if not all(0 < i <= MAX_ID for i in (token.item_id, *token.shown)):
+                raise ValueError("ids are positive 32-bit integers")
+            return token
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             raise InputError("there is nothing on screen to vote on yet: wait for the next pair") from exc
 
     def decision_ms(self, measured_in_browser: Any) -> int | None:

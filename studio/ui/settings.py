@@ -13,6 +13,7 @@ import pandas as pd
 
 from studio.ui.context import Context
 from studio.ui.session import RaterSession
+from studio.ui.text_input import MAX_FILTER, typed_text
 from studio.ui.wiring import Panel, named
 
 HELP = ("Server settings (analytics, share links, vote concurrency) come from `studio.toml` in the data dir; "
@@ -66,7 +67,7 @@ class SettingsHandlers:
         self.ctx.admin(request, session)
         if not file:
             return {"settings_message": "Choose a file first."}
-        summary = self.ctx.studio.import_prompts(file, prompt_set=(prompt_set or "").strip() or None)
+        summary = self.ctx.studio.import_prompts(file, prompt_set=typed_text(prompt_set, what="the prompt set", limit=MAX_FILTER).strip() or None)
         return {"settings_message": f"{summary.added} prompts added, {summary.existing} already present.",
                 "settings_prompt_file": None, **self.overview(session, request)}
 

@@ -12,6 +12,7 @@ from studio.ui import pair_view
 from studio.ui.auth import Person
 from studio.ui.context import Context
 from studio.ui.session import RaterSession, counter
+from studio.ui.text_input import MAX_RATIONALE, typed_text
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def record(ctx: Context, prefix: str, outcome: str, token: str, rationale: str |
     person = ctx.person(request, session)
     shown = pair_view.Token.parse(token)
     vote = dict(outcome=outcome, rater=person.name, idempotency_key=shown.key,
-                rationale=(rationale or "").strip() or None, decision_ms=shown.decision_ms(decision_ms),
+                rationale=typed_text(rationale, what="the rationale", limit=MAX_RATIONALE).strip() or None, decision_ms=shown.decision_ms(decision_ms),
                 session_id=session.session_id)
     following = None
     if then_next:
