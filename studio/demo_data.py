@@ -119,8 +119,8 @@ def build_demo_studio(directory: str | os.PathLike[str] | None = None, *, prompt
     if not 1 <= votes_per_pair <= len(raters):
         raise InputError(f"votes_per_pair must be between 1 and the number of raters ({len(raters)})")
     root = Path(tempfile.mkdtemp(prefix="studio-demo-") if directory is None else directory).expanduser()
-    if (root / "studio.db").exists():
-        raise InputError(f"{root} already holds a studio: open it with Studio.open, or choose an empty directory")
+    if root.exists() and any(root.iterdir()):
+        raise InputError(f"{root} is not empty: the demo is built in an empty (or new) directory")
     root.mkdir(parents=True, exist_ok=True)
     pairs_per_prompt = len(_CONTENDERS) * (len(_CONTENDERS) - 1) // 2
     (root / "studio.toml").write_text(_demo_toml(prompts * pairs_per_prompt, votes_per_pair, seed), encoding="utf-8")
@@ -134,7 +134,7 @@ def build_demo_studio(directory: str | os.PathLike[str] | None = None, *, prompt
                                          params={"temperature": temperature, "max_new_tokens": max_new_tokens})
             studio.add_prompts(PROMPTS[:prompts], prompt_set=PROMPT_SET, source="demo")
             studio.refill_pool(PROMPT_SET)
-            _simulate_votes(studio, raters, random.Random(seed))
+            _simulate_votes(studio, raters, seed)
         except BaseException:
             studio.close()
             raise
@@ -179,9 +179,10 @@ def output_quality(generation_id: int, contender: str, seed: int = 0) -> float:
     return STRENGTHS.get(contender, 0.0) + draw
 
 
-def _simulate_votes(studio: Studio, raters: tuple[SimulatedRater, ...], rng: random.Random) -> int:
+def _simulate_votes(studio: Studio, raters: tuple[SimulatedRater, ...], seed: int) -> int:
     """Raters take turns asking for their next pair and voting on it, as in the arena,
     until none of them has anything left to rate. Returns the number of votes."""
+    rng = random.Random(seed)
     contender_of = dict(zip(*_generation_contenders(studio), strict=True))
     for rater in raters:
         studio.ensure_rater(rater.name, rater.role)
@@ -194,8 +195,8 @@ def _simulate_votes(studio: Studio, raters: tuple[SimulatedRater, ...], rng: ran
                 active.remove(rater)
                 continue
             left, right = (side.generation_id for side in item.sides)
-            outcome, ms = rater.judge(output_quality(left, contender_of[left]),
-                                      output_quality(right, contender_of[right]), rng)
+            outcome, ms = rater.judge(output_quality(left, contender_of[left], seed),
+                                      output_quality(right, contender_of[right], seed), rng)
             studio.vote(item.item_id, outcome=outcome, rater=rater.name, decision_ms=ms, source=SOURCE,
                         idempotency_key=f"demo-{rater.name}-{item.item_id}")
             cast += 1
