@@ -1,9 +1,12 @@
 """How far raters agree with each other, with the majority, and with the reward model.
 
 A *unit* is one pair of outputs (two generation ids, either order). Each rater's last vote
-on a unit is their judgement of it, turned to the unit's own orientation (the output with
-the lower id is "first"), so two raters who saw the sides swapped still agree when they
-chose the same output. Judgements fall in four nominal categories: first, second, tie,
+on a unit is their judgement of it, turned to the unit's own orientation (the side order of
+the unit's first vote: "first" is the output shown on the left then), so two raters who saw
+the sides swapped still agree when they chose the same output. The arena randomises sides
+per pair, so "first" is a random contender and the chance term of the kappas is not inflated
+by an arbitrary rule (ordering by generation id made "first" nearly always the contender the
+pool generated first). Judgements fall in four nominal categories: first, second, tie,
 both_bad. Only units judged by two or more raters say anything about agreement.
 
 - Percent agreement S1: over all pairs of distinct raters on the same unit, the share that
@@ -73,11 +76,13 @@ def judgements(votes: pd.DataFrame) -> pd.DataFrame:
     if (code < 0).any():
         raise InputError(f"unknown vote outcome {votes['outcome'].iloc[int(np.flatnonzero(code < 0)[0])]!r}: "
                          f"expected one of {', '.join(_CODE)}")
-    swapped = (left > right) & (code < 2)
-    code = np.where(swapped, 1 - code, code)
     low, high = np.minimum(left, right), np.maximum(left, right)
     _, unit = np.unique(low * (int(high.max(initial=0)) + 1) + high, return_inverse=True)
-    frame = pd.DataFrame({"unit": unit.reshape(-1), "rater": votes["rater"].to_numpy(dtype=object),
+    unit = unit.reshape(-1)
+    first_vote = pd.Series(np.arange(len(unit))).groupby(unit).transform("min").to_numpy()
+    swapped = (left != left[first_vote]) & (code < 2)
+    code = np.where(swapped, 1 - code, code)
+    frame = pd.DataFrame({"unit": unit, "rater": votes["rater"].to_numpy(dtype=object),
                           "category": code})
     if "id" in votes.columns:
         frame["id"] = votes["id"].to_numpy()
