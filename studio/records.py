@@ -5,9 +5,21 @@ importing the store."""
 from __future__ import annotations
 
 import hashlib
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+
+def as_id(value: Any, what: str = "id") -> int:
+    """A database id from user input: ints and numpy integers (ids taken out of a DataFrame)
+    become plain ints; anything else is refused with a one-line error."""
+    from studio.errors import InputError
+
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise InputError(f"{what} must be an integer, got {value!r:.40}") from None
 
 
 def sha256_text(text: str) -> str:

@@ -16,7 +16,15 @@ import pandas as pd
 
 from studio.config import ContenderSpec, StudioConfig, contender_from_dict, load_config
 from studio.errors import InputError, NotFoundError
-from studio.records import ContenderRecord, GenerationIn, ItemView, PromptIn, VoteIn, VoteResult
+from studio.records import (
+    ContenderRecord,
+    GenerationIn,
+    ItemView,
+    PromptIn,
+    VoteIn,
+    VoteResult,
+    as_id,
+)
 from studio.store import Store
 from studio.store.frames import ComparisonFilter
 
@@ -110,6 +118,9 @@ class StudioCore:
         `idempotency_key` returns the first vote and writes nothing.
         """
         key = idempotency_key or uuid.uuid4().hex
+        item_id = None if item_id is None else as_id(item_id, "item_id")
+        left = None if left is None else as_id(left, "left")
+        right = None if right is None else as_id(right, "right")
         with self.store.transaction() as tx:
             if item_id is not None:
                 item = tx.items.get(item_id)

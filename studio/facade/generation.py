@@ -21,7 +21,7 @@ from studio.generation.base import (
     derive_seed,
 )
 from studio.generation.streaming import FreePromptUpdate
-from studio.records import ContenderRecord, GenerationIn, PromptIn
+from studio.records import ContenderRecord, GenerationIn, PromptIn, as_id
 
 # A contender whose model failed to load is retried by the pool after this long.
 LOAD_RETRY_S = 60.0
@@ -75,6 +75,7 @@ class GenerationFacade:
             if prompts is None:
                 records = tx.prompts.list(prompt_set)
             else:
+                prompts = [as_id(i, "prompt id") for i in prompts]
                 records = [tx.prompts.get(i) for i in prompts]
                 missing = [i for i, r in zip(prompts, records, strict=True) if r is None]
                 if missing:

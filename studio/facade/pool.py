@@ -26,7 +26,7 @@ from studio.generation.pool import (
     fill_items,
     plan_items,
 )
-from studio.records import VoteIn, VoteResult
+from studio.records import VoteIn, VoteResult, as_id
 
 NO_CONTENDERS = "pool"
 
@@ -70,6 +70,8 @@ class PoolFacade(GenerationFacade):
         """Record a ranking of an item's outputs (generation ids, best first; listing only the
         best means best vs each of the rest) as the pairwise comparisons it implies, sharing
         one group id, in one transaction. Retrying with the same key writes nothing new."""
+        item_id = as_id(item_id, "item_id")
+        order = [as_id(g, "a generation id in order") for g in order]
         with self.store.transaction() as tx:
             item = tx.items.get(item_id)
             if item is None:

@@ -4,7 +4,7 @@ transaction (one commit, one fsync), so a rater's click costs the database half 
 from __future__ import annotations
 
 from studio.errors import InputError, NotFoundError
-from studio.records import ItemView, VoteIn, VoteResult
+from studio.records import ItemView, VoteIn, VoteResult, as_id
 
 
 class RatingFacade:
@@ -16,6 +16,7 @@ class RatingFacade:
         durable when this returns, and the next item is already assigned to the rater.
         Retrying with the same `idempotency_key` writes nothing and returns the rater's
         open item again."""
+        item_id = as_id(item_id, "item_id")
         with self.store.transaction() as tx:
             item = tx.items.get(item_id)
             if item is None:

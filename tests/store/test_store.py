@@ -156,3 +156,16 @@ def test_contenders_frame_counts_generations_and_votes(studio):
     frame = studio.contenders().set_index("name")
     assert frame.loc["model-a", "generations"] == 1
     assert frame.loc["model-b", "votes"] == 1
+
+
+def test_ids_taken_out_of_a_dataframe_work(studio):
+    import numpy as np
+
+    _, left, right = _pair(studio)
+    frame = studio.generations()
+    result = studio.vote(left=frame.id.iloc[0], right=frame.id.iloc[1], outcome="left", rater="ana",
+                         idempotency_key="np")
+    assert isinstance(frame.id.iloc[0], np.integer)
+    assert (result.comparison.left_generation_id, result.comparison.right_generation_id) == (left, right)
+    with pytest.raises(InputError, match="left must be an integer"):
+        studio.vote(left="1", right=right, outcome="left", rater="ana", idempotency_key="str")
