@@ -67,11 +67,11 @@ def crash_run(data_dir: Path, *, raters: int, votes: int, kill_at: int, max_seco
     restart = {"at": None, "serving": None, "first": None}
     reached = threading.Event()
 
-    def on_vote() -> None:
+    def on_vote(sent_at: float) -> None:
         if ledger.acked >= kill_at:
             reached.set()
-        if restart["at"] is not None and restart["first"] is None:
-            restart["first"] = time.monotonic() - restart["at"]
+        if restart["at"] is not None and sent_at >= restart["at"] and restart["first"] is None:
+            restart["first"] = time.monotonic() - restart["at"]     # sent to the restarted server
 
     try:
         server.wait_serving()

@@ -248,10 +248,11 @@ def sign_in(url: str, name: str, *, deadline: float, timeout: float):
 
 def gradio_rater(url: str, name: str, votes: int, deadline: float, seed: int, ledger: Ledger, *,
                  think: float = 0.0, call_timeout: float = 20.0,
-                 recover_until: float | None = None, on_vote: Callable[[], None] | None = None) -> None:
+                 recover_until: float | None = None, on_vote: Callable[[float], None] | None = None) -> None:
     """Vote `votes` times (or until `deadline`) on the pairs the server hands out, through
     gradio_client. When the server goes away mid-vote, sign in again once it is back and
-    resend the same token until it is acknowledged (up to `recover_until`)."""
+    resend the same token until it is acknowledged (up to `recover_until`). `on_vote` is
+    called after each acknowledgement with the time (monotonic) its successful send began."""
     rng = random.Random(seed)
     recover_until = recover_until or deadline + 120
     client, token = sign_in(url, name, deadline=recover_until, timeout=call_timeout)
@@ -265,6 +266,7 @@ def gradio_rater(url: str, name: str, votes: int, deadline: float, seed: int, le
             ledger.send(key, name, item)
             started = time.perf_counter()
             while True:
+                attempt = time.monotonic()
                 try:
                     result = _call(client, token, "", None, api_name=endpoint, timeout=call_timeout)
                     break
@@ -276,7 +278,7 @@ def gradio_rater(url: str, name: str, votes: int, deadline: float, seed: int, le
             ledger.ack(key, (time.perf_counter() - started) * 1000 if started is not None else None)
             done += 1
             if on_vote:
-                on_vote()
+                on_vote(attempt)
             token = token_in(result)
     except Exception as exc:           # noqa: BLE001 - reported, and the run fails its checks
         ledger.error(f"{name}: {type(exc).__name__}: {exc}")

@@ -189,7 +189,8 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, show_error=False,
         footer_links=[], run_history=False, enable_monitoring=False, mcp_server=False, ssr_mode=False,
         pwa=False, theme=theme(), css=CSS, head=head_script(options.poll_seconds),
-        app_kwargs={"routes": list(getattr(demo, "studio_routes", []))})
+        # No FastAPI schema at /openapi.json: it answers before any login and lists every route.
+        app_kwargs={"routes": list(getattr(demo, "studio_routes", [])), "openapi_url": None})
 
 
 def _summarise_events_rarely(demo: gr.Blocks) -> None:
