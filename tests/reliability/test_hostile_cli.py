@@ -10,16 +10,14 @@ Python decodes it (lone surrogates U+DC80..U+DCFF).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.reliability.cli import run_cli
 from tests.reliability.conftest import hostile_settings
 
 # Stand-ins replaced by real paths made in the fixture.
@@ -64,26 +62,6 @@ WRITERS = {
     "export --out PATH --force": lambda p: ["export", "--format", "jsonl", "--out", p, "--force"],
     "users add --file PATH": lambda p: ["users", "add", "ana", "--file", p, "--password-stdin"],
 }
-
-
-def run_cli(args: list[str], data_dir: Path | None, stdin: str = "") -> tuple[int, str, str]:
-    """`studio ARGS [--data DATA_DIR]` through the real entry point; (exit code, stdout, stderr)."""
-    from studio.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    argv, stdin_before = sys.argv, sys.stdin
-    data = ["--data", str(data_dir)] if data_dir is not None and args[0] != "users" else []
-    sys.argv, sys.stdin = ["studio", *args, *data], io.StringIO(stdin)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-                code = 0
-            except SystemExit as stop:
-                code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    finally:
-        sys.argv, sys.stdin = argv, stdin_before
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
