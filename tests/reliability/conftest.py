@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.rewards.conftest import tiny_backbones, tiny_encoder  # noqa: F401  (tiny offline backbones)
 from tests.ui.conftest import ui_studio, users_file  # noqa: F401  (shared with the UI tests)
 
 HOSTILE_COUNTS: Counter[str] = Counter()
