@@ -1,0 +1,74 @@
+"""Reward-model training under `accelerate launch` with two processes (CPU, gloo) gives a
+checkpoint that scores like the one a single process trains.
+
+How it is launched on a machine without GPUs: `--multi_gpu` picks Accelerate's torchrun
+launcher, and ACCELERATE_USE_CPU=1 makes each process train on the CPU with the gloo
+backend (`accelerate launch --cpu` alone runs one process; its multi-CPU mode needs MPI).
+On a GPU machine the same command without the variable spreads training over the GPUs.
+
+Tolerance: two processes each take half of every epoch's batches and average their
+gradients, i.e. twice the batch for half the steps, so the numbers are not the single
+process's. What must hold is the model: every process ends with the same parameters (data
+parallel training keeps them in step), the checkpoint reloads to the same rewards, its
+held-out accuracy is within 0.05 of the single process's (one pair of the 24 held out),
+and it orders the held-out outputs the same way (Spearman correlation of rewards >= 0.9).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.services import free_port
+
+SCRIPT = Path(__file__).with_name("accelerate_train.py")
+ROOT = Path(__file__).resolve().parents[2]
+ACCELERATE = Path(sys.executable).with_name("accelerate")
+
+# Found by this test and reported: in studio/rewards/train.py a process whose share of an
+# epoch is empty takes no step while the other waits for it (head mode: one batch, two
+# processes), and full mode calls the net around the DistributedDataParallel wrapper, so
+# gradients are never averaged ("Expected to have finished reduction in the prior iteration").
+NOT_YET = pytest.mark.xfail(strict=True, reason="studio/rewards/train.py does not train in step on 2 processes yet")
+
+
+def run(command: list[str], out: Path) -> list[dict]:
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [json.loads(p.read_text()) for p in sorted(out.glob("rank-*.json"))]
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    import pandas as pd
+
+    return float(pd.Series(a).corr(pd.Series(b), method="spearman"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", [pytest.param("head", marks=NOT_YET), pytest.param("full", marks=NOT_YET)])
+def test_two_processes_train_a_checkpoint_that_scores_like_one(mode, tiny_encoder, tmp_path):
+    from studio.rewards.checkpoint import load_net
+    from studio.rewards.data import split_by_prompt
+    from studio.rewards.train import score_items
+    from tests.rewards.helpers import marker_data
+
+    (alone,) = run([sys.executable, str(SCRIPT), tiny_encoder, mode, str(tmp_path / "one")], tmp_path / "one")
+    ranks = run([str(ACCELERATE), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                 "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
+                 str(SCRIPT), tiny_encoder, mode, str(tmp_path / "two")], tmp_path / "two")
+    assert alone["world"] == 1 and [r["world"] for r in ranks] == [2, 2]
+    assert ranks[0]["params"] == ranks[1]["params"], "the two processes ended with different parameters"
+    assert ranks[0]["rewards"] == pytest.approx(ranks[1]["rewards"], abs=1e-5)
+
+    net, _ = load_net(tmp_path / "two" / "checkpoint")
+    _, heldout = split_by_prompt(marker_data(prompts=24, outputs=4, seed=3), 0.25, seed=0)
+    assert score_items(net, heldout.items).tolist() == pytest.approx(ranks[0]["rewards"], abs=1e-5)
+    assert abs(ranks[0]["heldout_accuracy"] - alone["heldout_accuracy"]) <= 0.05
+    assert spearman(ranks[0]["rewards"], alone["rewards"]) >= 0.9
