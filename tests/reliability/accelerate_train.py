@@ -1,12 +1,13 @@
 """Train a reward model with the studio's training loop, as `accelerate launch` runs it on
 several processes (or alone with plain `python`). Used by test_accelerate.py.
 
-    accelerate launch --cpu --num_processes 2 tests/reliability/accelerate_train.py BACKBONE MODE OUT
+    ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 \
+        tests/reliability/accelerate_train.py BACKBONE head,full OUT
 
-Every process writes OUT/rank-N.json: the rewards its copy of the trained net gives the
-held-out outputs, and a digest of its trained parameters (data parallel training must end
-with the same parameters on every process). The main process also saves the checkpoint
-(OUT/checkpoint) as `studio train` would.
+For each mode, every process writes OUT/MODE/rank-N.json: the rewards its copy of the
+trained net gives the held-out outputs, and a digest of its trained parameters (data
+parallel training must end with the same parameters on every process). The main process
+also saves the checkpoint (OUT/MODE/checkpoint) as `studio train` would.
 """
 
 from __future__ import annotations
@@ -14,14 +15,20 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
-def main(backbone: str, mode: str, out: Path) -> None:
+def main(backbone: str, modes: str, out: Path) -> None:
+    for mode in modes.split(","):
+        train_one(backbone, mode, out / mode)
+
+
+def train_one(backbone: str, mode: str, out: Path) -> None:
     import torch
-    from accelerate import Accelerator
+    from accelerate import Accelerator, InitProcessGroupKwargs
 
     from studio.rewards import checkpoint
     from studio.rewards.data import split_by_prompt
@@ -29,7 +36,9 @@ def main(backbone: str, mode: str, out: Path) -> None:
     from studio.rewards.train import TrainSettings, score_items, train
     from tests.rewards.helpers import marker_data
 
-    state = Accelerator()       # (reads ACCELERATE_USE_CPU, as the training loop will)
+    # Made first, so the training loop's own Accelerator shares its state: reads
+    # ACCELERATE_USE_CPU, and gives up on a stuck collective after 30 s instead of hanging.
+    state = Accelerator(kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=30))])
     data = marker_data(prompts=24, outputs=4, seed=3)
     train_data, heldout = split_by_prompt(data, 0.25, seed=0)
     spec = make_spec(backbone, kind="text", mode=mode, max_length=32)

@@ -29,6 +29,7 @@ from tests.services import free_port
 SCRIPT = Path(__file__).with_name("accelerate_train.py")
 ROOT = Path(__file__).resolve().parents[2]
 ACCELERATE = Path(sys.executable).with_name("accelerate")
+MODES = ("full", "head")
 
 # Found by this test and reported: in studio/rewards/train.py a process whose share of an
 # epoch is empty takes no step while the other waits for it (head mode: one batch, two
@@ -37,12 +38,12 @@ ACCELERATE = Path(sys.executable).with_name("accelerate")
 NOT_YET = pytest.mark.xfail(strict=True, reason="studio/rewards/train.py does not train in step on 2 processes yet")
 
 
-def run(command: list[str], out: Path) -> list[dict]:
+def run(command: list[str], out: Path) -> dict[str, list[dict]]:
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
            "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    return [json.loads(p.read_text()) for p in sorted(out.glob("rank-*.json"))]
+    return {mode: [json.loads(p.read_text()) for p in sorted((out / mode).glob("rank-*.json"))] for mode in MODES}
 
 
 def spearman(a: list[float], b: list[float]) -> float:
@@ -52,23 +53,27 @@ def spearman(a: list[float], b: list[float]) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", [pytest.param("head", marks=NOT_YET), pytest.param("full", marks=NOT_YET)])
-def test_two_processes_train_a_checkpoint_that_scores_like_one(mode, tiny_encoder, tmp_path):
+@NOT_YET
+def test_two_processes_train_checkpoints_that_score_like_one(tiny_encoder, tmp_path):
+    """Head mode (a frozen backbone, the default) and full mode (fine-tuning, what several
+    GPUs are for), each in one single-process run and one two-process launch."""
     from studio.rewards.checkpoint import load_net
     from studio.rewards.data import split_by_prompt
     from studio.rewards.train import score_items
     from tests.rewards.helpers import marker_data
 
-    (alone,) = run([sys.executable, str(SCRIPT), tiny_encoder, mode, str(tmp_path / "one")], tmp_path / "one")
-    ranks = run([str(ACCELERATE), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                 "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
-                 str(SCRIPT), tiny_encoder, mode, str(tmp_path / "two")], tmp_path / "two")
-    assert alone["world"] == 1 and [r["world"] for r in ranks] == [2, 2]
-    assert ranks[0]["params"] == ranks[1]["params"], "the two processes ended with different parameters"
-    assert ranks[0]["rewards"] == pytest.approx(ranks[1]["rewards"], abs=1e-5)
-
-    net, _ = load_net(tmp_path / "two" / "checkpoint")
+    modes = ",".join(MODES)
+    single = run([sys.executable, str(SCRIPT), tiny_encoder, modes, str(tmp_path / "one")], tmp_path / "one")
+    double = run([str(ACCELERATE), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                  "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
+                  str(SCRIPT), tiny_encoder, modes, str(tmp_path / "two")], tmp_path / "two")
     _, heldout = split_by_prompt(marker_data(prompts=24, outputs=4, seed=3), 0.25, seed=0)
-    assert score_items(net, heldout.items).tolist() == pytest.approx(ranks[0]["rewards"], abs=1e-5)
-    assert abs(ranks[0]["heldout_accuracy"] - alone["heldout_accuracy"]) <= 0.05
-    assert spearman(ranks[0]["rewards"], alone["rewards"]) >= 0.9
+    for mode in MODES:
+        (alone,), ranks = single[mode], double[mode]
+        assert alone["world"] == 1 and [r["world"] for r in ranks] == [2, 2], mode
+        assert ranks[0]["params"] == ranks[1]["params"], f"{mode}: the two processes ended with different parameters"
+        assert ranks[0]["rewards"] == pytest.approx(ranks[1]["rewards"], abs=1e-5)
+        net, _ = load_net(tmp_path / "two" / mode / "checkpoint")
+        assert score_items(net, heldout.items).tolist() == pytest.approx(ranks[0]["rewards"], abs=1e-5)
+        assert abs(ranks[0]["heldout_accuracy"] - alone["heldout_accuracy"]) <= 0.05, mode
+        assert spearman(ranks[0]["rewards"], alone["rewards"]) >= 0.9, mode
