@@ -76,7 +76,7 @@ def run_training(studio, request: TrainingRequest, *, job_id: int | None = None,
     from studio.rewards import checkpoint
     from studio.rewards.data import read_pairs_file, split_by_prompt
     from studio.rewards.net import build_net, make_spec
-    from studio.rewards.train import TrainSettings, train
+    from studio.rewards.train import TrainSettings, compare_on, train
 
     started = time.monotonic()
     config = studio.config.training
@@ -111,7 +111,10 @@ def run_training(studio, request: TrainingRequest, *, job_id: int | None = None,
     metrics = outcome.metrics
     previous = _active_on(studio, heldout, data.kind)
     if previous is not None:
-        metrics["previous_version"], metrics["previous_heldout_accuracy"] = previous
+        metrics["previous_version"], metrics["previous_heldout_accuracy"] = previous[0], previous[1]
+        if previous[2] is not None and outcome.heldout_rewards is not None:
+            metrics["heldout_gain"], metrics["heldout_gain_noise"] = compare_on(
+                heldout, outcome.heldout_rewards, previous[2])
     activate = _should_activate(request.activate, metrics, previous)
 
     name = f"rm-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -151,8 +154,9 @@ def _training_data(studio, request: TrainingRequest):
     return from_comparisons(rows, media_root=studio.config.data_dir), "votes"
 
 
-def _active_on(studio, heldout, kind: str) -> tuple[int, float | None] | None:
-    """(version, accuracy on this held-out set) of the active model of this kind."""
+def _active_on(studio, heldout, kind: str):
+    """(version, accuracy on this held-out set, its rewards for the held-out items) of the
+    active model of this kind; None without one."""
     from studio.rewards.train import accuracy
 
     with studio.store.reader() as tx:
@@ -160,30 +164,33 @@ def _active_on(studio, heldout, kind: str) -> tuple[int, float | None] | None:
     if active is None:
         return None
     if not heldout.pairs:
-        return active.version, None
+        return active.version, None, None
     try:
         model = studio.reward_model(active.version)
     except StudioError:
-        return active.version, None
+        return active.version, None, None
     import torch
 
     rewards = torch.tensor(model.score_items(heldout.items))
-    return active.version, accuracy(rewards, heldout)["heldout_accuracy"]
+    return active.version, accuracy(rewards, heldout)["heldout_accuracy"], rewards
 
 
 def _should_activate(rule: str, metrics: dict[str, Any], previous) -> bool:
+    """if_better: the new version replaces the active one unless, on the same held-out
+    votes, it is worse by more than one standard error of the paired difference. A
+    difference inside the noise goes to the newer model: it has seen more votes."""
     if rule == "always":
         return True
     if rule == "never":
         return False
-    if previous is None:
+    if previous is None or previous[1] is None:
         return True
-    new, old = metrics.get("heldout_accuracy"), previous[1]
-    if old is None:
-        return True
-    if new is None:
+    if metrics.get("heldout_accuracy") is None:
         return False
-    return new >= old
+    gain, noise = metrics.get("heldout_gain"), metrics.get("heldout_gain_noise")
+    if gain is None:
+        return metrics["heldout_accuracy"] >= previous[1]
+    return gain >= -noise
 
 
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:

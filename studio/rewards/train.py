@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from studio.errors import StudioError
-from studio.rewards.data import PreferenceData, group_batches
+from studio.rewards.data import Batch, PreferenceData, group_batches
 from studio.rewards.embeddings import EmbeddingCache, namespace
 from studio.rewards.net import RewardNet
 
@@ -64,6 +64,7 @@ class TrainProgress:
 class TrainOutcome:
     net: RewardNet
     metrics: dict = field(default_factory=dict)
+    heldout_rewards: torch.Tensor | None = None     # one per held-out item
 
 
 ProgressFn = Callable[[TrainProgress], None]
@@ -81,18 +82,36 @@ def bt_loss(rewards: torch.Tensor, pairs: list[tuple[int, int, float]]) -> torch
     return nn.functional.binary_cross_entropy_with_logits(rewards[left] - rewards[right], target)
 
 
+def pair_correctness(rewards: torch.Tensor, data: PreferenceData) -> list[float]:
+    """For each decisive pair: 1 when the model ranks it as the human did, 0 when not,
+    0.5 when it scores both sides the same."""
+    out = []
+    for p in data.pairs:
+        if p.target != 0.5:
+            diff = float(rewards[p.left] - rewards[p.right])
+            out.append(0.5 if diff == 0 else float((diff > 0) == (p.target > 0.5)))
+    return out
+
+
 def accuracy(rewards: torch.Tensor, data: PreferenceData) -> dict:
     """Agreement with decisive votes (a score tie counts half) and the loss on all pairs."""
     if not data.pairs:
         return {"heldout_accuracy": None, "heldout_pairs": 0, "heldout_loss": None}
-    decisive = [p for p in data.pairs if p.target != 0.5]
-    correct = 0.0
-    for p in decisive:
-        diff = float(rewards[p.left] - rewards[p.right])
-        correct += 0.5 if diff == 0 else float((diff > 0) == (p.target > 0.5))
+    correct = pair_correctness(rewards, data)
     loss = float(bt_loss(rewards, [(p.left, p.right, p.target) for p in data.pairs]))
-    return {"heldout_accuracy": correct / len(decisive) if decisive else None,
-            "heldout_pairs": len(decisive), "heldout_loss": loss}
+    return {"heldout_accuracy": sum(correct) / len(correct) if correct else None,
+            "heldout_pairs": len(correct), "heldout_loss": loss}
+
+
+def compare_on(data: PreferenceData, new: torch.Tensor, old: torch.Tensor) -> tuple[float, float]:
+    """(new accuracy - old accuracy, one standard error of that difference) on the same
+    pairs: a paired comparison, so only the pairs the two models rank differently count."""
+    diffs = [a - b for a, b in zip(pair_correctness(new, data), pair_correctness(old, data), strict=True)]
+    if not diffs:
+        return 0.0, 0.0
+    mean = sum(diffs) / len(diffs)
+    variance = sum((d - mean) ** 2 for d in diffs) / max(len(diffs) - 1, 1)
+    return mean, (variance / len(diffs)) ** 0.5
 
 
 def embedding_cache(root: Path | None, net: RewardNet) -> EmbeddingCache | None:
@@ -138,51 +157,52 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
     seed_everything(settings.seed)
     accelerator = Accelerator()
     head_mode = net.spec.mode == "head"
-    cache = embedding_cache(cache_root, net) if head_mode else None
+    world, rank = accelerator.num_processes, accelerator.process_index
     if head_mode:
         net.backbone.requires_grad_(False)
         net.backbone.eval()
         net.to(accelerator.device)
+        cache = embedding_cache(cache_root, net)
         features = head_features(net, data.items, cache, progress, started)
         held_features = head_features(net, heldout.items, cache, progress, started) if heldout and heldout.pairs else None
         trainable: nn.Module = net.head
-        max_items = settings.head_batch_size * 2
-        per_epoch = len(group_batches(data, max_items, settings.seed))
+        per_epoch = -(-len(data.pairs) // (settings.head_batch_size * world))
         epochs = min(max(settings.epochs, -(-settings.head_min_steps // per_epoch)), settings.head_max_epochs)
         lr = settings.head_learning_rate
         optimizer = torch.optim.Adam(net.head.parameters(), lr=lr)
+        batches_of = _head_batches(data, settings.head_batch_size, settings.seed, world, rank)
     else:
         _limit_trainable(net)
         prepared = net.prepare(data.items)
         trainable = net
-        epochs, max_items = settings.epochs, settings.batch_size * 2
+        epochs = settings.epochs
         lr = settings.learning_rate or FULL_LEARNING_RATE
         groups = [{"params": [p for p in net.backbone.parameters() if p.requires_grad], "lr": lr}]
         if net.head is not None:
             groups.append({"params": list(net.head.parameters()), "lr": settings.head_learning_rate})
         optimizer = torch.optim.AdamW(groups, weight_decay=settings.weight_decay)
+        plan = [_shard(group_batches(data, settings.batch_size * 2, settings.seed + epoch), world, rank)
+                for epoch in range(epochs)]
+        per_epoch = len(plan[0])
+        batches_of = plan.__getitem__
     embed_s = time.monotonic() - started
 
-    plan = [group_batches(data, max_items, settings.seed + epoch) for epoch in range(epochs)]
-    world, rank = accelerator.num_processes, accelerator.process_index
-    plan = [batches[rank::world][:len(batches) // world or 1] for batches in plan]
-    total = sum(len(b) for b in plan)
+    total = per_epoch * epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / max(total, 1)))
     trainable, optimizer, scheduler = accelerator.prepare(trainable, optimizer, scheduler)
     if head_mode:
         features = features.to(accelerator.device)
 
     trainable.train()
-    if head_mode:
-        net.backbone.eval()
+    net.backbone.eval()   # no dropout in the backbone (frozen, or fine-tuned as TRL does by default)
     step, pairs_done, losses, train_started = 0, 0, [], time.monotonic()
-    for epoch_batches in plan:
+    for epoch in range(epochs):
         epoch_losses = []
-        for batch in epoch_batches:
+        for batch in batches_of(epoch):
             if should_stop and should_stop():
                 raise TrainingCancelled("training cancelled")
-            if head_mode:
-                rewards = trainable(features[torch.tensor(batch.items, device=features.device)])
+            if head_mode:   # the head scores every output at once: a matrix product
+                rewards = trainable(features)
             else:
                 rewards = trainable(prepared, batch.items)
             loss = bt_loss(rewards, batch.pairs)
@@ -213,13 +233,39 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
     if heldout is not None and heldout.pairs:
         if progress:
             progress(TrainProgress("evaluating", step, total, elapsed_s=time.monotonic() - started))
-        rewards = (net.head_rewards(held_features).detach().cpu() if head_mode
-                   else score_items(net, heldout.items))
+        with torch.inference_mode():
+            rewards = (net.head_rewards(held_features).detach().cpu() if head_mode
+                       else score_items(net, heldout.items))
         metrics.update(accuracy(rewards, heldout))
     else:
+        rewards = None
         metrics.update(accuracy(torch.zeros(0), PreferenceData()))
     metrics["wall_s"] = round(time.monotonic() - started, 3)
-    return TrainOutcome(net=net, metrics=metrics)
+    return TrainOutcome(net=net, metrics=metrics, heldout_rewards=rewards)
+
+
+def _shard(batches: list[Batch], world: int, rank: int) -> list[Batch]:
+    """This process's share; every process gets the same number of steps."""
+    if world == 1:
+        return batches
+    while len(batches) < world:
+        batches = batches + batches
+    return batches[rank::world][:len(batches) // world]
+
+
+def _head_batches(data: PreferenceData, size: int, seed: int, world: int, rank: int):
+    """Head mode: pairs in a fresh seeded order each epoch, `size` per step (items are not
+    grouped: their embeddings are cached, and the head scores all of them in one product)."""
+    every_item = list(range(len(data.items)))
+    triples = [(p.left, p.right, p.target) for p in data.pairs]
+
+    def batches(epoch: int) -> list[Batch]:
+        order = torch.randperm(len(triples), generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+        shuffled = [triples[i] for i in order.tolist()]
+        steps = [Batch(items=every_item, pairs=shuffled[i:i + size]) for i in range(0, len(shuffled), size)]
+        return _shard(steps, world, rank)
+
+    return batches
 
 
 def _head_weights(head: nn.Module) -> torch.Tensor:
