@@ -81,50 +81,19 @@ class RewardsFacade:
 
         Trains on the studio's votes (or `pairs_file`, TRL prompt/chosen/rejected JSONL),
         held-out by prompt (or evaluated on `eval_file`), registers a new version and activates
-        it when `activate` says so ("if_better": at least as accurate as the active version on
-        the same held-out votes). Returns metrics: heldout_accuracy, heldout_pairs, loss,
+        it when `activate` says so ("if_better": unless it is worse than the active version on
+        the same held-out votes by more than the noise). Returns metrics: heldout_accuracy,
+        heldout_pairs, loss,
         pairs_per_s, wall_s, version, activated. `advanced`: learning_rate, batch_size,
         lora_rank, train_layers, seed.
         """
-        from studio.jobs.training import _JobReporter, run_training
+        from studio.jobs.training import run_foreground
 
         request = self._training_request(mode=mode, backbone=backbone, pairs_file=pairs_file, eval_file=eval_file,
                                          epochs=epochs, max_pairs=max_pairs, max_length=max_length,
                                          activate=activate, **advanced)
-        from studio.jobs.training import worker_name
-
         self._release_abandoned_training()
-        with self.store.transaction() as tx:
-            job = tx.jobs.create(TRAIN_KIND, {**request.to_payload(), "foreground": True}, active_key=ACTIVE_KEY)
-            if job is None:
-                holder = tx.jobs.holding(ACTIVE_KEY)
-                raise StudioError(f"a training is already {holder.status if holder else 'running'} "
-                                  f"(job {holder.id if holder else '?'}): wait for it, or cancel it with "
-                                  "`studio jobs cancel`")
-            tx.jobs.start(job.id, worker_name())
-        reporter = _JobReporter(self, job.id)
-        show = _progress_callback(progress)
-
-        def report(update) -> None:
-            reporter(update)
-            if show:
-                show(update)
-
-        try:
-            metrics = run_training(self, request, job_id=job.id, progress=report, should_stop=reporter.should_stop)
-        except BaseException as exc:
-            with self.store.transaction() as tx:
-                if type(exc).__name__ == "TrainingCancelled":
-                    tx.jobs.cancelled(job.id)
-                else:
-                    tx.jobs.fail(job.id, f"{type(exc).__name__}: {exc}")
-            raise
-        finally:
-            if show:
-                show(None)
-        with self.store.transaction() as tx:
-            tx.jobs.finish(job.id, metrics, f"v{metrics['version']} trained in the foreground")
-        return metrics
+        return run_foreground(self, request, _progress_callback(progress))
 
     # -- jobs ------------------------------------------------------------------------------
 

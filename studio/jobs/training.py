@@ -233,6 +233,43 @@ class _JobReporter:
         return self.cancel
 
 
+def run_foreground(studio, request: TrainingRequest, show: Callable | None = None) -> dict[str, Any]:
+    """Train in this process under a job row of its own (so the UI sees it and no second
+    training starts meanwhile); errors reach the caller."""
+    from studio.rewards.train import TrainingCancelled
+
+    with studio.store.transaction() as tx:
+        job = tx.jobs.create(TRAIN_KIND, {**request.to_payload(), "foreground": True}, active_key=ACTIVE_KEY)
+        if job is None:
+            holder = tx.jobs.holding(ACTIVE_KEY)
+            raise StudioError(f"a training is already {holder.status if holder else 'running'} "
+                              f"(job {holder.id if holder else '?'}): wait for it, or cancel it with "
+                              "`studio jobs cancel ID`")
+        tx.jobs.start(job.id, worker_name())
+    reporter = _JobReporter(studio, job.id)
+
+    def report(update) -> None:
+        reporter(update)
+        if show:
+            show(update)
+
+    try:
+        metrics = run_training(studio, request, job_id=job.id, progress=report, should_stop=reporter.should_stop)
+    except BaseException as exc:
+        with studio.store.transaction() as tx:
+            if isinstance(exc, TrainingCancelled):
+                tx.jobs.cancelled(job.id)
+            else:
+                tx.jobs.fail(job.id, f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        if show:
+            show(None)
+    with studio.store.transaction() as tx:
+        tx.jobs.finish(job.id, _jsonable(metrics), f"v{metrics['version']} trained in the foreground")
+    return metrics
+
+
 def run_job(studio_or_config, job_id: int) -> dict[str, Any] | None:
     """Run a queued training job, mirroring everything into its row. Returns its metrics."""
     from studio.rewards.train import TrainingCancelled
