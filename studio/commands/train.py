@@ -50,8 +50,13 @@ def train(
     max_length: Annotated[int | None, typer.Option("--max-length", min=8, help="Tokens per prompt and "
                                                    "response; the prompt is cut from the left.")] = None,
     activate: Annotated[Activate, typer.Option(
-        "--activate", help="if_better: when at least as accurate as the active version on the same "
-                           "held-out pairs; always; never.")] = Activate.if_better,
+        "--activate", help="if_better: unless it is worse than the active version on the same "
+                           "held-out pairs by more than the noise; always; never.")] = Activate.if_better,
+    learning_rate: Annotated[float | None, typer.Option(
+        "--learning-rate", min=0.0, help="head mode: the head's [default: [training] learning_rate]; full "
+                                         "mode: the backbone's [default: 5e-5].")] = None,
+    lora_rank: Annotated[int, typer.Option("--lora-rank", min=0, help="full mode: train LoRA adapters of this "
+                                           "rank instead of every weight (large backbones).")] = 0,
     background: Annotated[bool, typer.Option(
         "--background", help="Queue the training for `studio worker` instead of running it here.")] = False,
     as_json: JsonOption = False,
@@ -63,13 +68,15 @@ def train(
             if pairs or eval_file:
                 raise typer.BadParameter("--pairs and --eval run in the foreground; drop --background")
             job = studio.enqueue_training(mode=mode_name, backbone=backbone, epochs=epochs, max_pairs=max_pairs,
-                                          max_length=max_length, activate=activate.value, requested_by="cli")
+                                          max_length=max_length, activate=activate.value, requested_by="cli",
+                                          learning_rate=learning_rate, lora_rank=lora_rank or None)
             typer.echo(f"job {job.id}: {job.status} (see `studio jobs`)")
             return
         metrics = studio.train_reward_model(mode=mode_name, backbone=backbone, pairs_file=pairs,
                                             eval_file=eval_file, epochs=epochs, max_pairs=max_pairs,
                                             max_length=max_length, activate=activate.value,
-                                            progress=None if not as_json else False)
+                                            progress=None if not as_json else False,
+                                            learning_rate=learning_rate, lora_rank=lora_rank or None)
     if as_json:
         print_json(metrics)
     else:
