@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from studio.errors import StudioError
-from tests.reliability.conftest import hostile_settings
+from tests.reliability.conftest import EXAMPLES, hostile_settings
 from tests.reliability.markup import live_markup, visible_text
 from tests.ui.conftest import add_text_pairs
 
@@ -25,7 +25,7 @@ NASTY = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "'; DROP T
 ANY_TEXT = st.text(st.characters(blacklist_categories=()), max_size=200)     # surrogates and NUL included
 hostile_text = st.one_of(st.sampled_from(NASTY), ANY_TEXT,
                          st.builds(lambda a, b: a + b, st.sampled_from(NASTY), ANY_TEXT))
-PAIRS = 40
+PAIRS = max(40, EXAMPLES + 10)      # one fresh pair for every input tried
 
 
 @pytest.fixture
