@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import services
+from tests.browser_fixtures import browser, page  # noqa: F401  (one Chromium for the whole session)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_PREFS = (ROOT.parent / "shared" / "data" / "prefs").resolve()

@@ -8,8 +8,8 @@ import pytest
 from tests.notebooks.helpers import text_studio
 from tests.ui.browser import REVEAL, current_token, wait_for_new_pair, wait_for_prompt
 
-# The UI tests' browser fixtures, and their check that the server printed no unexpected traceback.
-from tests.ui.conftest import browser, no_server_tracebacks, page  # noqa: F401
+# The UI tests' check that the server printed no unexpected traceback (the browser is the session's own).
+from tests.ui.conftest import no_server_tracebacks  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

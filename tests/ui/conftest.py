@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +18,6 @@ from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]
-PAGE_TIMEOUT_MS = 30_000
 
 
 @dataclass
@@ -150,36 +145,6 @@ def users_file(tmp_path) -> Path:
     add_user(path, "rita", "rita-password", "rater")
     add_user(path, "adam", "adam-password", "admin")
     return path
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (`apt-get install chromium`; .ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator:
-    """A fresh browser context (no cookies, no storage) and page; records dialogs and requests."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    opened.set_default_timeout(PAGE_TIMEOUT_MS)
-    opened.dialogs = []
-    opened.requests = []
-    opened.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
-    opened.on("request", lambda request: opened.requests.append(request.url))
-    try:
-        yield opened
-    finally:
-        context.close()
 
 
 def artifact(name: str) -> Path:
