@@ -146,14 +146,7 @@ def test_hostile_paths_to_readers_are_refused_or_read_and_write_nothing_on_error
     check()
 
 
-# Reported to the lead: an OSError (a name over 255 bytes, a file where the data dir should
-# be) escapes `studio.cli.main` as a traceback; catching OSError there, next to StudioError,
-# with one `error:` line fixes all three. Strict, so the fix turns these into failures to unmark.
-OSERROR_ESCAPES = pytest.mark.xfail(strict=True, reason="OSError escapes studio.cli.main as a traceback")
-
-
-@pytest.mark.parametrize("entry", [pytest.param(e, marks=OSERROR_ESCAPES) if e.startswith("export") else e
-                                   for e in WRITERS])
+@pytest.mark.parametrize("entry", list(WRITERS))
 def test_hostile_paths_to_writers_never_touch_the_studios_own_files(entry, place, tried, monkeypatch):
     monkeypatch.chdir(place["cwd"])
     data = place["data"]
@@ -174,7 +167,6 @@ def test_hostile_paths_to_writers_never_touch_the_studios_own_files(entry, place
     check()
 
 
-@OSERROR_ESCAPES
 def test_hostile_data_dirs_are_opened_or_refused_cleanly(place, tried, monkeypatch):
     monkeypatch.chdir(place["cwd"])
 
