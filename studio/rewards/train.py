@@ -149,14 +149,16 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
           cache_root: Path | None = None, progress: ProgressFn | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainOutcome:
     """Train `net` on `data`; evaluate on `heldout`. Returns the net and its metrics."""
-    from accelerate import Accelerator
+    from accelerate import Accelerator, DistributedDataParallelKwargs
 
     if not data.pairs:
         raise StudioError("no preference pairs to train on: record some decisive votes or ties first")
     started = time.monotonic()
     seed_everything(settings.seed)
-    accelerator = Accelerator()
     head_mode = net.spec.mode == "head"
+    # full mode over several processes: parts of a backbone (a pooler, frozen or LoRA-less
+    # layers) get no gradient, which DistributedDataParallel must be told to expect.
+    accelerator = Accelerator(kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=not head_mode)])
     world, rank = accelerator.num_processes, accelerator.process_index
     if head_mode:
         net.backbone.requires_grad_(False)
@@ -166,11 +168,11 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
         features = head_features(net, data.items, cache, progress, started)
         held_features = head_features(net, heldout.items, cache, progress, started) if heldout and heldout.pairs else None
         trainable: nn.Module = net.head
-        per_epoch = -(-len(data.pairs) // (settings.head_batch_size * world))
+        batches_of = _head_batches(data, settings.head_batch_size, settings.seed, world, rank)
+        per_epoch = len(batches_of(0))     # this process's steps per epoch (the same on every process)
         epochs = min(max(settings.epochs, -(-settings.head_min_steps // per_epoch)), settings.head_max_epochs)
         lr = settings.head_learning_rate
         optimizer = torch.optim.Adam(net.head.parameters(), lr=lr)
-        batches_of = _head_batches(data, settings.head_batch_size, settings.seed, world, rank)
     else:
         _limit_trainable(net)
         prepared = net.prepare(data.items)

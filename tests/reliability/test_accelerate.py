@@ -31,13 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ACCELERATE = Path(sys.executable).with_name("accelerate")
 MODES = ("full", "head")
 
-# Found by this test and reported: in studio/rewards/train.py a process whose share of an
-# epoch is empty takes no step while the other waits for it (head mode: one batch, two
-# processes), and full mode calls the net around the DistributedDataParallel wrapper, so
-# gradients are never averaged ("Expected to have finished reduction in the prior iteration").
-NOT_YET = pytest.mark.xfail(strict=True, reason="studio/rewards/train.py does not train in step on 2 processes yet")
-
-
 def run(command: list[str], out: Path) -> dict[str, list[dict]]:
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
            "PYTHONPATH": str(ROOT)}
@@ -53,7 +46,6 @@ def spearman(a: list[float], b: list[float]) -> float:
 
 
 @pytest.mark.slow
-@NOT_YET
 def test_two_processes_train_checkpoints_that_score_like_one(tiny_encoder, tmp_path):
     """Head mode (a frozen backbone, the default) and full mode (fine-tuning, what several
     GPUs are for), each in one single-process run and one two-process launch."""
