@@ -9,10 +9,10 @@ PYTEST_ARGS ?=
 
 .PHONY: run test install lint freeze clean
 
+# The rating studio at http://127.0.0.1:7860 on ./studio-data, with 50 starter prompts and the
+# two built-in SmolLM2 contenders (offline). Ctrl-C stops it; the next `make run` carries on.
 run: $(STAMP)
-	$(BIN)/studio db upgrade --data studio-data
-	$(BIN)/studio stats --data studio-data
-	$(BIN)/studio --help
+	$(BIN)/studio demo --data studio-data
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
