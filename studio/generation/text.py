@@ -188,7 +188,7 @@ class TextGenerator:
         outputs = []
         for request, row in zip(requests, new, strict=True):
             count = _generated_length(row, self._eos_ids())
-            text = tokenizer.decode(row[:count], skip_special_tokens=True).strip()
+            text = storable(tokenizer.decode(row[:count], skip_special_tokens=True).strip())
             outputs.append(Output(request=request, text=text, params=recorded, latency_ms=latency_ms,
                                   new_tokens=count))
         return outputs
@@ -272,3 +272,9 @@ class _StopWhen:
 
         return torch.full((input_ids.shape[0],), bool(self.should_stop()), dtype=torch.bool,
                           device=input_ids.device)
+
+
+def storable(text: str) -> str:
+    """A model's text as it can be stored: a NUL (which small or random models do sample, and
+    neither PostgreSQL nor every tool downstream accepts) becomes U+FFFD, the replacement mark."""
+    return text.replace("\x00", "\ufffd")

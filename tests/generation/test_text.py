@@ -55,3 +55,11 @@ def test_greedy_decoding_ignores_the_seed(text_studio, text_specs):
     prompt_id = text_studio.add_prompts(["Apples and cherries"])[0]
     assert text_studio.generate("gpt-greedy", [prompt_id], seed=1) == \
         text_studio.generate("gpt-greedy", [prompt_id], seed=2)
+
+
+def test_a_sampled_nul_is_stored_as_the_replacement_mark():
+    """Random tiny models do sample the NUL byte; PostgreSQL refuses it in text, so a free
+    prompt on a PostgreSQL studio failed to store its answers."""
+    from studio.generation.text import storable
+
+    assert storable("a\x00b") == "a\ufffdb" and storable("plain") == "plain"
