@@ -178,7 +178,7 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
     the media folder readable from disk, the vote group sized for many raters at once, and
     the JSON vote API (`studio.ui.vote_api`) on the same port, ahead of Gradio's routes."""
     demo.queue(default_concurrency_limit=4, max_size=None)
-    _summarise_events_rarely(demo)
+    summarise_events_rarely(demo)
     users = options.users
     return demo.launch(
         server_name=options.host, server_port=options.port, share=options.share,
@@ -193,7 +193,7 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
         app_kwargs={"routes": list(getattr(demo, "studio_routes", [])), "openapi_url": None})
 
 
-def _summarise_events_rarely(demo: gr.Blocks) -> None:
+def summarise_events_rarely(demo: gr.Blocks) -> None:
     """Gradio rebuilds a summary of its recent events (a DataFrame of up to 10,000 rows, for
     its monitoring page) after every event by default: tens of milliseconds per vote once the
     history is full, for a page this app turns off. Once per 10,000 events is plenty."""
@@ -202,4 +202,4 @@ def _summarise_events_rarely(demo: gr.Blocks) -> None:
         queue.ANAYLTICS_CACHE_FREQUENCY = 10_000
     else:
         warnings.warn("gradio's queue no longer has ANAYLTICS_CACHE_FREQUENCY: "
-                      "revisit studio.ui.app._summarise_events_rarely", stacklevel=2)
+                      "revisit studio.ui.app.summarise_events_rarely", stacklevel=2)

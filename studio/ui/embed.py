@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from studio.ui import arena
-from studio.ui.app import _summarise_events_rarely
+from studio.ui.app import summarise_events_rarely
 from studio.ui.auth import clean_typed_name
 from studio.ui.context import Context
 from studio.ui.keys import head_script
@@ -92,7 +92,7 @@ def inline_arena(studio: Studio, rater: str, *, prompt_set: str | None = None, p
                                        prompt_set=prompt_set, share=False)
     demo = build_arena(studio, rater, options)
     demo.queue(default_concurrency_limit=4, max_size=None)
-    _summarise_events_rarely(demo)
+    summarise_events_rarely(demo)
     demo.launch(server_name=LOOPBACK, server_port=options.port, share=False, inline=False,
                 prevent_thread_lock=True, quiet=True, show_error=False,
                 allowed_paths=[str(options.media_root.resolve())], footer_links=[], run_history=False,
