@@ -23,6 +23,10 @@ BUSY_TIMEOUT_MS = 30_000
 IMMEDIATE = "studio_immediate"
 
 
+MMAP_BYTES = 1 << 30        # at most 1 GiB of the database file mapped
+CACHE_KIB = 64 * 1024
+
+
 def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     try:
         parsed = make_url(url)
@@ -56,6 +60,10 @@ def _sqlite_engine(url: str, database: str | None, synchronous: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
+        # Reads through a memory map and a 64 MB page cache: exports and notebooks read the
+        # whole comparisons table; the OS shares the mapped pages between connections.
+        cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

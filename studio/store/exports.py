@@ -124,46 +124,71 @@ def has_media(session: Session, f: ExportFilter) -> bool:
 def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
                 names: Lookups | None = None) -> Iterator[Chunk]:
     """Every matching comparison with its prompt and both outputs, oldest first, in chunks.
-    Plain Core rows (no ORM objects): the export reads millions of them."""
+    Driver rows, not ORM objects or SQLAlchemy rows: the export reads millions of them.
+    Prompts are read once per chunk for the ids not seen yet (a prompt has many votes)."""
     names = names or lookups(session)
     c, p = Comparison.__table__.c, Prompt.__table__
     left, right = Generation.__table__.alias("left_generation"), Generation.__table__.alias("right_generation")
-    base = (select(c.id, c.created_at, p.c.prompt_set, p.c.id, p.c.text, p.c.system_prompt, c.left_contender_id,
-                   c.right_contender_id, c.left_generation_id, c.right_generation_id, left.c.text, right.c.text,
+    base = (select(c.id, c.created_at, c.prompt_id, c.left_contender_id, c.right_contender_id,
+                   c.left_generation_id, c.right_generation_id, left.c.text, right.c.text,
                    left.c.media_path, right.c.media_path, c.outcome, c.rater_id, c.rationale, c.decision_ms,
                    c.session_id, c.group_id, c.item_id, c.source, c.idempotency_key)
-            .select_from(Comparison.__table__)
-            .join(p, p.c.id == c.prompt_id)
-            .join(left, left.c.id == c.left_generation_id)
+            .select_from(Comparison.__table__))
+    if f.prompt_set is not None:
+        base = base.join(p, p.c.id == c.prompt_id)
+    base = (base.join(left, left.c.id == c.left_generation_id)
             .join(right, right.c.id == c.right_generation_id)
             .where(*_conditions(session, f))
             .order_by(c.id).limit(size))
     connection = session.connection()
+    prompts = _PromptCache(connection)
     contender, system, rater = names.contender_names.get, names.contender_systems.get, names.rater_names.get
     any_system = any(names.contender_systems.values())
     after = 0
     while True:
-        rows = connection.execute(base.where(c.id > after)).all()
+        rows = _driver_rows(connection, base.where(c.id > after))
         if not rows:
             return
         after = rows[-1][0]
         columns = list(zip(*rows, strict=True))
-        left_ids, right_ids = columns[6], columns[7]
+        prompt_ids, left_ids, right_ids = columns[2], columns[3], columns[4]
+        prompt = prompts.rows(prompt_ids)
         none = (None,) * len(rows)
         yield {
-            "comparison_id": columns[0], "created_at": _utc(columns[1]), "prompt_set": columns[2],
-            "prompt_id": columns[3], "prompt": columns[4], "system_prompt": columns[5],
+            "comparison_id": columns[0], "created_at": _utc(_datetimes(columns[1])),
+            "prompt_set": [prompt[i][0] for i in prompt_ids], "prompt_id": prompt_ids,
+            "prompt": [prompt[i][1] for i in prompt_ids], "system_prompt": [prompt[i][2] for i in prompt_ids],
             "left_contender": [contender(i) for i in left_ids], "right_contender": [contender(i) for i in right_ids],
-            "left_generation_id": columns[8], "right_generation_id": columns[9],
-            "left_text": columns[10], "right_text": columns[11], "left_media": columns[12], "right_media": columns[13],
+            "left_generation_id": columns[5], "right_generation_id": columns[6],
+            "left_text": columns[7], "right_text": columns[8], "left_media": columns[9], "right_media": columns[10],
             "left_system_prompt": [system(i) for i in left_ids] if any_system else none,
             "right_system_prompt": [system(i) for i in right_ids] if any_system else none,
-            "outcome": columns[14], "rater": [rater(i) for i in columns[15]], "rationale": columns[16],
-            "decision_ms": columns[17], "session_id": columns[18], "group_id": columns[19], "item_id": columns[20],
-            "source": columns[21], "idempotency_key": columns[22],
+            "outcome": columns[11], "rater": [rater(i) for i in columns[12]], "rationale": columns[13],
+            "decision_ms": columns[14], "session_id": columns[15], "group_id": columns[16], "item_id": columns[17],
+            "source": columns[18], "idempotency_key": columns[19],
         }
         if len(rows) < size:
             return
+
+
+class _PromptCache:
+    """(prompt_set, text, system_prompt) by prompt id, read in batches for the ids not seen
+    yet, and forgotten when it grows past `limit` prompts (memory stays bounded)."""
+
+    def __init__(self, connection, limit: int = 100_000):
+        self.connection, self.limit, self.known = connection, limit, {}
+        p = Prompt.__table__.c
+        self.query = select(p.id, p.prompt_set, p.text, p.system_prompt)
+
+    def rows(self, ids: Sequence[int]) -> dict[int, tuple]:
+        missing = set(ids).difference(self.known)
+        if len(self.known) + len(missing) > self.limit:
+            self.known = {}
+            missing = set(ids)
+        for part in chunked(sorted(missing), 5_000):
+            for row in _driver_rows(self.connection, self.query.where(Prompt.__table__.c.id.in_(part))):
+                self.known[row[0]] = row[1:]
+        return self.known
 
 
 def pair_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
@@ -219,6 +244,24 @@ def _pair_chunk(session: Session, rows: Sequence[Any], names: Lookups) -> Chunk:
         for name, value in zip(PAIR_COLUMNS, values, strict=True):
             chunk[name].append(value)
     return chunk
+
+
+def _driver_rows(connection, statement) -> list[tuple]:
+    """The rows of `statement` as the database driver returns them (plain tuples): SQLAlchemy
+    binds the parameters, but building a Row object per row would cost more than the query."""
+    result = connection.execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _datetimes(values: Sequence[Any]) -> Sequence[datetime | None]:
+    """Times from the driver: SQLite gives the stored ISO text, PostgreSQL datetimes."""
+    if values and isinstance(values[0], str):
+        parse = datetime.fromisoformat
+        return [None if v is None else parse(v) for v in values]
+    return values
 
 
 def _utc(times: Sequence[datetime | None]) -> Sequence[datetime | None]:
