@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from studio.generation.base import Request, derive_seed
 
 
@@ -63,3 +65,34 @@ def test_a_sampled_nul_is_stored_as_the_replacement_mark():
     from studio.generation.text import storable
 
     assert storable("a\x00b") == "a\ufffdb" and storable("plain") == "plain"
+
+
+@pytest.mark.parametrize("params", [{"temperature": 0.7, "top_p": 0.95}, {"temperature": 1.3, "top_p": 0.5},
+                                    {"temperature": 0.7, "top_p": 0.9, "top_k": 40},
+                                    {"temperature": 2.0, "top_p": 0.99},          # beyond the candidates
+                                    {"temperature": 0.7, "top_p": 0.9, "top_k": 3000}])
+def test_the_sampler_keeps_the_tokens_transformers_top_k_and_top_p_keep(params):
+    """The sampler looks at the most probable tokens only; it must draw from exactly the set
+    transformers' warpers leave (never outside it, and every token of a small set)."""
+    import torch
+    from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    from studio.generation.text import SeededSampler
+
+    scores = torch.randn(4, 5000, generator=torch.Generator().manual_seed(0)) * 4
+    warpers = [TemperatureLogitsWarper(params["temperature"]), TopPLogitsWarper(params["top_p"])]
+    if params.get("top_k"):
+        warpers.insert(1, TopKLogitsWarper(params["top_k"]))
+    expected = scores.clone()
+    for warper in warpers:
+        expected = warper(None, expected)
+    allowed = torch.isfinite(expected)
+    sampler = SeededSampler([1, 2, 3, 4], params, "cpu")
+    seen = torch.zeros_like(allowed)
+    for _ in range(2000):
+        drawn = torch.isfinite(sampler(None, scores))
+        assert drawn.sum(dim=1).tolist() == [1, 1, 1, 1]
+        seen |= drawn
+    assert not (seen & ~allowed).any(), "a token outside top-k/top-p was drawn"
+    small = allowed.sum(dim=1) <= 20
+    assert (seen[small] == allowed[small]).all(), "a kept token was never drawn"
