@@ -63,6 +63,8 @@ class JobRecord:
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
+    if isinstance(value, dict):     # a result: its scalar metrics, readable ("heldout_accuracy: 0.612, ...")
+        return ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items() if isinstance(v, str | int | float | bool))
     return "" if value is None else str(value)
 
 

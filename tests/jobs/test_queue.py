@@ -32,6 +32,8 @@ def test_immediate_mode_trains_registers_and_activates_at_the_threshold(open_sql
     assert models["data_max_comparison_id"].iloc[0] == 30        # trained on the votes so far
     assert jobs["result"].iloc[0]["version"] == 1
     assert jobs["progress"].iloc[0] == 1.0
+    html = studio.job(int(jobs["id"].iloc[0]))._repr_html_()     # a notebook shows the metrics, not a dict
+    assert "version: 1" in html and "heldout_accuracy: " in html and "{" not in html
     add_marker_votes(studio, prompts=6, seed=3)                  # 24 more: 34 since v1's data
     assert studio.reward_models()["version"].tolist() == [1, 2]
 
