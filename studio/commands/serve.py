@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from studio.commands._app import DataOption, app, open_studio
+from studio.errors import ConfigError
 
 HostOption = Annotated[str | None, typer.Option(
     "--host", help="Address to listen on (default: server.host in studio.toml, else 127.0.0.1). "
@@ -67,6 +68,9 @@ def _serve(studio, *, host: str | None, port: int | None, auth: Path | None, wor
     server = studio.config.server
     auth_file = auth or (Path(server.auth_file) if server.auth_file else None)
     users = Users.load(auth_file) if auth_file else None
+    if users is not None and len(users) == 0:
+        raise ConfigError(f"{auth_file}: no users in this file, so nobody could sign in; "
+                          f"add one with `studio users add NAME --role admin --file {auth_file}`")
     changes = {k: v for k, v in {"host": host, "port": port, "prompt_set": prompt_set}.items() if v is not None}
     options = ServeOptions.from_config(studio.config, users=users, **changes)
     if users is None and not options.loopback:

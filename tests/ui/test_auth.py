@@ -88,3 +88,16 @@ def test_users_add_reads_the_password_from_stdin_and_never_prints_it(tmp_path):
     listed = subprocess.run([sys.executable, "-m", "studio", "users", "list", "--file", str(path)],
                             capture_output=True, text=True, timeout=120)
     assert "ana" in listed.stdout and "admin" in listed.stdout and "scrypt" not in listed.stdout
+
+
+def test_serving_with_a_users_file_that_names_nobody_is_refused(tmp_path):
+    """An empty users file (or any file that parses to no users, such as the database's own
+    empty WAL file) would start a studio nobody can sign in to."""
+    from tests.reliability.cli import run_cli
+
+    empty = tmp_path / "users.toml"
+    empty.write_text("")
+    code, out, err = run_cli(["serve", "--auth", str(empty), "--no-worker", "--no-pool", "--port", "9"],
+                             tmp_path / "data")
+    assert code != 0 and err.startswith("error: ") and "no users" in err and err.count("\n") == 1
+    assert "studio users add" in err
