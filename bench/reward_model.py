@@ -365,7 +365,7 @@ def _wait_idle(studio, timeout: float = 300.0) -> None:
 # -- report ------------------------------------------------------------------------------------
 
 def report(results: dict, args) -> None:
-    print("\n== Reward models: studio vs TRL (MiniLM-L6, 2 CPU threads, shared machine) ==")
+    print("\n== Reward models: studio vs TRL (MiniLM-L6, 2 CPU threads) ==")
     print(f"command: python bench/reward_model.py{' --quick' if args.quick else ''}")
     if "accuracy" in results:
         a = results["accuracy"]
