@@ -38,7 +38,8 @@ def main() -> None:
         env = {**os.environ, "STUDIO_HOSTILE_EXAMPLES": str(args.examples), "STUDIO_HOSTILE_COUNTS": str(counts_file)}
         started = time.monotonic()
         run = subprocess.run([sys.executable, "-m", "pytest", *SELECTION, "-q", "-rfx", "-p", "no:cacheprovider",
-                              "--timeout", "3000"], cwd=ROOT, env=env, capture_output=True, text=True)
+                              "--timeout", "3000"], cwd=ROOT, env=env, capture_output=True, encoding="utf-8",
+                             errors="replace")     # hostile inputs echoed in failures need not be UTF-8
         seconds = time.monotonic() - started
         counts = json.loads(counts_file.read_text()) if counts_file.exists() else {}
     summary = [line for line in run.stdout.splitlines() if line.startswith(("FAILED", "XFAIL", "XPASS"))

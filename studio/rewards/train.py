@@ -12,6 +12,7 @@ cheap steps. full mode: the backbone trains too (all of it, its top layers, or L
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -156,9 +157,12 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
     started = time.monotonic()
     seed_everything(settings.seed)
     head_mode = net.spec.mode == "head"
-    # full mode over several processes: parts of a backbone (a pooler, frozen or LoRA-less
-    # layers) get no gradient, which DistributedDataParallel must be told to expect.
-    accelerator = Accelerator(kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=not head_mode)])
+    # full mode over several processes (`accelerate launch` sets WORLD_SIZE): parts of a backbone
+    # (a pooler, frozen or LoRA-less layers) get no gradient, which DistributedDataParallel must
+    # be told to expect (it costs a graph traversal per step, so only then).
+    several = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    handlers = [DistributedDataParallelKwargs(find_unused_parameters=True)] if several and not head_mode else []
+    accelerator = Accelerator(kwargs_handlers=handlers)
     world, rank = accelerator.num_processes, accelerator.process_index
     if head_mode:
         net.backbone.requires_grad_(False)

@@ -99,7 +99,9 @@ def test_a_worker_killed_mid_training_on_postgres_and_redis_leaves_the_active_mo
             after = scores_in_a_fresh_process(postgres_url, data)     # loaded from disk, nothing cached
             assert after["version"] == before["version"] == 1
             assert after["scores"] == pytest.approx(before["scores"], abs=1e-5)
-            assert after["scores"][0] > after["scores"][1]           # and it still prefers the marker
+            # (Whether v1 prefers the marker on these two made-up answers is not asserted: a tiny
+            # random encoder trained on 8 prompts scores them within 0.003 of each other, and which
+            # is ahead flipped between runs. tests/rewards checks that the marker is learned.)
 
             following = studio.enqueue_training(backbone=tiny_encoder, max_length=32)     # the queue is free again
 
