@@ -144,7 +144,22 @@ def is_database_url(target: str) -> bool:
 
 
 def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path.resolve()}"
+    try:
+        return f"sqlite:///{path.resolve()}"
+    except RuntimeError as exc:      # a loop of symbolic links on the way to the database
+        raise ConfigError(f"{path}: cannot open the database there ({exc}); give another --data") from exc
+
+
+def _refuse_sqlite_companion(directory: Path) -> None:
+    """A data dir named like a database's WAL, shared-memory or journal file: SQLite deletes
+    the WAL on a clean close, and a folder made in its place locks the database out."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        if not directory.name.endswith(suffix) or directory.name == suffix:
+            continue
+        database = directory.with_name(directory.name.removesuffix(suffix))
+        if database.is_file():
+            raise ConfigError(f"{directory}: that is where SQLite keeps the {suffix[1:]} file of {database.name}, "
+                              "not a data dir; give the folder that holds it")
 
 
 def default_cache_dir(env: dict[str, str]) -> Path:
@@ -173,6 +188,7 @@ def load_config(
         url = target_str
         target_str = None
     directory = Path(target_str or data_dir or env.get(ENV_DATA) or DEFAULT_DATA_DIR).expanduser()
+    _refuse_sqlite_companion(directory)
 
     file_values = read_config_file(directory / CONFIG_FILE_NAME)
     top = file_values.pop("studio", {})

@@ -62,7 +62,10 @@ class ExchangeFacade:
     def _refuse_studio_files(self, path: str | os.PathLike[str]) -> None:
         from studio.errors import InputError
 
-        target = Path(path).expanduser().resolve()
+        try:
+            target = Path(path).expanduser().resolve()
+        except (RuntimeError, OSError) as exc:      # a loop of symbolic links, a name too long
+            raise InputError(f"{path}: cannot use this path for an export ({exc}); choose another --out") from exc
         for protected in _studio_files(self.config.data_dir, self.config.database_url):
             if target == protected or (protected.name == "media" and protected in target.parents):
                 raise InputError(f"{path} is part of the studio's own data: choose another --out")

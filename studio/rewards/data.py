@@ -12,7 +12,6 @@ idea). On data where each prompt has one pair (TRL's shape) a batch is simply
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -125,31 +124,26 @@ def from_comparisons(rows: Iterable[dict[str, Any]], *, media_root: Path | None 
 
 
 def read_pairs_file(path: str | Path) -> PreferenceData:
-    """A JSON Lines file in TRL's preference format: `prompt`, `chosen`, `rejected` strings."""
+    """A JSON Lines file in TRL's preference format: `prompt`, `chosen`, `rejected` strings.
+    Read with the importers' careful reader: invalid UTF-8, huge lines and bad JSON are
+    refused with `file:line`."""
+    from studio.exchange.lines import json_lines
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file (a JSON Lines file with prompt, chosen, rejected)")
     builder = _Builder()
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path.name}:{number}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise InputError(f"{path.name}:{number}: each line must be a JSON object")
-            for name in ("prompt", "chosen", "rejected"):
-                if name not in row:
-                    raise InputError(f"{path.name}:{number}: missing field '{name}'")
-                if not isinstance(row[name], str):
-                    raise InputError(f"{path.name}:{number}: field '{name}' must be a string "
-                                     "(conversational pairs: flatten them to text first)")
-            prompt = row["prompt"]
-            chosen = builder.item(prompt, text=row["chosen"])
-            rejected = builder.item(prompt, text=row["rejected"])
-            builder.pair(prompt, chosen, rejected, 1.0)
+    for number, row in json_lines(path):
+        for name in ("prompt", "chosen", "rejected"):
+            if name not in row:
+                raise InputError(f"{path.name}:{number}: missing field '{name}'")
+            if not isinstance(row[name], str):
+                raise InputError(f"{path.name}:{number}: field '{name}' must be a string "
+                                 "(conversational pairs: flatten them to text first)")
+        prompt = row["prompt"]
+        chosen = builder.item(prompt, text=row["chosen"])
+        rejected = builder.item(prompt, text=row["rejected"])
+        builder.pair(prompt, chosen, rejected, 1.0)
     if not builder.data.pairs:
         raise InputError(f"{path}: no pairs in the file")
     return builder.data

@@ -60,6 +60,12 @@ class JobRecord:
         return f"<b>Job {self.id}</b> ({escape(self.kind)}, {escape(self.status)})<table>{rows}</table>"
 
 
+def _text(value: str) -> str:
+    """A message as the database can store it: a file name that is not valid UTF-8 (a lone
+    surrogate from the file system) is written as its escape, a NUL as U+FFFD."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\ufffd")
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
@@ -123,7 +129,7 @@ class JobRepo:
         """Progress and a heartbeat; returns whether a cancel was requested."""
         fraction = min(1.0, step / total_steps) if total_steps else 0.0
         self.session.execute(update(Job).where(Job.id == job_id, Job.status == "running")
-                             .values(step=step, total_steps=total_steps, eta_s=eta_s, message=message[:2000],
+                             .values(step=step, total_steps=total_steps, eta_s=eta_s, message=_text(message[:2000]),
                                      progress=fraction, heartbeat_at=utcnow()))
         return self.cancel_requested(job_id)
 
@@ -134,7 +140,7 @@ class JobRepo:
         self._end(job_id, "done", result=result, message=message, progress=1.0)
 
     def fail(self, job_id: int, error: str) -> None:
-        self._end(job_id, "failed", error=error[:4000], message="failed")
+        self._end(job_id, "failed", error=_text(error[:4000]), message="failed")
 
     def cancelled(self, job_id: int, message: str = "cancelled") -> None:
         self._end(job_id, "cancelled", message=message)

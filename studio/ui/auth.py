@@ -136,6 +136,10 @@ def read_users_file(path: Path) -> dict[str, User]:
     return users
 
 
+# The studio's own database files: a users file written over one would replace it.
+DATABASE_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite", ".sqlite3")
+
+
 def add_user(path: str | os.PathLike[str], name: str, password: str, role: str) -> bool:
     """Add a user, or replace their password and role; returns True when the name was new.
     The file is rewritten atomically and readable by its owner only."""
@@ -144,7 +148,12 @@ def add_user(path: str | os.PathLike[str], name: str, password: str, role: str) 
         raise InputError(f"user name {name!r} must be letters, digits, '_', '.', '@' or '-' (64 at most)")
     if role not in ROLES:
         raise InputError(f"role must be rater or admin, got {role!r}")
+    if path.name.endswith(DATABASE_SUFFIXES):
+        raise InputError(f"{path}: looks like a database file, not a users file; give a .toml file")
     try:
+        if path.exists() and path.is_file() and path.stat().st_size == 0 and path.suffix != ".toml":
+            raise InputError(f"{path}: an empty file that is not a .toml users file; give a new .toml "
+                             "file or an existing users file")
         users = read_users_file(path) if path.exists() or path.is_symlink() else {}
         new = name not in users
         users[name] = User(name=name, role=role, password_hash=hash_password(password))

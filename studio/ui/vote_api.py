@@ -172,7 +172,7 @@ def parse_vote(body: bytes) -> dict[str, Any]:
     if not isinstance(item_id, int) or isinstance(item_id, bool) or item_id < 1:
         raise ApiError(400, "item_id must be a positive integer (from /api/next or the previous vote's next)")
     outcome = data.get("outcome")
-    if outcome not in OUTCOMES:
+    if not isinstance(outcome, str) or outcome not in OUTCOMES:
         raise ApiError(400, "outcome must be one of left, right, tie, both_bad")
     key = data.get("idempotency_key")
     if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY or not key.isprintable():

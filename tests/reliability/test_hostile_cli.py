@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.reliability.cli import run_cli
@@ -133,6 +133,8 @@ def test_hostile_paths_to_readers_are_refused_or_read_and_write_nothing_on_error
 
     @hostile_settings(12)
     @given(path=read_paths)
+    @example(path="@BINARY")           # found at 100 inputs: a traceback from train --pairs
+    @example(path="bad\udcffutf8.txt")  # found at 100 inputs: the failed job could not store its error
     def check(path):
         tried(f"cli: {entry}")
         if entry.startswith("serve") and path == "@USERS":
@@ -153,6 +155,8 @@ def test_hostile_paths_to_writers_never_touch_the_studios_own_files(entry, place
 
     @hostile_settings(12)
     @given(path=write_paths)
+    @example(path="@LOOP")             # found at 100 inputs: export traced back on a symlink loop
+    @example(path="@WAL")              # found at 100 inputs: users add replaced the WAL file
     def check(path):
         tried(f"cli: {entry}")
         target = resolve(path, place)
@@ -172,6 +176,9 @@ def test_hostile_data_dirs_are_opened_or_refused_cleanly(place, tried, monkeypat
 
     @hostile_settings(12)
     @given(path=write_paths)
+    @example(path="@WAL")              # found at 100 inputs: a folder made there locked the database out
+    @example(path="@LOOP")
+    @example(path="./")
     def check(path):
         tried("cli: --data DIR")
         code, out, err = run_cli(["stats", "--data", resolve(path, place)], None)
