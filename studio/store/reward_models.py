@@ -126,16 +126,9 @@ class RewardModelRepo:
 
     def preference_rows(self, max_comparison_id: int, *, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Trainable votes up to an id, joined to their prompt and both generations."""
-        left, right = aliased(Generation), aliased(Generation)
         last = 0
         while True:
-            query = (select(Comparison.id, Comparison.outcome, Prompt.text.label("prompt"),
-                            left.text.label("left_text"), right.text.label("right_text"),
-                            left.media_path.label("left_media"), right.media_path.label("right_media"),
-                            left.content_sha256.label("left_sha256"), right.content_sha256.label("right_sha256"))
-                     .join(Prompt, Prompt.id == Comparison.prompt_id)
-                     .join(left, left.id == Comparison.left_generation_id)
-                     .join(right, right.id == Comparison.right_generation_id)
+            query = (_vote_with_sides()
                      .where(Comparison.id > last, Comparison.id <= max_comparison_id,
                             Comparison.outcome.in_(TRAINABLE))
                      .order_by(Comparison.id).limit(batch))
@@ -147,15 +140,7 @@ class RewardModelRepo:
 
     def comparison_row(self, comparison_id: int) -> dict[str, Any]:
         """One vote with its prompt and both generations (for a prediction)."""
-        left, right = aliased(Generation), aliased(Generation)
-        query = (select(Comparison.id, Comparison.outcome, Prompt.text.label("prompt"),
-                        left.text.label("left_text"), right.text.label("right_text"),
-                        left.media_path.label("left_media"), right.media_path.label("right_media"),
-                        left.content_sha256.label("left_sha256"), right.content_sha256.label("right_sha256"))
-                 .join(Prompt, Prompt.id == Comparison.prompt_id)
-                 .join(left, left.id == Comparison.left_generation_id)
-                 .join(right, right.id == Comparison.right_generation_id)
-                 .where(Comparison.id == comparison_id))
+        query = _vote_with_sides().where(Comparison.id == comparison_id)
         row = self.session.execute(query).mappings().one_or_none()
         if row is None:
             raise NotFoundError(f"no comparison with id {comparison_id}")
@@ -184,3 +169,15 @@ class RewardModelRepo:
         agree = sum(1.0 if (p > 0.5) == (o == "left") else 0.0 for o, p in rows if p != 0.5)
         agree += sum(0.5 for _, p in rows if p == 0.5)
         return {"votes": len(rows), "agree": agree, "agreement": agree / len(rows) if rows else None}
+
+
+def _vote_with_sides():
+    """A vote's id and outcome with its prompt and both generations (text, media, content hash)."""
+    left, right = aliased(Generation), aliased(Generation)
+    return (select(Comparison.id, Comparison.outcome, Prompt.text.label("prompt"),
+                   left.text.label("left_text"), right.text.label("right_text"),
+                   left.media_path.label("left_media"), right.media_path.label("right_media"),
+                   left.content_sha256.label("left_sha256"), right.content_sha256.label("right_sha256"))
+            .join(Prompt, Prompt.id == Comparison.prompt_id)
+            .join(left, left.id == Comparison.left_generation_id)
+            .join(right, right.id == Comparison.right_generation_id))
