@@ -25,4 +25,7 @@ def test_the_builtin_smollm2_contenders_answer_in_english_offline(sqlite_studio)
     assert any((studio.config.cache_dir / "models").glob("smollm2-135m*/model.safetensors"))
     final = list(studio.free_prompt("Say hello in one short sentence.", "ana",
                                     contenders=(focused.name, creative.name)))[-1]
-    assert final.done and all(len(re.findall(r"[A-Za-z]{2,}", side.text)) >= 2 for side in final.item.sides)
+    # Sampled answers (the creative side runs at temperature 1.0 with a fresh seed): about one in
+    # fifty is a single word among emoji ("SOILBODY", "🔥🔥🔥 Hello 🐧🐧"), so ask for a word on each side;
+    # the greedy answer above is where the English is checked.
+    assert final.done and all(re.search(r"[A-Za-z]{2,}", side.text) for side in final.item.sides)
