@@ -4,24 +4,13 @@ job failed; one consuming a real redis-server trains and activates a version."""
 from __future__ import annotations
 
 import os
-import signal
-import time
 
 import pytest
 
 from studio.jobs import start_worker_process
 from studio.jobs.worker import worker_command
+from tests.jobs.crash import kill_worker_mid_training, wait_for
 from tests.rewards.helpers import add_marker_votes
-
-
-def wait_for(check, timeout: float = 180.0, every: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"gave up after {timeout}s waiting for {check.__doc__ or check}")
 
 
 @pytest.mark.slow
@@ -31,17 +20,7 @@ def test_a_worker_killed_mid_training_fails_its_job_and_keeps_the_previous_versi
     add_marker_votes(studio, prompts=8)
     assert studio.train_reward_model(progress=False)["version"] == 1
     job = studio.enqueue_training(mode="full", backbone=tiny_encoder, max_length=32, epochs=500)
-    worker = start_worker_process(studio.config, log_file=tmp_path / "worker.log")
-    try:
-        def training():
-            """the job to report training steps"""
-            current = studio.job(job.id)
-            return current.status == "running" and current.step > 0 and current.total_steps
-        wait_for(training)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=30)
-    finally:
-        worker.stop()
+    kill_worker_mid_training(studio, job.id, tmp_path / "worker.log")
     assert studio.job(job.id).status == "running"               # nobody was left to say otherwise
     restarted = start_worker_process(studio.config, log_file=tmp_path / "worker.log")
     try:

@@ -6,13 +6,12 @@ and the queue takes the next training. (tests/jobs covers the same kill on SQLit
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from tests.jobs.crash import kill_worker_mid_training, wait_for
 from tests.rewards.helpers import MARKER, add_marker_votes
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -27,16 +26,6 @@ with Studio.open(sys.argv[1], data_dir=sys.argv[2]) as studio:
     print(json.dumps({"version": model.version, "scores": model.score_batch(json.loads(sys.argv[3]),
                                                                              json.loads(sys.argv[4]))}))
 """
-
-
-def wait_for(check, timeout: float = 240.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"gave up after {timeout}s waiting for {check.__doc__}")
 
 
 def scores_in_a_fresh_process(url: str, data_dir) -> dict:
@@ -71,17 +60,7 @@ def test_a_worker_killed_mid_training_on_postgres_and_redis_leaves_the_active_mo
         registered = set(studio.reward_models()["checkpoint_path"])
         on_disk = checkpoint_dirs(studio)
         job = studio.enqueue_training(mode="full", backbone=tiny_encoder, max_length=32, epochs=500)
-        worker = start_worker_process(studio.config, log_file=tmp_path / "worker.log")
-        try:
-            def training():
-                """the worker to report training steps"""
-                current = studio.job(job.id)
-                return current.status == "running" and current.step > 0
-            wait_for(training)
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(timeout=30)
-        finally:
-            worker.stop()
+        kill_worker_mid_training(studio, job.id, tmp_path / "worker.log")
         assert studio.job(job.id).status == "running"            # nobody was left to say otherwise
 
         restarted = start_worker_process(studio.config, log_file=tmp_path / "worker.log")
