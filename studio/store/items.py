@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, exists, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 
 from studio.records import ItemView, SideView
 from studio.store.schema import Contender, Generation, Prompt, RatingAssignment, RatingItem, utcnow
-from studio.store.sql import chunked, dialect, insert_ignoring, to_record
+from studio.store.sql import Repo, chunked, insert_ignoring, to_record
 
 # An item shown to a rater who never voted is offered to others again after this long.
 LEASE = timedelta(minutes=10)
@@ -32,10 +32,7 @@ class ItemRecord:
     created_at: datetime
 
 
-class ItemRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class ItemRepo(Repo):
     def create(self, prompt_id: int, generation_ids: Sequence[int], *, prompt_set: str = "default",
                votes_wanted: int = 1, source: str = "pool") -> ItemRecord:
         """A new item; `generation_ids` is the display order (left to right), already shuffled."""
@@ -49,7 +46,7 @@ class ItemRepo:
         return to_record(ItemRecord, row)
 
     def get(self, item_id: int) -> ItemRecord | None:
-        row = self.session.execute(_ITEM.where(RatingItem.id == item_id)).one_or_none()
+        row = self.connection.execute(_GET, {"item_id": item_id}).one_or_none()
         return _item(row) if row else None
 
     def next_for_rater(self, rater_id: int, *, prompt_set: str | None = None,
@@ -65,28 +62,19 @@ class ItemRepo:
         transaction-scoped advisory lock does the same (a row lock is not enough: the other
         transaction's snapshot would not see the new assignment).
         """
-        pending = self.session.execute(
-            _ITEM.join(RatingAssignment, RatingAssignment.item_id == RatingItem.id)
-            .where(RatingAssignment.rater_id == rater_id, RatingAssignment.completed_at.is_(None),
-                   RatingItem.votes_received < RatingItem.votes_wanted, *_filters(prompt_set, kind))
-            .order_by(RatingItem.id).limit(1)).one_or_none()
+        connection = self.connection
+        params = {"rater_id": rater_id, "prompt_set": prompt_set, "kind": kind}
+        pending = connection.execute(_pending(prompt_set is not None, kind is not None), params).one_or_none()
         if pending is not None:
             return _item(pending)
-        if dialect(self.session) == "postgresql":
-            self.session.execute(select(func.pg_advisory_xact_lock(PICK_LOCK)))
+        if self.dialect == "postgresql":
+            connection.execute(_PICK_LOCK)
         now = utcnow()
-        in_flight = (select(func.count()).select_from(RatingAssignment)
-                     .where(RatingAssignment.item_id == RatingItem.id, RatingAssignment.completed_at.is_(None),
-                            RatingAssignment.assigned_at > now - LEASE).scalar_subquery())
-        seen = exists().where(and_(RatingAssignment.item_id == RatingItem.id, RatingAssignment.rater_id == rater_id))
-        query = (_ITEM.where(RatingItem.votes_received < RatingItem.votes_wanted, ~seen,
-                             RatingItem.votes_received + in_flight < RatingItem.votes_wanted,
-                             *_filters(prompt_set, kind))
-                 .order_by(RatingItem.id).limit(1))
-        row = self.session.execute(query).one_or_none()
+        row = connection.execute(_pick(prompt_set is not None, kind is not None),
+                                 {**params, "lease_start": now - LEASE}).one_or_none()
         if row is None:
             return None
-        self.session.execute(insert(RatingAssignment).values(item_id=row.id, rater_id=rater_id, assigned_at=now))
+        connection.execute(_ASSIGN, {"item_id": row.id, "rater_id": rater_id, "assigned_at": now})
         return _item(row)
 
     def open_count(self, prompt_set: str | None = None) -> int:
@@ -100,7 +88,9 @@ class ItemRepo:
         in_flight = (select(func.count()).select_from(RatingAssignment)
                      .where(RatingAssignment.item_id == RatingItem.id, RatingAssignment.completed_at.is_(None),
                             RatingAssignment.assigned_at > utcnow() - LEASE).scalar_subquery())
+        # (the first condition follows from the second; stated, it lets the partial index serve)
         return self.session.scalar(select(func.count()).select_from(RatingItem).where(
+            RatingItem.votes_received < RatingItem.votes_wanted,
             RatingItem.votes_received + in_flight < RatingItem.votes_wanted, *_filters(prompt_set, kind))) or 0
 
     def for_prompts(self, prompt_ids: Sequence[int]) -> list[ItemRecord]:
@@ -123,17 +113,61 @@ class ItemRepo:
                              .values(votes_received=RatingItem.votes_received + delta))
 
     def view(self, item: ItemRecord) -> ItemView:
-        rows = self.session.execute(
-            select(Generation.id, Contender.name, Contender.kind, Generation.text, Generation.media_path,
-                   Prompt.text)
-            .join(Contender, Contender.id == Generation.contender_id)
-            .join(Prompt, Prompt.id == Generation.prompt_id)
-            .where(Generation.id.in_(item.generation_ids))).all()
+        ids = item.generation_ids
+        rows = self.connection.execute(_view(len(ids)), {f"g{i}": g for i, g in enumerate(ids)}).all()
         by_id = {row[0]: SideView(*row[:5]) for row in rows}
         return ItemView(item_id=item.id, kind=item.kind, prompt_id=item.prompt_id, prompt=rows[0][5],
                         prompt_set=item.prompt_set, sides=tuple(by_id[g] for g in item.generation_ids))
 
+# The arena's statements are built once (SQLAlchemy then reuses their compiled form without
+# rebuilding or re-keying them on every click), with the values bound at execution.
 _ITEM = select(*RatingItem.__table__.c)
+_items, _assignments = RatingItem.__table__.c, RatingAssignment.__table__.c
+_GET = _ITEM.where(_items.id == bindparam("item_id"))
+_ASSIGN = insert(RatingAssignment.__table__)
+_PICK_LOCK = select(func.pg_advisory_xact_lock(PICK_LOCK))
+
+
+@cache
+def _view(sides: int):
+    """The texts of an item's `sides` generations with their contenders and prompt (bound
+    one by one: an expanding IN list would be re-rendered on every click)."""
+    g, c, p = Generation.__table__, Contender.__table__, Prompt.__table__
+    return (select(g.c.id, c.c.name, c.c.kind, g.c.text, g.c.media_path, p.c.text).select_from(g)
+            .join(c, c.c.id == g.c.contender_id).join(p, p.c.id == g.c.prompt_id)
+            .where(g.c.id.in_([bindparam(f"g{i}") for i in range(sides)])))
+
+
+def _bound_filters(by_prompt_set: bool, by_kind: bool) -> list:
+    conditions = []
+    if by_prompt_set:
+        conditions.append(_items.prompt_set == bindparam("prompt_set"))
+    if by_kind:
+        conditions.append(_items.kind == bindparam("kind"))
+    return conditions
+
+
+@cache
+def _pending(by_prompt_set: bool, by_kind: bool):
+    """The rater's own open item (shown, not voted on), oldest first."""
+    return (_ITEM.join(RatingAssignment.__table__, _assignments.item_id == _items.id)
+            .where(_assignments.rater_id == bindparam("rater_id"), _assignments.completed_at.is_(None),
+                   _items.votes_received < _items.votes_wanted, *_bound_filters(by_prompt_set, by_kind))
+            .order_by(_items.id).limit(1))
+
+
+@cache
+def _pick(by_prompt_set: bool, by_kind: bool):
+    """The oldest item wanting votes that this rater was never shown, counting recent
+    unfinished views by others as promised votes."""
+    in_flight = (select(func.count()).select_from(RatingAssignment.__table__)
+                 .where(_assignments.item_id == _items.id, _assignments.completed_at.is_(None),
+                        _assignments.assigned_at > bindparam("lease_start")).scalar_subquery())
+    seen = exists().where(and_(_assignments.item_id == _items.id, _assignments.rater_id == bindparam("rater_id")))
+    return (_ITEM.where(_items.votes_received < _items.votes_wanted, ~seen,
+                        _items.votes_received + in_flight < _items.votes_wanted,
+                        *_bound_filters(by_prompt_set, by_kind))
+            .order_by(_items.id).limit(1))
 
 
 def _item(row) -> ItemRecord:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
 
 from studio.records import RaterRecord
 from studio.store.schema import ROLES, Rater, utcnow
-from studio.store.sql import chunked, insert_ignoring, to_record
+from studio.store.sql import Repo, chunked, insert_ignoring, to_record
 
 
-class RaterRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class RaterRepo(Repo):
     def ensure(self, name: str, role: str | None = None) -> RaterRecord:
         """The rater with this name, created on first sight; `role` updates it when given."""
         if role is not None and role not in ROLES:
@@ -29,8 +25,7 @@ class RaterRepo:
     def id_for(self, name: str) -> int:
         """The id of the rater with this name, created on first sight (one statement when
         the rater exists, the common case on the vote path)."""
-        table = Rater.__table__
-        found = self.session.execute(select(table.c.id).where(table.c.name == name)).scalar_one_or_none()
+        found = self.connection.execute(_ID_BY_NAME, {"name": name}).scalar_one_or_none()
         return found if found is not None else self.ensure(name).id
 
     def ids_by_name(self, names: list[str]) -> dict[str, int]:
@@ -53,3 +48,6 @@ class RaterRepo:
     def all(self) -> list[RaterRecord]:
         return [to_record(RaterRecord, r) for r in self.session.scalars(select(Rater).order_by(Rater.id))]
 
+
+
+_ID_BY_NAME = select(Rater.__table__.c.id).where(Rater.__table__.c.name == bindparam("name"))

@@ -14,15 +14,45 @@ def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def insert_ignoring(session: Session, table: Table, conflict_columns: Sequence[str]):
-    """INSERT ... ON CONFLICT (cols) DO NOTHING, for SQLite and PostgreSQL alike."""
-    module = postgresql if dialect(session) == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+class Repo:
+    """A repository bound to one open transaction's session. Hot paths run prebuilt Core
+    statements on `connection`, looked up once per transaction."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._connection = None
+        self._dialect: str | None = None
+
+    # Plain lazy attributes, not functools.cached_property: before Python 3.12 that holds one
+    # lock for every instance while computing, and `session.connection()` may wait on
+    # SQLite's write lock (BEGIN IMMEDIATE): a writer needing the same property would deadlock.
+    @property
+    def connection(self):
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
+
+    @property
+    def dialect(self) -> str:
+        if self._dialect is None:
+            self._dialect = dialect(self.session)
+        return self._dialect
 
 
-def upsert(session: Session, table: Table, conflict_columns: Sequence[str], *, update_columns: Sequence[str]):
+def _module(session_or_dialect: Session | str):
+    name = session_or_dialect if isinstance(session_or_dialect, str) else dialect(session_or_dialect)
+    return postgresql if name == "postgresql" else sqlite
+
+
+def insert_ignoring(session: Session | str, table: Table, conflict_columns: Sequence[str]):
+    """INSERT ... ON CONFLICT (cols) DO NOTHING, for SQLite and PostgreSQL alike
+    (for the session's database, or the dialect named)."""
+    return _module(session).insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+
+
+def upsert(session: Session | str, table: Table, conflict_columns: Sequence[str], *, update_columns: Sequence[str]):
     """INSERT ... ON CONFLICT (cols) DO UPDATE SET the given columns from the new row."""
-    module = postgresql if dialect(session) == "postgresql" else sqlite
+    module = _module(session)
     statement = module.insert(table)
     return statement.on_conflict_do_update(
         index_elements=list(conflict_columns),

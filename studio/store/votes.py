@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, update
 
 from studio.errors import InputError, NotFoundError
 from studio.records import ComparisonRecord, VoteIn, VoteResult
@@ -18,15 +18,12 @@ from studio.store.schema import (
     RatingItem,
     utcnow,
 )
-from studio.store.sql import chunked, insert_ignoring, upsert
+from studio.store.sql import Repo, chunked, insert_ignoring, upsert
 
 MAX_KEY_LENGTH = 200
 
 
-class VoteRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class VoteRepo(Repo):
     def record(self, vote: VoteIn, *, rater_id: int | None = None) -> VoteResult:
         """Write one comparison, or return the one already written under this key.
 
@@ -36,10 +33,9 @@ class VoteRepo:
         if rater_id is None:
             rater_id = RaterRepo(self.session).id_for(vote.rater)
         sides = self._sides(vote.left_generation_id, vote.right_generation_id)
-        table = Comparison.__table__
-        inserted = self.session.execute(
-            insert_ignoring(self.session, table, ["idempotency_key"])
-            .values(**_row(vote, rater_id, sides)).returning(*table.c)).one_or_none()
+        connection = self.connection
+        inserted = connection.execute(_insert_returning(self.dialect),
+                                      _row(vote, rater_id, sides)).one_or_none()
         if inserted is None:  # the key was used before (a retry, or a concurrent twin)
             return VoteResult(self.by_key(vote.idempotency_key), created=False)
         if vote.item_id is not None:
@@ -65,8 +61,7 @@ class VoteRepo:
         return len({r["idempotency_key"] for r in rows}) - before
 
     def by_key(self, key: str) -> ComparisonRecord | None:
-        table = Comparison.__table__
-        row = self.session.execute(select(*table.c).where(table.c.idempotency_key == key)).one_or_none()
+        row = self.connection.execute(_BY_KEY, {"key": key}).one_or_none()
         return _comparison(row) if row else None
 
     def by_id(self, comparison_id: int) -> ComparisonRecord:
@@ -96,18 +91,41 @@ class VoteRepo:
         return found
 
     def _sides(self, left: int, right: int) -> tuple[tuple[int, int], tuple[int, int]]:
-        found = self._generations({left, right})
+        found = {i: (p, c) for i, p, c in self.connection.execute(_SIDES, {"left": left, "right": right})}
+        missing = {left, right} - set(found)
+        if missing:
+            raise NotFoundError(f"no generation with id {min(missing)}: vote on generations the studio stored")
         return found[left], found[right]
 
     def _count_on_item(self, item_id: int, rater_id: int) -> None:
-        self.session.execute(update(RatingItem).where(RatingItem.id == item_id)
-                             .values(votes_received=RatingItem.votes_received + 1))
+        connection = self.connection
+        connection.execute(_COUNT_VOTE, {"target_id": item_id})
         # Mark the rater's view of the item done, adding it when the vote came without one
         # (through the API), so the item is never offered to this rater again.
         now = utcnow()
-        self.session.execute(upsert(self.session, RatingAssignment.__table__, ["item_id", "rater_id"],
-                                    update_columns=["completed_at"])
-                             .values(item_id=item_id, rater_id=rater_id, assigned_at=now, completed_at=now))
+        connection.execute(_complete_assignment(self.dialect),
+                           {"item_id": item_id, "rater_id": rater_id, "assigned_at": now, "completed_at": now})
+
+
+# The arena's statements, built once: SQLAlchemy reuses their compiled form on every vote.
+_votes, _generation = Comparison.__table__.c, Generation.__table__.c
+_BY_KEY = select(*Comparison.__table__.c).where(_votes.idempotency_key == bindparam("key"))
+_SIDES = (select(_generation.id, _generation.prompt_id, _generation.contender_id)
+          .where(_generation.id.in_([bindparam("left"), bindparam("right")])))
+_COUNT_VOTE = (update(RatingItem.__table__).where(RatingItem.__table__.c.id == bindparam("target_id"))
+               .values(votes_received=RatingItem.__table__.c.votes_received + 1))
+
+
+@cache
+def _insert_returning(dialect_name: str):
+    """A new comparison, or nothing when its idempotency key is taken (then no row comes back)."""
+    return insert_ignoring(dialect_name, Comparison.__table__, ["idempotency_key"]).returning(*Comparison.__table__.c)
+
+
+@cache
+def _complete_assignment(dialect_name: str):
+    return upsert(dialect_name, RatingAssignment.__table__, ["item_id", "rater_id"], update_columns=["completed_at"])
+
 
 def _check(vote: VoteIn) -> None:
     if vote.outcome not in OUTCOMES:
