@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 OUTCOMES = ("left", "right", "tie", "both_bad")
@@ -115,6 +116,9 @@ class Generation(Created, Base):
     source: Mapped[str] = mapped_column(String(300), default="generated")
 
 
+_WANTING = sql_text("votes_received < votes_wanted")
+
+
 class RatingItem(Created, Base):
     """A ready-to-rate unit from the pool: a pair (2 generations) or a ranking grid (4)."""
 
@@ -122,6 +126,11 @@ class RatingItem(Created, Base):
     __table_args__ = (
         CheckConstraint(_in("kind", ("pair", "grid")), name="kind"),
         Index("ix_rating_items_open", "prompt_set", "votes_received"),
+        # Items still wanting votes, oldest first (in any set, and in one set): what the arena
+        # picks from. Partial, so a pick skips the voted items (most of the table, in a
+        # long-running studio) at once.
+        Index("ix_rating_items_wanting", "id", sqlite_where=_WANTING, postgresql_where=_WANTING),
+        Index("ix_rating_items_wanting_in_set", "prompt_set", "id", sqlite_where=_WANTING, postgresql_where=_WANTING),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,6 +148,11 @@ class RatingAssignment(Base):
     """Which rater was shown which item, so nobody gets the same item twice."""
 
     __tablename__ = "rating_assignments"
+    __table_args__ = (
+        # Each rater's open item (shown, not voted on): looked up on every click.
+        Index("ix_rating_assignments_open", "rater_id", sqlite_where=sql_text("completed_at IS NULL"),
+              postgresql_where=sql_text("completed_at IS NULL")),
+    )
 
     item_id: Mapped[int] = mapped_column(ForeignKey("rating_items.id"), primary_key=True)
     rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id"), primary_key=True)

@@ -50,3 +50,25 @@ def test_a_rater_never_gets_the_same_item_twice(studio):
     studio.vote(item.id, outcome="left", rater="ana", idempotency_key="k1")
     assert studio.next_item("ana") is None
     assert studio.next_item("bo").item_id == item.id
+
+
+def test_picking_the_next_item_skips_voted_items_through_the_partial_indexes(tmp_path):
+    """Each click picks from the items still wanting votes and looks up the rater's open
+    item through partial indexes: a long-running studio's voted items are never scanned."""
+    from sqlalchemy.dialects import sqlite
+
+    from studio.api import Studio
+    from studio.store import items
+
+    with Studio.open(tmp_path / "data") as studio:
+        with studio.store.engine.connect() as connection:
+            def plan(statement) -> str:
+                sql = str(statement.compile(dialect=sqlite.dialect()))
+                rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1,) * sql.count("?"))
+                return " | ".join(row[-1] for row in rows)
+
+            for query in (items._pick, items._pending):
+                for by_prompt_set in (True, False):
+                    steps = plan(query(by_prompt_set, True))
+                    assert "ix_rating_items_wanting" in steps or "ix_rating_assignments_open" in steps, steps
+                    assert "SCAN rating_items |" not in steps, steps       # never every item
