@@ -25,6 +25,7 @@ from studio.jobs.training import ACTIVE_KEY, TRAIN_KIND, TrainingRequest
 from studio.records import VoteResult
 
 LOADED_MODELS_KEPT = 2
+_COUNTDOWN = threading.Lock()
 RECHECK_WHILE_TRAINING = 10    # votes between looks at the threshold while a training runs
 
 
@@ -163,11 +164,13 @@ class RewardsFacade:
         super().after_vote(result)
         # Counting votes costs a few queries; when the last count said N more are needed,
         # the next N - 1 votes of this process skip it (votes elsewhere only make it sooner).
-        skip = getattr(self, "_retrain_check_skip", 0)
-        if skip > 0:
-            self._retrain_check_skip = skip - 1
-            return
-        self.maybe_enqueue_retraining()
+        # Concurrent votes take turns at the countdown; while one of them counts, the others
+        # go on (the count sets the next countdown).
+        with _COUNTDOWN:
+            skip = getattr(self, "_retrain_check_skip", 0)
+            self._retrain_check_skip = skip - 1 if skip > 0 else RECHECK_WHILE_TRAINING
+        if skip <= 0:
+            self.maybe_enqueue_retraining()
 
     def maybe_enqueue_retraining(self):
         """Queue one training when enough new votes arrived since the last one (config:

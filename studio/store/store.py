@@ -6,13 +6,15 @@ opened here; repositories bound to that transaction do the SQL.
         tx.votes.record(vote)
     with store.reader() as tx:            # a consistent read snapshot
         frame = tx.frames.comparisons(tx.session)
+    store.grouped(lambda tx: tx.votes.record(vote))   # a short write that may share its commit
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -24,6 +26,7 @@ from studio.store.contenders import ContenderRepo
 from studio.store.engine import make_engine, writer
 from studio.store.exports import ExportRepo
 from studio.store.generations import GenerationRepo
+from studio.store.group_commit import GroupCommitter
 from studio.store.items import ItemRepo
 from studio.store.jobs import JobRepo
 from studio.store.overview import OverviewRepo
@@ -33,6 +36,8 @@ from studio.store.rankings import RankingRepo
 from studio.store.raters import RaterRepo
 from studio.store.reward_models import RewardModelRepo
 from studio.store.votes import VoteRepo
+
+T = TypeVar("T")
 
 
 class Tx:
@@ -98,6 +103,7 @@ class Store:
         self.engine = make_engine(url, synchronous=synchronous)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(writer(self.engine), expire_on_commit=False)
+        self.committer = GroupCommitter(self.transaction)
         if check_schema:
             self._check_schema()
 
@@ -110,6 +116,12 @@ class Store:
         """A write transaction: committed when the block ends, rolled back on any error."""
         with self._write_sessions() as session, session.begin():
             yield Tx(session)
+
+    def grouped(self, work: Callable[[Tx], T]) -> T:
+        """`work(tx)` in a write transaction shared with other threads' concurrent `grouped`
+        calls (one commit for all: see group_commit). Committed when this returns; when
+        `work` raises, its own writes are undone and the error is raised here."""
+        return self.committer.run(work)
 
     @contextmanager
     def reader(self) -> Iterator[Tx]:
@@ -133,6 +145,7 @@ class Store:
             return connection.execute(text("PRAGMA integrity_check")).scalar_one()
 
     def close(self) -> None:
+        self.committer.stop()
         self.engine.dispose()
 
     def _check_schema(self) -> None:
