@@ -5,6 +5,7 @@ query `WHERE id > :last ORDER BY id LIMIT n`, bounded by the highest id seen whe
 started, so an export is a consistent cut even while raters keep voting). Pairs for majority
 exports are counted by the database (`GROUP BY` the unordered pair of generations) and
 streamed from one cursor. Chunks are columnar: `{column: [values...]}`, plain Python values.
+On SQLite each chunk of votes comes back as one JSON array per column (see `_json_columns`).
 
 Contender and rater names come from small lookup tables loaded once, so the big queries
 join only prompts and generations.
@@ -18,11 +19,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from studio.errors import NotFoundError
 from studio.store.schema import Comparison, Contender, Generation, Prompt, Rater
 from studio.store.sql import chunked
+
+try:
+    from orjson import loads as _loads  # comes with gradio; the stdlib's is slower
+except ImportError:
+    from json import loads as _loads
 
 Chunk = dict[str, Sequence[Any]]
 
@@ -101,11 +108,15 @@ def overview(session: Session, f: ExportFilter, names: Lookups) -> dict[str, Any
     votes, raters, first, last = session.execute(base(
         func.count(), func.count(Comparison.rater_id.distinct()), func.min(Comparison.created_at),
         func.max(Comparison.created_at))).one()
+    sides: tuple[dict[int, int], dict[int, int]] = ({}, {})   # left, right: one pass along their index
+    pairs = (Comparison.left_contender_id, Comparison.right_contender_id)
+    for left, right, n in session.execute(base(*pairs, func.count()).group_by(*pairs)):
+        sides[0][left] = sides[0].get(left, 0) + n
+        sides[1][right] = sides[1].get(right, 0) + n
     per_contender: dict[str, int] = {}
-    for side in (Comparison.left_contender_id, Comparison.right_contender_id):
-        for cid, n in session.execute(base(side, func.count()).group_by(side)):
-            name = names.contender_names.get(cid, str(cid))
-            per_contender[name] = per_contender.get(name, 0) + n
+    for cid, n in [*sorted(sides[0].items()), *sorted(sides[1].items())]:
+        name = names.contender_names.get(cid, str(cid))
+        per_contender[name] = per_contender.get(name, 0) + n
     return {"comparisons": votes or 0, "raters": raters or 0, "first": first, "last": last,
             "contenders": per_contender}
 
@@ -124,7 +135,7 @@ def has_media(session: Session, f: ExportFilter) -> bool:
 def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
                 names: Lookups | None = None) -> Iterator[Chunk]:
     """Every matching comparison with its prompt and both outputs, oldest first, in chunks.
-    Driver rows, not ORM objects or SQLAlchemy rows: the export reads millions of them.
+    Driver values, not ORM objects or SQLAlchemy rows: the export reads millions of them.
     Prompts are read once per chunk for the ids not seen yet (a prompt has many votes)."""
     names = names or lookups(session)
     c, p = Comparison.__table__.c, Prompt.__table__
@@ -141,19 +152,20 @@ def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
             .where(*_conditions(session, f))
             .order_by(c.id).limit(size))
     connection = session.connection()
+    fetch = _json_columns if _has_json(connection) else _driver_columns
     prompts = _PromptCache(connection)
     contender, system, rater = names.contender_names.get, names.contender_systems.get, names.rater_names.get
     any_system = any(names.contender_systems.values())
     after = 0
     while True:
-        rows = _driver_rows(connection, base.where(c.id > after))
-        if not rows:
+        columns = fetch(connection, base.where(c.id > after))
+        if not columns or not columns[0]:
             return
-        after = rows[-1][0]
-        columns = list(zip(*rows, strict=True))
+        rows = len(columns[0])
+        after = columns[0][-1]
         prompt_ids, left_ids, right_ids = columns[2], columns[3], columns[4]
         prompt = prompts.rows(prompt_ids)
-        none = (None,) * len(rows)
+        none = (None,) * rows
         yield {
             "comparison_id": columns[0], "created_at": _utc(_datetimes(columns[1])),
             "prompt_set": [prompt[i][0] for i in prompt_ids], "prompt_id": prompt_ids,
@@ -167,7 +179,7 @@ def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
             "decision_ms": columns[14], "session_id": columns[15], "group_id": columns[16], "item_id": columns[17],
             "source": columns[18], "idempotency_key": columns[19],
         }
-        if len(rows) < size:
+        if rows < size:
             return
 
 
@@ -256,6 +268,37 @@ def _driver_rows(connection, statement) -> list[tuple]:
         result.close()
 
 
+def _has_json(connection) -> bool:
+    """Whether the database is SQLite with its JSON functions (built in since 3.38)."""
+    if connection.dialect.name != "sqlite":
+        return False
+    try:
+        connection.exec_driver_sql("SELECT json_group_array(json_array(1))").close()
+    except DBAPIError:
+        return False
+    return True
+
+
+def _driver_columns(connection, statement) -> list[Sequence[Any]]:
+    return list(zip(*_driver_rows(connection, statement), strict=True))
+
+
+def _json_columns(connection, statement) -> list[Sequence[Any]]:
+    """The columns of `statement` (SQLite), each packed by SQLite into one JSON array: the
+    query runs in one step without the interpreter lock (row by row, the driver takes the
+    lock back for every row, waiting for the writer thread each time), the JSON parser
+    builds the values faster than the driver, and no rows need turning into columns.
+    The values are the same: integers, text and NULLs (no floats or blobs are read)."""
+    inner = statement.subquery()
+    [texts] = _driver_rows(connection, select(*(func.json_group_array(column) for column in inner.c)))
+    columns = [_loads(text) for text in texts]
+    ids = columns[0]
+    if ids != sorted(ids):      # SQLite keeps the subquery's order, but does not promise to
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        columns = [[values[i] for i in order] for values in columns]
+    return columns
+
+
 def _datetimes(values: Sequence[Any]) -> Sequence[datetime | None]:
     """Times from the driver: SQLite gives the stored ISO text, PostgreSQL datetimes."""
     if values and isinstance(values[0], str):
@@ -302,65 +345,6 @@ def _ids_for(session: Session, table, names: Sequence[str], what: str) -> list[i
     return sorted(found.values())
 
 
-def bulk_fill(session: Session, *, comparisons: int, prompts: int = 10_000, contenders: int = 20,
-              raters: int = 100, text_chars: int = 200, seed: int = 0, chunk: int = 20_000) -> None:
-    """Fill an empty database with synthetic votes for benchmarks (plain multi-row inserts).
-
-    Each prompt gets one generation per contender; each comparison pits two of them against
-    each other. Not for real data: nothing is validated."""
-    import random
-    from datetime import timedelta
-
-    from studio.records import sha256_text
-    from studio.store.schema import utcnow
-
-    rng = random.Random(seed)
-    now = utcnow()
-    words = ["alpha", "beta", "gamma", "delta", "kappa", "sigma", "omega", "lambda", "theta", "zeta"]
-
-    def sentence(n: int) -> str:
-        text = " ".join(rng.choice(words) for _ in range(n // 6 + 1))
-        return text[:n]
-
-    session.execute(Rater.__table__.insert(), [
-        {"id": i + 1, "name": f"rater-{i}", "role": "rater", "created_at": now} for i in range(raters)])
-    session.execute(Contender.__table__.insert(), [
-        {"id": i + 1, "name": f"model-{i}", "kind": "text", "backend": "external", "model": "", "params": {},
-         "revision": 1, "enabled": True, "created_at": now} for i in range(contenders)])
-    for start in range(0, prompts, chunk):
-        rows = []
-        for i in range(start, min(prompts, start + chunk)):
-            text = f"Prompt {i}: {sentence(80)}"
-            rows.append({"id": i + 1, "text": text, "text_sha256": sha256_text(text), "prompt_set": "bench",
-                         "system_prompt": None, "meta": {}, "source": "bench", "created_at": now})
-        session.execute(Prompt.__table__.insert(), rows)
-    for start in range(0, prompts, max(1, chunk // contenders)):
-        rows = []
-        for p in range(start, min(prompts, start + max(1, chunk // contenders))):
-            for c in range(contenders):
-                text = f"Answer {p}/{c}: {sentence(text_chars)}"
-                rows.append({"id": p * contenders + c + 1, "prompt_id": p + 1, "contender_id": c + 1,
-                             "contender_revision": 1, "text": text, "media_path": None,
-                             "content_sha256": sha256_text(text), "seed": None, "params": {},
-                             "latency_ms": None, "source": "bench", "created_at": now})
-        session.execute(Generation.__table__.insert(), rows)
-    outcomes = ["left", "right", "left", "right", "tie", "both_bad"]
-    for start in range(0, comparisons, chunk):
-        rows = []
-        for i in range(start, min(comparisons, start + chunk)):
-            prompt = rng.randrange(prompts)
-            a, b = rng.sample(range(contenders), 2)
-            rows.append({"id": i + 1, "item_id": None, "prompt_id": prompt + 1,
-                         "left_generation_id": prompt * contenders + a + 1,
-                         "right_generation_id": prompt * contenders + b + 1,
-                         "left_contender_id": a + 1, "right_contender_id": b + 1,
-                         "rater_id": rng.randrange(raters) + 1, "outcome": rng.choice(outcomes),
-                         "rationale": None if i % 4 else sentence(40), "decision_ms": rng.randrange(500, 20_000),
-                         "idempotency_key": f"bench-{i}", "session_id": None, "group_id": None,
-                         "source": "bench", "created_at": now - timedelta(seconds=comparisons - i)})
-        session.execute(Comparison.__table__.insert(), rows)
-
-
 class ExportRepo:
     """The export queries bound to one open (read) transaction: `tx.exports`."""
 
@@ -389,4 +373,6 @@ class ExportRepo:
         return pair_chunks(self.session, f, size=size, names=names)
 
     def bulk_fill(self, **kwargs: Any) -> None:
+        from studio.store.bulk_fill import bulk_fill
+
         bulk_fill(self.session, **kwargs)

@@ -187,3 +187,38 @@ def test_exports_read_the_same_from_postgresql(studio, tmp_path):
     rows = jsonl(raw.paths["train"])
     assert raw.rows["train"] == filled.votes and rows[0]["created_at"].endswith("+00:00")
     assert sum(r["votes"] for r in jsonl(majority.paths["train"])) == filled.votes
+
+
+def test_sqlites_packed_read_gives_the_same_files_as_reading_row_by_row(sqlite_studio, tmp_path, monkeypatch):
+    """On SQLite the votes are read as JSON arrays, one per column; every value must come back
+    as the driver gives it: control characters, quotes, NUL, non-ASCII, NULLs, big integers."""
+    from studio.config import ContenderSpec
+    from studio.records import GenerationIn
+    from studio.store import exports
+
+    studio = sqlite_studio
+    a = studio.add_contender(ContenderSpec(name="ålpha \"quoted\"", model="tiny-a"))
+    b = studio.add_contender(ContenderSpec(name="beta\\slash", model="tiny-b", params={"system_prompt": "Sé\tbref"}))
+    texts = ["tab\there \"q\" back\\slash", "line\nbreak\r\x01\x1f\x7f\x00nul", "naïve 日本語 😀 \u2028 \ufeff",
+             "", "</script> {\"json\": [1, 2]}", " " * 3]
+    ids = studio.add_prompts([f"Prompt {i}: {t}" for i, t in enumerate(texts)], prompt_set="tricky")
+    for i, (prompt_id, text) in enumerate(zip(ids, texts, strict=True)):
+        left, right = studio.add_generations([GenerationIn(prompt_id=prompt_id, contender_id=a.id, text=text),
+                                              GenerationIn(prompt_id=prompt_id, contender_id=b.id, text=text[::-1])])
+        studio.vote(left=left, right=right, outcome=["left", "right", "tie", "both_bad"][i % 4], rater=f"r{i % 2}ø",
+                    decision_ms=2**40 + i if i % 2 else None, rationale=text if i % 3 else None)
+    outputs = {}
+    for packed in (True, False):
+        monkeypatch.setattr(exports, "_has_json", lambda connection, packed=packed: packed)
+        for fmt in ("jsonl", "parquet", "csv"):
+            for size in (4, 10_000):
+                path = tmp_path / f"{packed}-{size}.{fmt}"
+                studio.export(path, format=fmt, ties="keep", chunk_size=size)
+                outputs[packed, size, fmt] = pq.read_table(path) if fmt == "parquet" else path.read_bytes()
+    for key, value in outputs.items():
+        same = outputs[False, 10_000, key[2]]
+        assert value.equals(same) if key[2] == "parquet" else value == same, key
+    # split on newlines only: str.splitlines() would also split inside a text at U+2028
+    rows = [json.loads(line) for line in (tmp_path / "True-10000.jsonl").read_bytes().split(b"\n") if line]
+    assert [r["left_text"] for r in rows] == texts and rows[1]["decision_ms"] == 2**40 + 1
+    assert rows[0]["left_contender"] == "ålpha \"quoted\"" and rows[0]["decision_ms"] is None
