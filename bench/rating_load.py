@@ -12,7 +12,8 @@ as fast as it can (no thinking time), until its votes or the time bound run out.
 
 Printed: p50/p95/p99 of vote-to-next-pair latency measured at the client (the whole
 round trip through Gradio's queue) and at the server (the vote handler: the vote and the
-next pair, one committed transaction), the handler's own CPU time and the server
+next pair, one committed transaction), the handler thread's CPU time (the database work
+runs on the store's group-commit writer thread, so it is counted only in the next figure) and the server
 process's CPU per vote (these two do not grow when other programs share the CPU, the wall
 times do), and the ratio against generating the pair on demand (`Studio.free_prompt`: both
 contenders answer a prompt, as a rater would wait for without a pool). Goal: server-side
@@ -188,7 +189,7 @@ def report(run: dict) -> float:
           f"{run['seconds']:.1f} s ({votes / run['seconds']:.1f} votes/s)")
     print(f"{'vote -> next pair (ms)':<28}{'p50':>8}{'p95':>8}{'p99':>8}")
     for label, values in (("client (gradio_client)", client_ms), ("server (vote handler)", server_ms),
-                          ("  its CPU time (thread)", run["handler_cpu_ms"])):
+                          ("  handler thread's CPU", run["handler_cpu_ms"])):
         p50, p95, p99 = percentiles(values)
         print(f"{label:<28}{p50:>8.1f}{p95:>8.1f}{p99:>8.1f}")
     print(f"server process CPU per vote (Gradio and handler, all threads): "
