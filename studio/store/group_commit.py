@@ -58,13 +58,17 @@ class GroupCommitter:
             thread.join(timeout)
 
     def _start(self) -> None:
-        if self._thread is not None and self._pid == os.getpid():
+        if self._running():
             return
         with self._lock:
-            if self._thread is None or self._pid != os.getpid():   # first use, or a forked child
+            if not self._running():       # first use, a forked child, or after stop()
                 self._pid = os.getpid()
                 self._thread = threading.Thread(target=self._loop, name="studio-group-commit", daemon=True)
                 self._thread.start()
+
+    def _running(self) -> bool:
+        thread = self._thread
+        return thread is not None and self._pid == os.getpid() and thread.is_alive()
 
     def _loop(self) -> None:
         while True:

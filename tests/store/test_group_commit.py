@@ -102,3 +102,11 @@ def _vote(item, key: str):
     left, right = item.generation_ids
     return VoteIn(left_generation_id=left, right_generation_id=right, outcome="left", rater="ana",
                   idempotency_key=key, item_id=item.id)
+
+
+def test_votes_still_commit_after_the_writer_was_stopped(studio):
+    """Closing a studio stops its writer thread; a studio object used again (a notebook cell
+    run twice) starts a new one instead of leaving the vote waiting forever."""
+    item = make_items(studio, 1)[0]
+    studio.store.committer.stop()
+    assert studio.store.grouped(lambda tx: tx.votes.record(_vote(item, "after-stop"))).created
