@@ -85,9 +85,7 @@ class ItemRepo(Repo):
     def ready_count(self, prompt_set: str | None = None, kind: str | None = None) -> int:
         """Items a rater could be handed now: still wanting votes beyond those received and
         those promised by recent, unfinished views (what the pool keeps topped up)."""
-        in_flight = (select(func.count()).select_from(RatingAssignment)
-                     .where(RatingAssignment.item_id == RatingItem.id, RatingAssignment.completed_at.is_(None),
-                            RatingAssignment.assigned_at > utcnow() - LEASE).scalar_subquery())
+        in_flight = _in_flight(utcnow() - LEASE)
         # (the first condition follows from the second; stated, it lets the partial index serve)
         return self.session.scalar(select(func.count()).select_from(RatingItem).where(
             RatingItem.votes_received < RatingItem.votes_wanted,
@@ -156,13 +154,18 @@ def _pending(by_prompt_set: bool, by_kind: bool):
             .order_by(_items.id).limit(1))
 
 
+def _in_flight(lease_start):
+    """Per item, the views handed out since `lease_start` and not voted on yet."""
+    return (select(func.count()).select_from(RatingAssignment.__table__)
+            .where(_assignments.item_id == _items.id, _assignments.completed_at.is_(None),
+                   _assignments.assigned_at > lease_start).scalar_subquery())
+
+
 @cache
 def _pick(by_prompt_set: bool, by_kind: bool):
     """The oldest item wanting votes that this rater was never shown, counting recent
     unfinished views by others as promised votes."""
-    in_flight = (select(func.count()).select_from(RatingAssignment.__table__)
-                 .where(_assignments.item_id == _items.id, _assignments.completed_at.is_(None),
-                        _assignments.assigned_at > bindparam("lease_start")).scalar_subquery())
+    in_flight = _in_flight(bindparam("lease_start"))
     seen = exists().where(and_(_assignments.item_id == _items.id, _assignments.rater_id == bindparam("rater_id")))
     return (_ITEM.where(_items.votes_received < _items.votes_wanted, ~seen,
                         _items.votes_received + in_flight < _items.votes_wanted,
