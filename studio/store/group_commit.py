@@ -105,10 +105,9 @@ class GroupCommitter:
                     else:
                         done.append((future, value, None))
         except BaseException as exc:            # noqa: BLE001 - the commit failed: nothing is written
-            for work_future in [future for _, future in batch]:
-                if not work_future.done():
-                    if work_future.running() or work_future.set_running_or_notify_cancel():
-                        work_future.set_exception(exc)
+            for _, future in batch:
+                if not future.done() and (future.running() or future.set_running_or_notify_cancel()):
+                    future.set_exception(exc)
             return
         self.batches += 1
         self.committed += len(done)

@@ -85,16 +85,12 @@ class VoteRepo(Repo):
             rows = self.session.execute(select(Generation.id, Generation.prompt_id, Generation.contender_id)
                                         .where(Generation.id.in_(part)))
             found.update({i: (p, c) for i, p, c in rows})
-        missing = ids - set(found)
-        if missing:
-            raise NotFoundError(f"no generation with id {min(missing)}: vote on generations the studio stored")
+        _require_all(ids, found)
         return found
 
     def _sides(self, left: int, right: int) -> tuple[tuple[int, int], tuple[int, int]]:
         found = {i: (p, c) for i, p, c in self.connection.execute(_SIDES, {"left": left, "right": right})}
-        missing = {left, right} - set(found)
-        if missing:
-            raise NotFoundError(f"no generation with id {min(missing)}: vote on generations the studio stored")
+        _require_all({left, right}, found)
         return found[left], found[right]
 
     def _count_on_item(self, item_id: int, rater_id: int) -> None:
@@ -125,6 +121,12 @@ def _insert_returning(dialect_name: str):
 @cache
 def _complete_assignment(dialect_name: str):
     return upsert(dialect_name, RatingAssignment.__table__, ["item_id", "rater_id"], update_columns=["completed_at"])
+
+
+def _require_all(ids: set[int], found: dict[int, tuple[int, int]]) -> None:
+    missing = ids - set(found)
+    if missing:
+        raise NotFoundError(f"no generation with id {min(missing)}: vote on generations the studio stored")
 
 
 def _check(vote: VoteIn) -> None:
