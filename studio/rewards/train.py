@@ -251,12 +251,14 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
 
 
 def _shard(batches: list[Batch], world: int, rank: int) -> list[Batch]:
-    """This process's share; every process gets the same number of steps."""
-    if world == 1:
+    """This process's share; every process gets the same number of steps. When the batches
+    do not divide evenly, the first ones are reused to fill the last round (as PyTorch's
+    DistributedSampler pads), so no batch of the epoch is left out."""
+    if world == 1 or not batches:
         return batches
-    while len(batches) < world:
-        batches = batches + batches
-    return batches[rank::world][:len(batches) // world]
+    short = -len(batches) % world
+    padded = batches + [batches[i % len(batches)] for i in range(short)]
+    return padded[rank::world]
 
 
 def _head_batches(data: PreferenceData, size: int, seed: int, world: int, rank: int):

@@ -12,6 +12,7 @@ from studio.rewards.net import build_net, make_spec
 from studio.rewards.train import (
     TrainingCancelled,
     TrainSettings,
+    _shard,
     embedding_cache,
     score_items,
     train,
@@ -151,3 +152,15 @@ def test_the_new_model_wins_unless_it_is_worse_beyond_the_noise():
     assert _should_activate("always", {"heldout_accuracy": 0.0}, previous)
     assert not _should_activate("never", {"heldout_accuracy": 1.0}, None)
     assert _should_activate("if_better", {"heldout_accuracy": None}, None)      # the first model
+
+
+@pytest.mark.parametrize("world", [2, 3, 4])
+def test_processes_share_every_batch_in_equal_steps(world):
+    """Data-parallel training: each process takes the same number of steps (or the gradient
+    averaging would hang), and no batch of the epoch is left out when they do not divide evenly."""
+    for count in range(1, 12):
+        batches = list(range(count))
+        shares = [_shard(batches, world, rank) for rank in range(world)]
+        assert len({len(share) for share in shares}) == 1, (count, shares)
+        assert set().union(*shares) == set(batches), (count, shares)
+        assert len(shares[0]) == -(-count // world)
