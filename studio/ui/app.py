@@ -38,13 +38,16 @@ from studio.ui.wiring import Panel, named, username
 
 ADMIN_TABS = ("training_tab", "data_tab", "settings_tab")
 TITLE = "Feedback Studio"
+CACHE_PRUNING = (3600, 86400)   # (every N seconds, files older than N seconds)
 
 
 def build_app(studio, options: ServeOptions, *, pool=None) -> gr.Blocks:
     """The app for `studio`; `pool` (a PoolWorker, optional) is woken when a rater finds
     no pair ready."""
     ctx = Context(studio, options, pool=pool)
-    with gr.Blocks(title=TITLE, analytics_enabled=options.analytics) as demo:
+    # Gradio keeps a copy of every file it serves (images, downloads) in its cache: prune
+    # copies older than a day every hour, and all of them when the server stops.
+    with gr.Blocks(title=TITLE, analytics_enabled=options.analytics, delete_cache=CACHE_PRUNING) as demo:
         page = layout(ctx)
         wire(demo, page, ctx)
     demo.studio_routes = vote_api.routes(ctx)      # served next to the app by `launch`

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -11,6 +9,7 @@ import pandas as pd
 
 from studio.errors import InputError
 from studio.ui.context import Context
+from studio.ui.downloads import Downloads
 from studio.ui.session import RaterSession
 from studio.ui.text_input import MAX_FILTER, typed_text
 from studio.ui.wiring import Panel, named
@@ -45,8 +44,9 @@ def layout(ctx: Context) -> Panel:
 
 
 class DataHandlers:
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, downloads: Downloads | None = None):
         self.ctx = ctx
+        self.downloads = downloads or Downloads()
 
     def recent(self, rater: str, contender: str, prompt_set: str, limit: float | None,
                session: RaterSession, request: gr.Request) -> dict[str, Any]:
@@ -59,13 +59,13 @@ class DataHandlers:
 
     def export(self, fmt: str, rater: str, contender: str, prompt_set: str, session: RaterSession,
                request: gr.Request) -> dict[str, Any]:
-        """Export the filtered votes to a temporary file the admin downloads."""
+        """Export the filtered votes to a file the admin downloads (removed an hour later)."""
         self.ctx.admin(request, session)
         if fmt not in EXPORT_SUFFIX:
             raise InputError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
         filters = dict(raters=_given(rater, "the rater filter"), contenders=_given(contender, "the contender filter"),
                        prompt_set=_given(prompt_set, "the prompt set filter"))
-        target = Path(tempfile.mkdtemp(prefix="studio-export-")) / f"votes-{fmt}{EXPORT_SUFFIX[fmt]}"
+        target = self.downloads.new_file(f"votes-{fmt}{EXPORT_SUFFIX[fmt]}")
         summary = self.ctx.studio.export(target, format=fmt, **filters)
         return {"data_file": str(summary.path),
                 "data_message": f"{summary.total_rows} rows from {summary.comparisons} votes ({fmt})."}

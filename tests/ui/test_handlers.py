@@ -119,6 +119,28 @@ def test_the_data_tab_lists_votes_and_exports_a_file(ctx):
     assert exported["data_message"].startswith("1 rows from 1 votes")
 
 
+def test_data_tab_downloads_are_private_and_pruned(tmp_path):
+    """Exports go to a folder only the server reads, are removed once old, and all go when
+    the server stops: the system's temporary folder does not fill with rater data."""
+    import os
+    import time
+
+    from studio.ui.downloads import Downloads
+
+    downloads = Downloads(keep_s=60, root=tmp_path / "downloads")
+    (tmp_path / "downloads").mkdir()
+    first = downloads.new_file("votes-trl.jsonl")
+    first.write_text("{}\n")
+    assert first.parent.stat().st_mode & 0o077 == 0
+    hour_ago = time.time() - 3600
+    os.utime(first.parent, (hour_ago, hour_ago))
+    second = downloads.new_file("votes-csv.csv")
+    second.write_text("id\n")
+    assert not first.parent.exists() and second.exists()
+    downloads.close()
+    assert not (tmp_path / "downloads").exists()
+
+
 def test_the_leaderboard_shows_ratings_and_a_plot(ctx):
     from studio.ui.arena import ArenaHandlers
     from studio.ui.leaderboard import LeaderboardHandlers
