@@ -23,8 +23,8 @@ class Activate(StrEnum):
     never = "never"
 
 
-SUMMARY = ["version", "activated", "heldout_accuracy", "heldout_pairs", "previous_heldout_accuracy",
-           "train_pairs", "loss", "pairs_per_s", "wall_s"]
+SUMMARY = ["version", "activated", "heldout_accuracy", "epoch_heldout_accuracy", "heldout_pairs",
+           "previous_heldout_accuracy", "train_pairs", "loss", "pairs_per_s", "wall_s"]
 
 
 @app.command("train")
@@ -80,7 +80,14 @@ def train(
     if as_json:
         print_json(metrics)
     else:
-        print_table([{"metric": key, "value": metrics.get(key)} for key in SUMMARY if key in metrics])
+        print_table([{"metric": key, "value": _shown(metrics.get(key))} for key in SUMMARY if key in metrics])
+
+
+def _shown(value):
+    """A list (held-out accuracy after each epoch) as one short line."""
+    if isinstance(value, list):
+        return ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in value)
+    return value
 
 
 @app.command("reward-models")

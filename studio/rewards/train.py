@@ -201,7 +201,7 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
 
     trainable.train()
     net.backbone.eval()   # no dropout in the backbone (frozen, or fine-tuned as TRL does by default)
-    step, pairs_done, losses, train_started = 0, 0, [], time.monotonic()
+    step, pairs_done, losses, epoch_accuracy, train_started = 0, 0, [], [], time.monotonic()
     for epoch in range(epochs):
         epoch_losses = []
         for batch in batches_of(epoch):
@@ -227,6 +227,12 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
                                        elapsed_s=time.monotonic() - started,
                                        eta_s=elapsed / step * (total - step), pairs=pairs_done))
         losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
+        if not head_mode and heldout is not None and heldout.pairs and epoch < epochs - 1:
+            # full mode runs a few costly epochs: say after each whether held-out agreement still
+            # grows (the last epoch's is the final evaluation below)
+            scored = score_items(accelerator.unwrap_model(trainable), heldout.items)
+            epoch_accuracy.append(accuracy(scored, heldout)["heldout_accuracy"])
+            net.backbone.eval()
     train_s = time.monotonic() - train_started
     trainable.eval()
     net = accelerator.unwrap_model(trainable) if not head_mode else net
@@ -243,6 +249,8 @@ def train(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, 
             rewards = (net.head_rewards(held_features).detach().cpu() if head_mode
                        else score_items(net, heldout.items))
         metrics.update(accuracy(rewards, heldout))
+        if epoch_accuracy:
+            metrics["epoch_heldout_accuracy"] = [*epoch_accuracy, metrics["heldout_accuracy"]]
     else:
         rewards = None
         metrics.update(accuracy(torch.zeros(0), PreferenceData()))

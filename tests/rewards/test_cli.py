@@ -28,8 +28,10 @@ def test_train_then_score_then_list(tmp_path, tiny_encoder):
     assert metrics["heldout_pairs"] == 20 and metrics["heldout_accuracy"] > 0.7
     assert metrics["train_pairs"] == 40 and metrics["pairs_per_s"] > 0 and metrics["wall_s"] > 0
     table = run("train", "--data", data, "--pairs", str(pairs), "--eval", str(held), "--backbone", tiny_encoder,
-                "--max-length", "48", "--max-pairs", "10", "--activate", "never")
+                "--max-length", "48", "--max-pairs", "10", "--activate", "never", "--mode", "full", "--epochs", "2")
     assert "heldout_accuracy" in table and "version" in table
+    per_epoch = next(line for line in table.splitlines() if line.startswith("epoch_heldout_accuracy"))
+    assert len(per_epoch.split()[1:]) == 2, table    # after each of the 2 epochs, as "0.55, 0.6"
     better = float(run("score", "--data", data, "--prompt", "task: x", "--response", f"a cat {MARKER}").strip())
     worse = float(run("score", "--data", data, "--prompt", "task: x", "--response", "a cat").strip())
     assert better > worse

@@ -38,6 +38,21 @@ def test_full_mode_lowers_the_loss_and_changes_the_backbone(tiny_encoder):
     assert out.metrics["steps"] > 4 and out.metrics["pairs_per_s"] > 0
 
 
+def test_full_mode_reports_heldout_accuracy_after_each_epoch_without_changing_the_model(tiny_encoder):
+    """Whether another epoch still helps is what a user of a slow full fine-tune wants to
+    know; measuring it between epochs must not change what is trained (dropout, order)."""
+    data, heldout = split_by_prompt(marker_data(prompts=24, outputs=4), 0.25, seed=0)
+    settings = TrainSettings(epochs=3, batch_size=8, learning_rate=3e-3)
+    watched = train(build_net(make_spec(tiny_encoder, mode="full", max_length=48)), data, heldout, settings)
+    unwatched = train(build_net(make_spec(tiny_encoder, mode="full", max_length=48)), data, None, settings)
+    per_epoch = watched.metrics["epoch_heldout_accuracy"]
+    assert len(per_epoch) == 3 and per_epoch[-1] == watched.metrics["heldout_accuracy"]
+    assert all(0.0 <= a <= 1.0 for a in per_epoch)
+    assert "epoch_heldout_accuracy" not in unwatched.metrics
+    same = snapshot(unwatched.net)
+    assert changed(same, watched.net) == 0
+
+
 def test_head_mode_trains_only_the_head_and_learns_the_marker(tiny_encoder, tmp_path):
     data = marker_data(prompts=40, outputs=4)
     train_data, heldout = split_by_prompt(data, 0.25, seed=0)
