@@ -74,7 +74,9 @@ def prefs(
 def votes(
     file: Annotated[Path, typer.Argument(help="JSON Lines: prompt, response_a, response_b, model_a, "
                                               "model_b, winner (model_a|model_b|tie|both_bad), judge; "
-                                              "or a studio jsonl export.")],
+                                              "or a studio jsonl export (image sides name their files "
+                                              "relative to this file's folder: export into the data dir, "
+                                              "or copy its media/ folder next to the file).")],
     prompt_set: SetOption = None,
     progress: ProgressOption = None,
     data: DataOption = None,

@@ -50,14 +50,15 @@ def inside(root: Path, relative: str, *, where: str) -> Path:
     return path
 
 
-def image_file(base_dir: Path, relative: str, *, where: str) -> MediaFile:
-    """Check an image named in an import file: inside its folder, a real image, not huge."""
+def image_file(base_dir: Path, relative: str, *, where: str, missing_hint: str = "") -> MediaFile:
+    """Check an image named in an import file: inside its folder, a real image, not huge.
+    `missing_hint` ends the message when the file is not there (say where it should be)."""
     path = inside(base_dir, relative, where=where)
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
         raise InputError(f"{where}: '{relative}' is not an image file ({', '.join(sorted(IMAGE_SUFFIXES))})")
     if not path.is_file():
-        raise InputError(f"{where}: no such image file '{relative}'")
+        raise InputError(f"{where}: no such image file '{relative}'{missing_hint}")
     size = path.stat().st_size
     if size > MAX_MEDIA_BYTES:
         raise InputError(f"{where}: '{relative}' is larger than {MAX_MEDIA_BYTES // (1024 * 1024)} MB")

@@ -7,7 +7,10 @@
 - the studio's own `jsonl` export (`prompt`, `left_contender`, `right_contender`,
   `left_text`, `right_text`, `outcome`, `rater`, and optionally `rationale`, `decision_ms`,
   `created_at`, `prompt_set`, `session_id`, `group_id`, `idempotency_key`), so an export
-  imports back as the same comparisons.
+  imports back as the same comparisons. A side that is an image has `{side}_text` null and
+  `{side}_media` naming the file relative to the export file's folder (an export names it
+  relative to the data dir, so export into the data dir, or copy its `media/` folder next
+  to the file).
 
 Each vote's idempotency key is the one the export carries, or else a hash of its content
 (and its occurrence number, for identical lines), so importing the same file twice adds
@@ -26,6 +29,7 @@ from typing import Any
 
 from studio.errors import InputError
 from studio.exchange.lines import field, json_lines, open_user_file
+from studio.exchange.media import MediaFile, image_file
 from studio.progress import track
 
 WINNERS = {"model_a": "left", "model_b": "right", "tie": "tie", "both_bad": "both_bad"}
@@ -42,9 +46,9 @@ class ImportedVote:
     line: int
     prompt: str
     left_model: str
-    left_text: str
+    left_text: str | None     # None: the side is an image (`left_media`)
     right_model: str
-    right_text: str
+    right_text: str | None
     outcome: str          # left | right | tie | both_bad
     rater: str
     key: str              # idempotency key: a hash of the content, or the key an export carried
@@ -55,6 +59,14 @@ class ImportedVote:
     system_prompt: str | None = None
     session_id: str | None = None
     group_id: str | None = None
+    left_media: MediaFile | None = None
+    right_media: MediaFile | None = None
+
+    def output(self, side: str) -> tuple[str, str]:
+        """(contender, content) of one side: its text, or its image's place in the data dir."""
+        model, text, media = ((self.left_model, self.left_text, self.left_media) if side == "left"
+                              else (self.right_model, self.right_text, self.right_media))
+        return model, text if media is None else media.relative_path
 
 
 def content_key(kind: str, values: dict, seen: Counter) -> str:
@@ -117,20 +129,32 @@ def _elo_vote(path: Path, number: int, row: dict, seen: Counter) -> ImportedVote
                         rater=values["judge"].strip(), key=key, rationale=rationale)
 
 
+MEDIA_HINT = (" next to the file: export into the data dir, or copy the exporting studio's media/ folder "
+              "next to the file")
+
+
+def _image_side(path: Path, number: int, row: dict, side: str) -> MediaFile | None:
+    """The image of one side, when that side is an image (text null, media named)."""
+    if row.get(f"{side}_text") is not None or row.get(f"{side}_media") is None:
+        return None
+    relative = text(path, number, row, f"{side}_media", non_empty=True, limit=1000)
+    return image_file(path.parent, relative, where=f"{path}:{number}", missing_hint=MEDIA_HINT)
+
+
 def _studio_vote(path: Path, number: int, row: dict, seen: Counter) -> ImportedVote:
-    for side in ("left", "right"):
-        if row.get(f"{side}_text") is None and row.get(f"{side}_media") is not None:
-            raise InputError(f"{path}:{number}: votes on images cannot be imported from a jsonl file "
-                             "(the image files are not in it); import the generations with their images")
+    media = {side: _image_side(path, number, row, side) for side in ("left", "right")}
     names = {k: text(path, number, row, k, non_empty=True, limit=MAX_NAME_CHARS)
              for k in ("left_contender", "right_contender", "rater")}
     values = {k: text(path, number, row, k, non_empty=k == "prompt")
-              for k in ("prompt", "left_text", "right_text")}
+              for k in ("prompt", "left_text", "right_text") if media.get(k.removesuffix("_text")) is None}
+    for side, image in media.items():
+        if image is not None:
+            values[f"{side}_text"], values[f"{side}_image"] = None, image.sha256
     outcome = field(path, number, row, "outcome", str)
     if outcome not in OUTCOMES:
         raise InputError(f"{path}:{number}: field 'outcome' must be one of {', '.join(OUTCOMES)}, got {outcome!r:.40}")
     if names["left_contender"].strip() == names["right_contender"].strip() and \
-            values["left_text"] == values["right_text"]:
+            (values["left_text"], values.get("left_image")) == (values["right_text"], values.get("right_image")):
         raise InputError(f"{path}:{number}: both sides are the same output")
     decision_ms = field(path, number, row, "decision_ms", int, required=False)
     if decision_ms is not None and not 0 <= decision_ms < 2**31:
@@ -151,7 +175,8 @@ def _studio_vote(path: Path, number: int, row: dict, seen: Counter) -> ImportedV
         rationale=text(path, number, row, "rationale", required=False) or None, decision_ms=decision_ms,
         created_at=_time(path, number, row), prompt_set=(optional["prompt_set"] or "").strip() or None,
         system_prompt=text(path, number, row, "system_prompt", required=False) or None,
-        session_id=optional["session_id"], group_id=optional["group_id"])
+        session_id=optional["session_id"], group_id=optional["group_id"], left_media=media["left"],
+        right_media=media["right"])
 
 
 def _time(path: Path, number: int, row: dict[str, Any]) -> datetime | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from studio.errors import InputError
 from studio.exchange.generations import ImportedGeneration, pairs_to_rate, read_generation_file
+from studio.exchange.media import MediaFile
 from studio.exchange.media import remove as remove_media
 from studio.exchange.media import store as store_media
 from studio.exchange.prefs import read_prefs_file
@@ -33,8 +34,16 @@ class ImportsFacade:
         contenders from model names, raters from judges, generations from the response
         texts (stored once per prompt and contender). Re-importing the same file adds nothing."""
         votes = read_vote_file(path, progress=progress)
-        added = self.write_imported_votes(votes, source=f"import:{Path(path).name}",
-                                          prompt_set=_set_name(prompt_set, path))
+        stored: list[str] = []
+        try:
+            for relative, media in sorted(_images(votes).items()):
+                if store_media(media, self.config.data_dir):
+                    stored.append(relative)
+            added = self.write_imported_votes(votes, source=f"import:{Path(path).name}",
+                                              prompt_set=_set_name(prompt_set, path))
+        except BaseException:
+            remove_media(stored, self.config.data_dir)     # the files this import added, nothing else
+            raise
         return ImportSummary(source=os.fspath(path), read=len(votes), added=added)
 
     def import_prefs(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
@@ -54,21 +63,25 @@ class ImportsFacade:
 
         prompts = sorted({(set_of(v), v.prompt) for v in votes})
         systems = {(set_of(v), v.prompt): v.system_prompt for v in votes if v.system_prompt}
-        models = sorted({v.left_model for v in votes} | {v.right_model for v in votes})
+        kinds = _output_kinds(votes)
+        images = _images(votes)
         with self.store.transaction() as tx:
-            _check_kinds(tx, {m: "text" for m in models}, what="votes with text outputs")
+            _check_kinds(tx, kinds, what="these votes")
             prompt_ids = dict(zip(prompts, tx.prompts.add(
                 [PromptIn(text=p, prompt_set=s, system_prompt=systems.get((s, p)), source=source)
                  for s, p in prompts]), strict=True))
-            contender_ids = tx.contenders.ensure_external(models)
-            outputs = sorted({(set_of(v), v.prompt, model, text) for v in votes
-                              for model, text in ((v.left_model, v.left_text), (v.right_model, v.right_text))})
+            contender_ids: dict[str, int] = {}
+            for kind in ("text", "image"):
+                names = sorted(name for name, k in kinds.items() if k == kind)
+                if names:
+                    contender_ids.update(tx.contenders.ensure_external(names, kind=kind))
+            outputs = sorted({(set_of(v), v.prompt, *v.output(side)) for v in votes for side in ("left", "right")})
             generation_ids = dict(zip(outputs, tx.generations.add(
-                [GenerationIn(prompt_id=prompt_ids[(s, p)], contender_id=contender_ids[m], text=t, source=source)
-                 for s, p, m, t in outputs]), strict=True))
+                [_generation(prompt_ids[(s, p)], contender_ids[m], content, kinds[m] == "image", images, source)
+                 for s, p, m, content in outputs]), strict=True))
             return tx.votes.record_many([
-                VoteIn(left_generation_id=generation_ids[(set_of(v), v.prompt, v.left_model, v.left_text)],
-                       right_generation_id=generation_ids[(set_of(v), v.prompt, v.right_model, v.right_text)],
+                VoteIn(left_generation_id=generation_ids[(set_of(v), v.prompt, *v.output("left"))],
+                       right_generation_id=generation_ids[(set_of(v), v.prompt, *v.output("right"))],
                        outcome=v.outcome, rater=v.rater, idempotency_key=v.key, rationale=v.rationale,
                        decision_ms=v.decision_ms, session_id=v.session_id, group_id=v.group_id,
                        created_at=v.created_at, source=source)
@@ -136,6 +149,32 @@ class ImportsFacade:
             tx.items.create(prompt_id, order, prompt_set=sets[prompt_id],
                             votes_wanted=self.config.pool.votes_per_pair, source="import")
         return len(pairs)
+
+
+def _images(votes: Sequence[ImportedVote]) -> dict[str, MediaFile]:
+    """The image files of these votes, by their place in the data dir."""
+    return {m.relative_path: m for v in votes for m in (v.left_media, v.right_media) if m is not None}
+
+
+def _output_kinds(votes: Sequence[ImportedVote]) -> dict[str, str]:
+    """Each contender's kind of output in these votes; one contender cannot make both."""
+    kinds: dict[str, str] = {}
+    for vote in votes:
+        for model, media in ((vote.left_model, vote.left_media), (vote.right_model, vote.right_media)):
+            kind = "text" if media is None else "image"
+            if kinds.setdefault(model, kind) != kind:
+                raise InputError(f"line {vote.line}: contender '{model}' has both text and image outputs in this "
+                                 "file; give the image contender another name")
+    return kinds
+
+
+def _generation(prompt_id: int, contender_id: int, content: str, image: bool, images: dict,
+                source: str) -> GenerationIn:
+    if not image:
+        return GenerationIn(prompt_id=prompt_id, contender_id=contender_id, text=content, source=source)
+    media = images[content]
+    return GenerationIn(prompt_id=prompt_id, contender_id=contender_id, text=None, media_path=media.relative_path,
+                        content_sha256=media.sha256, source=source)
 
 
 def _check_kinds(tx, kinds: dict[str, str], *, what: str) -> None:

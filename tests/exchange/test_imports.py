@@ -160,6 +160,53 @@ def test_a_jsonl_export_imports_into_a_fresh_studio_as_the_same_comparisons(sqli
     assert sqlite_studio.import_votes(exported.paths["train"]).added == 0     # same keys: nothing new
 
 
+@pytest.fixture
+def source(tmp_path):
+    """Another studio, with its own data dir, that the votes come from."""
+    from studio.api import Studio
+
+    with Studio.open(tmp_path / "source") as opened:
+        yield fill(opened, tmp_path / "source", prompts=2)
+
+
+def test_image_votes_exported_into_the_data_dir_import_with_their_images(source, studio):
+    exported = source.studio.export(source.data_dir / "votes.jsonl", format="jsonl", ties="keep")
+    summary = studio.import_votes(exported.paths["train"])
+    assert summary.added == source.votes
+    columns = [*COMPARED, "left_media", "right_media"]
+    before, after = source.studio.comparisons()[columns], studio.comparisons()[columns]
+    for frame in (before, after):
+        frame["created_at"] = frame.created_at.map(_naive_utc)
+    pd.testing.assert_frame_equal(before.reset_index(drop=True), after.reset_index(drop=True), check_dtype=False)
+    images = after.dropna(subset=["left_media"])
+    assert len(images) == source.image_votes
+    for relative in [*images.left_media, *images.right_media]:
+        assert (studio.config.data_dir / relative).read_bytes() == (source.data_dir / relative).read_bytes()
+    kinds = studio.contenders().set_index("name")["kind"]
+    assert kinds["painter-x"] == "image" and kinds["alpha"] == "text"
+    assert studio.import_votes(exported.paths["train"]).added == 0
+
+
+def test_image_votes_without_their_images_say_where_the_files_go_and_write_nothing(source, studio, tmp_path):
+    exported = source.studio.export(tmp_path / "elsewhere" / "votes.jsonl", format="jsonl", ties="keep")
+    with pytest.raises(InputError, match=r"votes\.jsonl:\d+: no such image file 'media/.*copy the exporting "
+                                         r"studio's media/ folder"):
+        studio.import_votes(exported.paths["train"])
+    assert studio.stats()["comparisons"] == 0
+    assert not list(studio.config.data_dir.rglob("*.png"))
+
+
+def test_a_refused_image_vote_import_removes_the_images_it_copied(source, studio):
+    from studio.config import ContenderSpec
+
+    studio.add_contender(ContenderSpec(name="painter-x", model="tiny-text"))    # a text contender of that name
+    exported = source.studio.export(source.data_dir / "votes.jsonl", format="jsonl", ties="keep")
+    with pytest.raises(InputError, match="contender 'painter-x' makes text outputs"):
+        studio.import_votes(exported.paths["train"])
+    assert studio.stats()["comparisons"] == 0
+    assert not list(studio.config.data_dir.rglob("*.png"))
+
+
 def _naive_utc(moment):
     from datetime import UTC
 
