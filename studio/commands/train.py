@@ -43,8 +43,8 @@ def train(
         "--mode", help="head: frozen backbone with cached embeddings, seconds; full: fine-tune the "
                        "backbone, much slower on CPU [default: [training] mode].")] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Passes over the pairs "
-                                               "[default: [training] epochs; head mode runs at least enough "
-                                               "steps to converge].")] = None,
+                                               "[default: [training] epochs in head mode, which runs at least "
+                                               "enough steps to converge; full_epochs (1) in full mode].")] = None,
     max_pairs: Annotated[int | None, typer.Option("--max-pairs", min=1,
                                                   help="Train on at most this many pairs (the first ones).")] = None,
     max_length: Annotated[int | None, typer.Option("--max-length", min=8, help="Tokens per prompt and "

@@ -99,7 +99,7 @@ def run_training(studio, request: TrainingRequest, *, job_id: int | None = None,
                      max_length=request.max_length or config.max_length,
                      lora_rank=request.lora_rank, train_layers=request.train_layers)
     head_mode = spec.mode == "head"
-    settings = TrainSettings(epochs=request.epochs or config.epochs,
+    settings = TrainSettings(epochs=request.epochs or (config.epochs if head_mode else config.full_epochs),
                              batch_size=request.batch_size or config.batch_size,
                              learning_rate=None if head_mode else request.learning_rate,
                              head_learning_rate=(request.learning_rate if head_mode and request.learning_rate

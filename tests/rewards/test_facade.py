@@ -81,3 +81,18 @@ def test_a_training_is_refused_while_another_holds_the_queue(open_studio):
     studio.cancel_job(job.id)
     assert studio.job(job.id).status == "cancelled"
     assert studio.train_reward_model(progress=False)["version"] == 1
+
+
+def test_full_mode_trains_one_epoch_unless_told(open_sqlite_studio, tmp_path):
+    """Fine-tuning a backbone overfits the pairs after about an epoch, so full mode defaults to
+    one ([training] full_epochs) while head mode keeps its own epochs; both can be set."""
+    pairs = write_marker_pairs(tmp_path / "pairs.jsonl", prompts=12, seed=1)
+    held = write_marker_pairs(tmp_path / "eval.jsonl", prompts=6, seed=2)
+    full = open_sqlite_studio().train_reward_model(mode="full", pairs_file=pairs, eval_file=held, progress=False)
+    assert full["epochs"] == 1 and "epoch_heldout_accuracy" not in full
+    twice = open_sqlite_studio(full_epochs=2).train_reward_model(mode="full", pairs_file=pairs, eval_file=held,
+                                                                 progress=False)
+    assert twice["epochs"] == 2 and len(twice["epoch_heldout_accuracy"]) == 2
+    head = open_sqlite_studio(full_epochs=2).train_reward_model(mode="head", pairs_file=pairs, eval_file=held,
+                                                                progress=False)
+    assert head["epochs"] >= 3
