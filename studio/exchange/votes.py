@@ -130,7 +130,7 @@ def _elo_vote(path: Path, number: int, row: dict, seen: Counter) -> ImportedVote
 
 
 MEDIA_HINT = (" next to the file: export into the data dir, or copy the exporting studio's media/ folder "
-              "next to the file")
+              "beside the file")
 
 
 def _image_side(path: Path, number: int, row: dict, side: str) -> MediaFile | None:
