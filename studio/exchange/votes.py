@@ -145,10 +145,11 @@ def _studio_vote(path: Path, number: int, row: dict, seen: Counter) -> ImportedV
     media = {side: _image_side(path, number, row, side) for side in ("left", "right")}
     names = {k: text(path, number, row, k, non_empty=True, limit=MAX_NAME_CHARS)
              for k in ("left_contender", "right_contender", "rater")}
-    values = {k: text(path, number, row, k, non_empty=k == "prompt")
-              for k in ("prompt", "left_text", "right_text") if media.get(k.removesuffix("_text")) is None}
+    values = {"prompt": text(path, number, row, "prompt", non_empty=True)}
     for side, image in media.items():
-        if image is not None:
+        if image is None:
+            values[f"{side}_text"] = text(path, number, row, f"{side}_text")
+        else:
             values[f"{side}_text"], values[f"{side}_image"] = None, image.sha256
     outcome = field(path, number, row, "outcome", str)
     if outcome not in OUTCOMES:
