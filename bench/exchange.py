@@ -38,6 +38,8 @@ GOAL_ROWS_PER_S, GOAL_PEAK_MB = 100_000, 500
 
 
 def fill(data_dir: Path, rows: int) -> float:
+    from _fill import bulk_fill
+
     from studio.store import Store
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -45,7 +47,7 @@ def fill(data_dir: Path, rows: int) -> float:
     started = time.perf_counter()
     try:
         with store.transaction() as tx:
-            tx.exports.bulk_fill(comparisons=rows, prompts=min(10_000, max(100, rows // 10)))
+            bulk_fill(tx.session, comparisons=rows, prompts=min(10_000, max(100, rows // 10)))
     finally:
         store.close()
     return time.perf_counter() - started

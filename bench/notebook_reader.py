@@ -40,13 +40,15 @@ READ_ROUNDS = 2             # the writer goes on until the reader has read every
 
 
 def fill(data_dir: Path, votes: int) -> None:
+    from _fill import bulk_fill
+
     from studio.store import Store
 
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(f"sqlite:///{data_dir / 'studio.db'}", synchronous="OFF")
     try:
         with store.transaction() as tx:
-            tx.exports.bulk_fill(comparisons=votes, prompts=max(100, votes // 10), contenders=CONTENDERS)
+            bulk_fill(tx.session, comparisons=votes, prompts=max(100, votes // 10), contenders=CONTENDERS)
     finally:
         store.close()
 
@@ -84,7 +86,7 @@ def _reader(data_dir: str, mode: str, read_enough, ready, done, results) -> None
     with open_studio(data_dir) as studio:
         if mode == "read held open":
             with studio.store.reader() as tx:
-                tx.frames.comparisons(tx.session)
+                tx.frames.comparisons()
                 ready.set()
                 read_enough.set()
                 done.wait(600)

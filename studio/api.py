@@ -1,28 +1,505 @@
-"""`Studio`: the one facade the UI, the CLI and the notebooks call.
+"""`Studio`: the one door the UI, the CLI and the notebooks use.
 
     from studio import Studio
     studio = Studio.open("studio-data")          # a data dir, or a database URL
     studio.add_prompts(["Write a haiku about rain."])
     studio.comparisons()                         # a pandas DataFrame
 
-Each area contributes its methods from its own module in `studio/facade/`; none of them
-opens a database session or builds a model outside the layers below.
+`Studio` is a thin composition: it builds the store and the services once, wires them
+together (a new vote reaches the retrain policy), and hands each call to the service that
+does it. The services are attributes too (`studio.training`, `studio.registry`, ...).
 """
 
 from __future__ import annotations
 
-from studio.facade.core import ImportSummary, StudioCore
-from studio.facade.exchange import ExchangeFacade
-from studio.facade.generation import GenerationFacade
-from studio.facade.imports import ImportsFacade
-from studio.facade.notebook import NotebookFacade
-from studio.facade.pool import PoolFacade
-from studio.facade.ranking import RankingFacade
-from studio.facade.rating import RatingFacade
-from studio.facade.rewards import RewardsFacade
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from html import escape
+from typing import TYPE_CHECKING, Any, Literal, Self
 
-__all__ = ["ImportSummary", "Studio"]
+import pandas as pd
+
+from studio.artifacts import ArtifactStore
+from studio.config import ContenderSpec, StudioConfig, load_config
+from studio.errors import InputError
+from studio.records import ContenderRecord, GenerationIn, ItemView, PromptIn, VoteResult
+from studio.services.catalog import Catalog, ImportSummary
+from studio.services.exports import Exports
+from studio.services.generation import GenerationService
+from studio.services.generators import Generators
+from studio.services.imports import Imports
+from studio.services.insights import Insights
+from studio.services.jobs import JobBoard
+from studio.services.pool import PoolService
+from studio.services.rankings import Rankings
+from studio.services.registry import Prediction, RewardRegistry
+from studio.services.retrain import RetrainPolicy
+from studio.services.training import TrainingService
+from studio.services.training_request import TrainingRequest
+from studio.services.voting import Voting
+from studio.store import Store
+from studio.store.frames import ComparisonFilter
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from studio.exchange.export import ExportSummary
+    from studio.generation.base import Generator
+    from studio.generation.pool import PoolStatus
+    from studio.generation.streaming import FreePromptUpdate
+    from studio.jobs import PoolWorker
+    from studio.ranking.agreement import AgreementReport
+    from studio.store.jobs import JobRecord
+    from studio.ui.embed import InlineArena
+
+__all__ = ["ImportSummary", "Prediction", "Studio"]
 
 
-class Studio(NotebookFacade, RatingFacade, RewardsFacade, RankingFacade, PoolFacade, GenerationFacade, ExchangeFacade, ImportsFacade, StudioCore):
+class Studio:
     """Open with `Studio.open(data_dir_or_url)`; see the README for each front door."""
+
+    def __init__(self, config: StudioConfig):
+        from studio.jobs import JobQueue
+
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(config.database_url, synchronous=config.sqlite_synchronous)
+        self.artifacts = ArtifactStore(config.data_dir)
+        self._queue = JobQueue(config, lambda: self.training)
+        self.catalog = Catalog(self.store, config)
+        self.registry = RewardRegistry(self.store, config, self.artifacts)
+        self.job_board = JobBoard(self.store, self._queue)
+        self.training = TrainingService(self.store, config, self.registry, self.job_board, self._queue)
+        self.retrain = RetrainPolicy(self.training)
+        self.generators = Generators(self.store, config, self.registry)
+        self.generation = GenerationService(self.store, config, self.generators, self.artifacts)
+        self.pool = PoolService(self.store, config, self.generators, self.generation)
+        self.voting = Voting(self.store, config)
+        self.voting.on_vote(self.retrain.after_vote)
+        self.imports = Imports(self.store, config, self.artifacts)
+        self.exports = Exports(self.store, config, self.artifacts)
+        self.rankings = Rankings(self.store)
+        self.insights = Insights(self.store, self.catalog, self.registry)
+        self.catalog.sync_contenders(config.contenders)
+
+    @classmethod
+    def open(cls, target: str | os.PathLike[str] | None = None, *,
+             data_dir: str | os.PathLike[str] | None = None, **overrides: Any) -> Self:
+        """Open (creating if needed) the studio in a data dir, or on a database URL."""
+        return cls(load_config(target, data_dir=data_dir, **overrides))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- prompts, contenders, generations --------------------------------------------------
+
+    def add_prompts(self, prompts: Iterable[str | dict[str, Any] | PromptIn], *,
+                    prompt_set: str = "default", source: str = "manual") -> list[int]:
+        """Add prompts (texts, dicts with a `prompt` key, or `PromptIn`); returns their ids.
+        A prompt already in the set is not added twice."""
+        return self.catalog.add_prompts(prompts, prompt_set=prompt_set, source=source)
+
+    def import_prompts(self, path: str | os.PathLike[str], *, prompt_set: str | None = None) -> ImportSummary:
+        """Add every prompt of a .txt/.jsonl/.csv file in one transaction (all or nothing)."""
+        return self.catalog.import_prompts(path, prompt_set=prompt_set)
+
+    def prompt_sets(self) -> dict[str, int]:
+        """Prompt set -> number of prompts."""
+        return self.catalog.prompt_sets()
+
+    def add_contender(self, spec: ContenderSpec | dict[str, Any]) -> ContenderRecord:
+        """Register (or update) a contender in the database."""
+        return self.catalog.add_contender(spec)
+
+    def declare_contender(self, name: str, *, model: str, kind: str | None = None, backend: str | None = None,
+                          params: dict[str, Any] | None = None) -> ContenderRecord:
+        """Append a `[[contenders]]` table to the data dir's studio.toml (validated by the
+        same code that reads it; the file is unchanged on error) and register it."""
+        spec, record = self.catalog.declare_contender(name, model=model, kind=kind, backend=backend, params=params)
+        self.config = self.config.replace(contenders=(*self.config.contenders, spec))
+        return record
+
+    def contender(self, name: str) -> ContenderRecord:
+        return self.catalog.contender(name)
+
+    def add_generations(self, generations: Iterable[GenerationIn]) -> list[int]:
+        return self.catalog.add_generations(generations)
+
+    def generator(self, contender: str) -> Generator:
+        """The contender's model, loaded once per studio and shared by contenders naming
+        the same model. Raises `ModelLoadError` naming the contender and what to do."""
+        return self.generators.get(contender)
+
+    def generate(self, contender: str, prompts: Sequence[int] | None = None, *, prompt_set: str | None = None,
+                 n_per_prompt: int = 1, seed: int | None = None,
+                 progress: bool | Callable[[int, int], None] | None = None) -> list[int]:
+        """Generate `n_per_prompt` outputs of `contender` for each prompt (ids, or every prompt
+        of `prompt_set`, or every prompt) in batches; returns generation ids, prompt by prompt.
+        Each output's seed (derived from `seed`, random when None), the settings and the
+        latency are stored with it. Finished batches are kept if a later one fails."""
+        return self.generation.generate(contender, prompts, prompt_set=prompt_set, n_per_prompt=n_per_prompt,
+                                        seed=seed, progress=progress)
+
+    def free_prompt(self, prompt: str, rater: str, *,
+                    contenders: tuple[str, str] | None = None) -> Iterator[FreePromptUpdate]:
+        """Answer a prompt the rater typed with two contenders at once, yielding both texts as
+        they grow (sides already in display order). The last update carries the rating item,
+        shown to this rater and voted on like any other pair."""
+        return self.generation.free_prompt(prompt, rater, contenders=contenders)
+
+    # -- the pool --------------------------------------------------------------------------
+
+    def refill_pool(self, prompt_set: str | None = None, *, min_ready: int | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> int:
+        """Top up every prompt set (or one) to at least `min_ready` (default: config
+        `pool.min_ready`) items a rater could be handed now, generating what is missing in
+        batches; left/right (or grid) order is randomised as each item is made. Contenders
+        that fail to load are skipped and the reason recorded (see `pool_status`). Returns
+        how many items were made."""
+        return self.pool.refill(prompt_set, min_ready=min_ready, should_stop=should_stop)
+
+    def pool_status(self) -> PoolStatus:
+        """Ready items per prompt set, and why any contender is left out of the pool."""
+        return self.pool.status()
+
+    def pool_worker(self, *, prompt_set: str | None = None, min_ready: int | None = None,
+                    interval: float = 2.0) -> PoolWorker:
+        """A background thread that keeps the pool topped up (not started: `.start()`)."""
+        from studio.jobs import PoolWorker
+
+        return PoolWorker(self.pool, prompt_set=prompt_set, min_ready=min_ready, interval=interval)
+
+    # -- votes -----------------------------------------------------------------------------
+
+    def vote(self, item_id: int | None = None, *, outcome: str, rater: str,
+             left: int | None = None, right: int | None = None, idempotency_key: str | None = None,
+             rationale: str | None = None, decision_ms: int | None = None,
+             session_id: str | None = None, group_id: str | None = None, source: str = "ui") -> VoteResult:
+        """Record one vote on a rating item (or on two generations given as `left`/`right`).
+
+        The vote is committed before this returns. Retrying with the same
+        `idempotency_key` returns the first vote and writes nothing.
+        """
+        return self.voting.vote(item_id, outcome=outcome, rater=rater, left=left, right=right,
+                                idempotency_key=idempotency_key, rationale=rationale, decision_ms=decision_ms,
+                                session_id=session_id, group_id=group_id, source=source)
+
+    def vote_and_next(self, item_id: int, *, outcome: str, rater: str, idempotency_key: str,
+                      rationale: str | None = None, decision_ms: int | None = None,
+                      session_id: str | None = None, prompt_set: str | None = None,
+                      shape: str | None = "pair", kind: str | None = None) -> tuple[VoteResult, ItemView | None]:
+        """`vote(item_id, ...)` then `next_item(rater, ...)`, committed together: the vote is
+        durable when this returns, and the next item is already assigned to the rater.
+        Retrying with the same `idempotency_key` writes nothing and returns the rater's
+        open item again. (`kind` is the old name of `shape`.)"""
+        return self.voting.vote_and_next(item_id, outcome=outcome, rater=rater, idempotency_key=idempotency_key,
+                                         rationale=rationale, decision_ms=decision_ms, session_id=session_id,
+                                         prompt_set=prompt_set, shape=kind or shape)
+
+    def rank(self, item_id: int, order: list[int], *, rater: str, idempotency_key: str,
+             decision_ms: int | None = None, session_id: str | None = None) -> list[VoteResult]:
+        """Record a ranking of an item's outputs (generation ids, best first; listing only the
+        best means best vs each of the rest) as the pairwise comparisons it implies, sharing
+        one group id, in one transaction. Retrying with the same key writes nothing new."""
+        return self.voting.rank(item_id, order, rater=rater, idempotency_key=idempotency_key,
+                                decision_ms=decision_ms, session_id=session_id)
+
+    def next_item(self, rater: str, *, prompt_set: str | None = None, shape: str | None = None,
+                  kind: str | None = None) -> ItemView | None:
+        """The next item for this rater (`shape` "pair" or "grid", or either), or None when
+        nothing is ready. The same rater is never shown the same item twice; a reload shows
+        their open item. (`kind` is the old name of `shape`.)"""
+        return self.voting.next_item(rater, prompt_set=prompt_set, shape=kind or shape)
+
+    def ensure_rater(self, name: str, role: str | None = None):
+        return self.catalog.ensure_rater(name, role)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def comparisons(self, *, prompt_set: str | None = None, contender: str | None = None,
+                    rater: str | None = None, source: str | None = None, since=None, until=None,
+                    limit: int | None = None, newest_first: bool = False,
+                    with_content: bool = True) -> pd.DataFrame:
+        """Votes as a DataFrame, one row per comparison, oldest first."""
+        filters = ComparisonFilter(prompt_set=prompt_set, contender=contender, rater=rater, source=source,
+                                   since=_time(since), until=_time(until), limit=limit,
+                                   newest_first=newest_first)
+        return self.catalog.comparisons(filters, with_content=with_content)
+
+    def generations(self, *, contender: str | None = None, prompt_set: str | None = None,
+                    limit: int | None = None) -> pd.DataFrame:
+        return self.catalog.generations(contender=contender, prompt_set=prompt_set, limit=limit)
+
+    def contenders(self) -> pd.DataFrame:
+        return self.catalog.contenders()
+
+    def stats(self) -> dict[str, int]:
+        """How many of each thing the studio holds."""
+        return self.catalog.stats()
+
+    def overview(self) -> pd.DataFrame:
+        """Counts per prompt set, then `(all)`: prompts, generations, rating_items,
+        open_items (still wanting votes), votes, raters (who voted), first_vote, last_vote."""
+        return self.insights.overview()
+
+    def disagreements(self, *, min_raters: int = 2, prompt_set: str | None = None, source: str | None = None,
+                      limit: int | None = 20) -> pd.DataFrame:
+        """Pairs of outputs judged by at least `min_raters` raters who did not all agree,
+        least agreement first: the prompt, both outputs and contenders (A is the output with
+        the lower generation id), each verdict's count, `agreement` and who said what."""
+        return self.insights.disagreements(min_raters=min_raters, prompt_set=prompt_set, source=source,
+                                           limit=limit)
+
+    def model_disagreements(self, version: int | str = "active", *, prompt_set: str | None = None,
+                            source: str | None = None, only_disagreements: bool = True,
+                            limit: int | None = 20) -> pd.DataFrame:
+        """Rated pairs beside a reward model's view of them: the raters' share of the win for
+        A (`a_share`), the model's P(A wins) (`model_a`) and the `gap`, largest first. With
+        `only_disagreements` (default), only pairs where the model picks the other side.
+        Computed here from the model's rewards for both outputs; nothing is written."""
+        return self.insights.model_disagreements(version, prompt_set=prompt_set, source=source,
+                                                 only_disagreements=only_disagreements, limit=limit)
+
+    # -- rankings --------------------------------------------------------------------------
+
+    def leaderboard(self, *, bootstrap: int = 1000, seed: int = 0, prompt_set: str | None = None,
+                    source: str | None = None) -> pd.DataFrame:
+        """Bradley-Terry leaderboard, best first: contender, score (sums to 1), rating
+        (400*log10 scale, mean 1000), ci_low/ci_high (95% bootstrap interval of the rating
+        over `bootstrap` resamplings of the votes, seeded), votes, rank, and the online Elo
+        rating as a secondary column. Ties count half a win to each side."""
+        return self.rankings.leaderboard(bootstrap=bootstrap, seed=seed, prompt_set=prompt_set, source=source)
+
+    def win_rates(self, *, ties: Literal["half", "exclude"] = "half", prompt_set: str | None = None,
+                  source: str | None = None) -> pd.DataFrame:
+        """Square table: the row contender's share of wins against the column contender
+        (best contender first; NaN where two never met)."""
+        return self.rankings.win_rates(ties=ties, prompt_set=prompt_set, source=source)
+
+    def battle_counts(self, *, prompt_set: str | None = None, source: str | None = None) -> pd.DataFrame:
+        """Square table: how many votes compared each two contenders (best first)."""
+        return self.rankings.battle_counts(prompt_set=prompt_set, source=source)
+
+    def position_bias(self, *, prompt_set: str | None = None, source: str | None = None) -> dict:
+        """Share of decisive votes won by the left side (`left_share`), its 95% Wilson
+        interval (`ci_low`, `ci_high`), `n` decisive votes, `ties` and a binomial `p_value`
+        against 50%."""
+        return self.rankings.position_bias(prompt_set=prompt_set, source=source)
+
+    def agreement(self, *, prompt_set: str | None = None, source: str | None = None) -> AgreementReport:
+        """Inter-rater agreement: S1/S2 percent agreement, Cohen's kappa per rater pair,
+        Fleiss' kappa, Krippendorff's alpha, and the per-rater table."""
+        return self.rankings.agreement(prompt_set=prompt_set, source=source)
+
+    def rater_stats(self, *, prompt_set: str | None = None, source: str | None = None) -> pd.DataFrame:
+        """Per rater: votes, median decision time (ms), agreement with the majority of the
+        other raters, agreement with the active reward model (NaN without predictions)."""
+        return self.rankings.rater_stats(prompt_set=prompt_set, source=source)
+
+    def reward_model_accuracy(self) -> pd.DataFrame:
+        """Per reward-model version: heldout_accuracy (recorded at training), active,
+        created_at, and its accuracy on the human votes it predicted (empty: no model yet)."""
+        return self.rankings.reward_model_accuracy()
+
+    def ranking_votes(self, *, prompt_set: str | None = None, source: str | None = None) -> pd.DataFrame:
+        """Votes without texts, as the ranking functions read them (fast on 100k+ votes)."""
+        return self.rankings.ranking_votes(prompt_set=prompt_set, source=source)
+
+    def plot_leaderboard(self, board: pd.DataFrame | None = None, *, bootstrap: int = 1000, seed: int = 0,
+                         prompt_set: str | None = None, source: str | None = None) -> Figure:
+        """Ratings with their intervals, best on top; pass a `leaderboard()` frame already
+        computed to draw it without reading and fitting again."""
+        return self.rankings.plot_leaderboard(board, bootstrap=bootstrap, seed=seed, prompt_set=prompt_set,
+                                              source=source)
+
+    def plot_win_rates(self, rates: pd.DataFrame | None = None, *, ties: Literal["half", "exclude"] = "half",
+                       prompt_set: str | None = None, source: str | None = None) -> Figure:
+        """Heatmap of `win_rates()` (or of the table given)."""
+        return self.rankings.plot_win_rates(rates, ties=ties, prompt_set=prompt_set, source=source)
+
+    def plot_reward_model_accuracy(self) -> Figure:
+        return self.rankings.plot_reward_model_accuracy()
+
+    # -- reward models and jobs ------------------------------------------------------------
+
+    def reward_model(self, version: int | str = "active"):
+        """Load a reward model: "active" (the one in use), "latest", or a version number."""
+        return self.registry.load(version)
+
+    def reward_models(self) -> pd.DataFrame:
+        """Every reward-model version, oldest first: kind, mode, backbone, active, created_at,
+        heldout_accuracy (on held-out human votes), pairs, loss, checkpoint path, metrics."""
+        return self.registry.frame()
+
+    def activate_reward_model(self, version: int) -> None:
+        """Make a version the active one (for its kind)."""
+        self.registry.activate(version)
+
+    def train_reward_model(self, *, mode: str = "head", backbone: str | None = None, pairs_file=None,
+                           eval_file=None, epochs: int | None = None, max_pairs: int | None = None,
+                           max_length: int | None = None, activate: str = "if_better",
+                           progress: bool | Callable | None = None, **advanced: Any) -> dict[str, Any]:
+        """Train a reward model now, in this process, through the code the background job runs.
+
+        Trains on the studio's votes (or `pairs_file`, TRL prompt/chosen/rejected JSONL),
+        held-out by prompt (or evaluated on `eval_file`), registers a new version and activates
+        it when `activate` says so ("if_better": unless it is worse than the active version on
+        the same held-out votes by more than the noise). Returns metrics: heldout_accuracy,
+        heldout_pairs, loss, pairs_per_s, wall_s, version, activated. `advanced`:
+        learning_rate, batch_size, lora_rank, train_layers, seed. `progress`: True/False for
+        bars, or a callable receiving each update."""
+        from studio.progress import phase_bars
+
+        request = TrainingRequest.of(mode=mode, backbone=backbone, pairs_file=pairs_file, eval_file=eval_file,
+                                     epochs=epochs, max_pairs=max_pairs, max_length=max_length, activate=activate,
+                                     **advanced)
+        return self.training.train_now(request, phase_bars(progress))
+
+    def enqueue_training(self, *, mode: str | None = None, backbone: str | None = None, epochs: int | None = None,
+                         max_pairs: int | None = None, max_length: int | None = None, activate: str = "if_better",
+                         requested_by: str | None = None, trigger: str = "manual", **advanced: Any) -> JobRecord:
+        """Queue a training for the worker; returns its job record. When a training is
+        already queued or running, nothing new is queued and that job is returned."""
+        request = TrainingRequest.of(mode=mode or self.config.training.mode, backbone=backbone, epochs=epochs,
+                                     max_pairs=max_pairs, max_length=max_length, activate=activate,
+                                     requested_by=requested_by, trigger=trigger, **advanced)
+        return self.training.enqueue(request)
+
+    def maybe_enqueue_retraining(self) -> JobRecord | None:
+        """Queue one training when enough new votes arrived since the last one (config:
+        training.retrain_every, and full_retrain_every for full fine-tunes). Returns the job
+        queued, or None."""
+        return self.retrain.maybe_enqueue()
+
+    def jobs(self, *, limit: int | None = None, kind: str | None = None) -> pd.DataFrame:
+        """Background jobs, newest first: status, progress (0..1), step, total_steps, eta_s,
+        message, error, result."""
+        return self.job_board.frame(limit=limit, kind=kind)
+
+    def job(self, job_id: int) -> JobRecord:
+        return self.job_board.get(job_id)
+
+    def cancel_job(self, job_id: int) -> JobRecord:
+        """Cancel a job: a queued one never runs; a running one stops at its next step."""
+        return self.job_board.cancel(job_id)
+
+    @property
+    def queue(self):
+        """This studio's Huey instance (SQLite file, Redis, or immediate mode)."""
+        return self._queue.huey
+
+    def predict_vote(self, comparison_id: int) -> Prediction | None:
+        """The active reward model's probability that the left side of a vote wins (stored,
+        so it is computed once); None when there is no active model for that kind of output."""
+        return self.registry.predict_vote(comparison_id)
+
+    def reward_agreement(self, version: int | str = "active") -> dict[str, Any]:
+        """How often the model's predictions (made as votes came in) matched the human's
+        choice on decisive votes: version, votes, agree, agreement (None with no votes)."""
+        return self.registry.agreement(version)
+
+    # -- exchange --------------------------------------------------------------------------
+
+    def export(self, path: str | os.PathLike[str], *, format: str, aggregate: str = "raw", ties: str = "drop",
+               split: dict[str, float] | None = None, prompt_set: str | None = None,
+               contenders: str | Sequence[str] | None = None, raters: str | Sequence[str] | None = None,
+               since=None, until=None, source: str | None = None, min_agreement: float | None = None,
+               force: bool = False, progress: bool | Callable[[int, int], None] | None = None,
+               chunk_size: int = 10_000) -> ExportSummary:
+        """Export votes to `path` as `format`: trl, trl-implicit, trl-conversational, kto, hf
+        (a `datasets` folder), or jsonl/csv/parquet (every column of every vote).
+
+        `aggregate="majority"` writes one row per pair with `votes` and `agreement`;
+        `ties="keep"` keeps ties (label 0.5); `split={"test": 0.1}` holds out prompts (the
+        same prompts the reward model holds out at that fraction); the filters select votes.
+        Rows come in the order votes were cast. The database is read in chunks and written
+        as it goes; the files appear only when complete, and an existing export is replaced
+        only with `force=True`. `progress`: True/False for a bar, or a callable
+        `(votes_done, votes_total)`."""
+        return self.exports.export(path, format=format, aggregate=aggregate, ties=ties, split=split,
+                                   prompt_set=prompt_set, contenders=contenders, raters=raters, since=since,
+                                   until=until, source=source, min_agreement=min_agreement, force=force,
+                                   progress=progress, chunk_size=chunk_size)
+
+    def import_votes(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
+                     progress: bool | None = None) -> ImportSummary:
+        """Import human votes in the `elo_*.jsonl` format, or a studio `jsonl` export:
+        contenders from model names, raters from judges, generations from the response
+        texts (stored once per prompt and contender). Re-importing the same file adds nothing."""
+        return self.imports.import_votes(path, prompt_set=prompt_set, progress=progress)
+
+    def import_prefs(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
+                     progress: bool | None = None) -> ImportSummary:
+        """Import preference pairs: TRL `prompt`/`chosen`/`rejected` (text or conversational),
+        Anthropic HH `chosen`/`rejected` dialogues, or the `elo_*.jsonl` vote format. Each
+        pair becomes one vote. Re-importing the same file adds nothing."""
+        return self.imports.import_prefs(path, prompt_set=prompt_set, progress=progress)
+
+    def import_generations(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
+                           items: bool = True, progress: bool | None = None):
+        """Import outputs generated elsewhere (text, or images next to the file) for raters to
+        judge; their contenders are added as external ones. With `items`, every two outputs
+        of a prompt from different contenders become a pair for the arena. Re-importing
+        adds nothing."""
+        return self.imports.import_generations(path, prompt_set=prompt_set, items=items, progress=progress)
+
+    def write_imported_votes(self, votes, *, source: str, prompt_set: str) -> int:
+        """Write parsed votes in one transaction; returns how many were new."""
+        return self.imports.write_imported_votes(votes, source=source, prompt_set=prompt_set)
+
+    # -- notebooks -------------------------------------------------------------------------
+
+    def arena(self, rater: str | None = None, *, prompt_set: str | None = None, height: int = 720) -> InlineArena:
+        """The arena, served on a loopback port from this process and shown inline when it
+        is a cell's result; votes are recorded as `rater` (default: your login name).
+        Pairs come from the pool: keep `studio serve` running, or call `refill_pool()`.
+        `.close()` stops it."""
+        # The one arrow from the facade up to a front door: a lazy import, so that importing
+        # `studio` never loads Gradio (see docs/architecture.md).
+        from studio.ui.embed import inline_arena
+
+        return inline_arena(self, rater or _login_name(), prompt_set=prompt_set, height=height)
+
+    def _repr_html_(self) -> str:
+        counts = self.stats()
+        where = escape(self.store.engine.url.render_as_string(hide_password=True))
+        active = self.registry.active_record("text") or self.registry.active_record("image")
+        jobs = self.jobs(limit=5)
+        head = "".join(f"<th>{escape(k.replace('_', ' '))}</th>" for k in counts)
+        row = "".join(f"<td>{v:,}</td>" for v in counts.values())
+        lines = [f"<b>Feedback Studio</b> <code>{where}</code>",
+                 f"<table><tr>{head}</tr><tr>{row}</tr></table>"]
+        if active is not None:
+            accuracy = active.metrics.get("heldout_accuracy")
+            shown = "n/a" if accuracy is None else f"{accuracy:.1%}"
+            lines.append(f"Active reward model: <b>v{active.version}</b> ({escape(active.mode)}, "
+                         f"{escape(active.backbone)}), held-out accuracy {shown}")
+        alive = jobs[jobs["status"].isin(["queued", "running"])] if len(jobs) else jobs
+        for job in alive.itertuples():
+            lines.append(f"Job {job.id} ({escape(job.kind)}): {escape(job.status)}, {job.progress:.0%} "
+                         f"{escape(job.message or '')}")
+        return "<br>".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Studio({self.store.engine.url.render_as_string(hide_password=True)!r})"
+
+
+def _time(value):
+    if value is None or hasattr(value, "tzinfo"):
+        return value
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError) as exc:
+        raise InputError("cannot tell who you are: name the rater, e.g. studio.arena(rater='ana')") from exc

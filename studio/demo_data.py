@@ -190,7 +190,7 @@ def _simulate_votes(studio: Studio, raters: tuple[SimulatedRater, ...], seed: in
     cast = 0
     while active:
         for rater in list(active):
-            item = studio.next_item(rater.name, prompt_set=PROMPT_SET, kind="pair")
+            item = studio.next_item(rater.name, prompt_set=PROMPT_SET, shape="pair")
             if item is None:
                 active.remove(rater)
                 continue

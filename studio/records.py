@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# The longest idempotency key a vote may carry (the page's token, the API, an import):
+# `comparisons.idempotency_key` is VARCHAR(200).
+MAX_IDEMPOTENCY_KEY = 200
+
 
 def as_id(value: Any, what: str = "id") -> int:
     """A database id from user input: ints and numpy integers (ids taken out of a DataFrame)
@@ -24,6 +28,12 @@ def as_id(value: Any, what: str = "id") -> int:
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def media_key(sha256: str, suffix: str) -> str:
+    """The one naming rule for stored media: `media/ab/<the full sha256><suffix>`, by content,
+    so the same image stored twice (by the pool, by an import) is one file."""
+    return f"media/{sha256[:2]}/{sha256}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ class GenerationIn:
     prompt_id: int
     contender_id: int
     text: str | None = None
-    media_path: str | None = None           # relative to the data dir, e.g. media/ab/cdef....png
+    media_path: str | None = None           # its artifact key, e.g. media/ab/abcdef....png
     content_sha256: str | None = None       # required for media; computed from text otherwise
     seed: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
@@ -155,8 +165,13 @@ class ItemView:
     """A rating item ready to show: the prompt and its outputs in display order."""
 
     item_id: int
-    kind: str                               # pair | grid
+    shape: str                              # pair | grid
     prompt_id: int
     prompt: str
     prompt_set: str
     sides: tuple[SideView, ...]
+
+    @property
+    def kind(self) -> str:
+        """The item's shape (pair | grid), under the name it had before `shape`."""
+        return self.shape

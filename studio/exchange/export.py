@@ -86,7 +86,7 @@ def check_target(path: str | os.PathLike[str], plan: ExportPlan) -> Path:
 
 
 def write_export(path: str | os.PathLike[str], chunks: Iterable[Chunk], plan: ExportPlan, *,
-                 overview: card.Overview, media_root: Path | None = None,
+                 overview: card.Overview, read_media: Callable[[str], bytes] | None = None,
                  advance: Callable[[int], None] | None = None) -> ExportSummary:
     """Stream `chunks` into the export at `path`; nothing is left there if anything fails."""
     path = check_target(path, plan)
@@ -97,7 +97,7 @@ def write_export(path: str | os.PathLike[str], chunks: Iterable[Chunk], plan: Ex
         files = _files(temp, names, plan)
         writers: dict[str, Writer] = {}
         for name in names:
-            writers[name] = _writer(files[name], out_schema, plan, media_root)
+            writers[name] = _writer(files[name], out_schema, plan, read_media)
             open_writers.callback(writers[name].close)
         read = 0
         stream = open_writers.enter_context(closing(prefetched(chunks)))   # the reader stops first
@@ -141,9 +141,9 @@ def _files(temp: Path, names: list[str], plan: ExportPlan) -> dict[str, Path]:
     return {name: temp / f"{name}{suffix}" for name in names}
 
 
-def _writer(path: Path, out_schema, plan: ExportPlan, media_root: Path | None) -> Writer:
+def _writer(path: Path, out_schema, plan: ExportPlan, read_media: Callable[[str], bytes] | None) -> Writer:
     if plan.options.format == "hf":
-        return HfSplitWriter(path, out_schema, media_root=media_root)
+        return HfSplitWriter(path, out_schema, read_media=read_media)
     return _FILE_WRITERS[SUFFIX[plan.options.format]](path, out_schema)
 
 

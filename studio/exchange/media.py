@@ -1,20 +1,20 @@
-"""Media files (images) named in user files and in the database, read and stored safely.
+"""Media files (images) named in user files, checked before anything is stored.
 
 A path in an import file is relative to that file's folder and must stay inside it:
 absolute paths, `..` that climbs out, and links that point elsewhere are refused, so a
-hostile file cannot make the studio read `/etc/passwd`. Stored media are named by their
-content hash under `media/` in the data dir, written to a temporary name and renamed.
+hostile file cannot make the studio read `/etc/passwd`. A checked file knows the key it will
+be stored under (`records.media_key`: by content hash); the service copies it into the
+artifact store.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from studio.errors import InputError
+from studio.records import media_key
 
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF"}
@@ -27,9 +27,9 @@ class MediaFile:
     suffix: str               # ".png", ...
 
     @property
-    def relative_path(self) -> str:
-        """Where it lives in the data dir: media/ab/abcdef....png"""
-        return f"media/{self.sha256[:2]}/{self.sha256}{self.suffix}"
+    def key(self) -> str:
+        """Its key in the artifact store: media/ab/abcdef....png"""
+        return media_key(self.sha256, self.suffix)
 
 
 def inside(root: Path, relative: str, *, where: str) -> Path:
@@ -80,41 +80,3 @@ def _check_image(data: bytes, expected: str, relative: str, where: str) -> None:
         raise InputError(f"{where}: '{relative}' is not a readable image ({exc.__class__.__name__})") from exc
     if found != expected:
         raise InputError(f"{where}: '{relative}' holds a {found} image, not {expected} as its name says")
-
-
-def store(media_file: MediaFile, data_dir: Path) -> bool:
-    """Copy the file into the data dir under its content hash; False when already there."""
-    target = data_dir / media_file.relative_path
-    if target.exists():
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(media_file.source, "rb") as source, open(temp, "wb") as out:
-            data = source.read(MAX_MEDIA_BYTES + 1)
-            if hashlib.sha256(data).hexdigest() != media_file.sha256:
-                raise InputError(f"{media_file.source} changed while it was being imported; import again")
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
-    return True
-
-
-def remove(relative_paths: list[str], data_dir: Path) -> None:
-    """Undo `store` for files this import added (used when its transaction failed)."""
-    for relative in relative_paths:
-        (data_dir / relative).unlink(missing_ok=True)
-
-
-def read_media(data_dir: Path | None, relative: str) -> bytes:
-    """A stored media file's bytes, for exports; the path must stay inside the data dir."""
-    if data_dir is None:
-        raise InputError(f"cannot read media '{relative}': the export has no data dir")
-    path = inside(data_dir, relative, where="media")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"media file '{relative}' cannot be read ({exc.strerror}): is the data dir complete?") from exc

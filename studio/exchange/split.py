@@ -1,18 +1,18 @@
-"""Train/test splits by prompt: every row of a prompt lands in the same split, decided by a
-hash of the prompt text, so the split is the same on every export and on every machine
-(and a prompt asked in two prompt sets still lands on one side)."""
+"""Train/test splits by prompt: every row of a prompt lands in the same split, decided by the
+prompt's `studio.splits.split_point` (the hash the reward model's held-out set uses too), so
+the split is the same on every export and on every machine (and a prompt asked in two prompt
+sets still lands on one side)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 
 from studio.errors import InputError
+from studio.splits import split_point
 
 TRAIN = "train"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
-_SALT = b"feedback-studio-split\x00"
 
 
 def parse(items: Sequence[str]) -> dict[str, float]:
@@ -72,8 +72,7 @@ class Splitter:
         found = self._memo.get(prompt)
         if found is not None:
             return found
-        digest = hashlib.sha256(_SALT + prompt.strip().encode("utf-8", "surrogatepass")).digest()
-        point = int.from_bytes(digest[:8], "big") / 2.0 ** 64
+        point = split_point(prompt)
         found = next((name for bound, name in self._bounds if point < bound), TRAIN)
         if len(self._memo) > 50_000:   # bounded: memory stays flat on huge exports
             self._memo.clear()

@@ -66,7 +66,7 @@ class ImportedVote:
         """(contender, content) of one side: its text, or its image's place in the data dir."""
         model, text, media = ((self.left_model, self.left_text, self.left_media) if side == "left"
                               else (self.right_model, self.right_text, self.right_media))
-        return model, text if media is None else media.relative_path
+        return model, text if media is None else media.key
 
 
 def content_key(kind: str, values: dict, seen: Counter) -> str:

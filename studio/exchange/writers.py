@@ -14,14 +14,13 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
 
 from studio.errors import InputError
-from studio.exchange.media import read_media
 
 MARKER = ".studio-export"
 Chunk = dict[str, Sequence[Any]]   # columns: name -> values, one per row
@@ -186,9 +185,10 @@ class CsvWriter:
 
 class HfSplitWriter:
     """One split of a Hugging Face dataset, streamed to an Arrow file with its features;
-    image columns hold the image bytes (read from the data dir) as `datasets.Image`."""
+    image columns hold the image bytes (`read_media(key)`, from the studio's artifact store) as
+    `datasets.Image`."""
 
-    def __init__(self, path: Path, schema: pa.Schema, *, media_root: Path | None,
+    def __init__(self, path: Path, schema: pa.Schema, *, read_media: Callable[[str], bytes] | None,
                  image_columns: tuple[str, ...] = ("chosen_image", "rejected_image")):
         from datasets import Features, Image
         from datasets.arrow_writer import ArrowWriter
@@ -199,19 +199,23 @@ class HfSplitWriter:
         for column in self.image_columns:
             features[column] = Image()
         self.features = features
-        self.media_root = media_root
+        self.read_media = read_media
         self.writer = ArrowWriter(features=features, path=str(path), writer_batch_size=1000)
         self.rows = 0
 
     def write(self, columns: Chunk) -> None:
         batch = {n: columns[n] for n in self.features}
         for column in self.image_columns:
-            batch[column] = [None if p is None else {"bytes": read_media(self.media_root, p), "path": p}
-                             for p in batch[column]]
+            batch[column] = [None if p is None else {"bytes": self._image(p), "path": p} for p in batch[column]]
         size = len(next(iter(batch.values()), []))
         if size:
             self.writer.write_batch(batch)
         self.rows += size
+
+    def _image(self, key: str) -> bytes:
+        if self.read_media is None:
+            raise InputError(f"cannot read media '{key}': the export was given no artifact store")
+        return self.read_media(key)
 
     def close(self) -> None:
         self.writer.finalize()

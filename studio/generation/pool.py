@@ -1,17 +1,14 @@
-"""The pool of ready rating items: what to make next, and a worker that keeps it topped up.
-
-The planning here is pure (ids in, plans out); `Studio.refill_pool` reads the counts, calls
-these functions, generates what is missing in batches and writes the items. `PoolWorker` runs
-`refill_pool` in a background thread so that `Studio.next_item` answers at once: generation
-never happens inside a rater's request (except for a prompt the rater typed).
+"""The pool of ready rating items: what to make next. Pure planning (ids in, plans out):
+`studio.services.pool.PoolService` reads the counts, calls these functions, generates what is
+missing in batches and writes the items; `studio.jobs.PoolWorker` runs it in a background
+thread so that the next pair is ready before a rater asks (generation never happens inside
+a rater's request, except for a prompt the rater typed).
 """
 
 from __future__ import annotations
 
 import heapq
-import logging
 import random
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,8 +16,6 @@ from itertools import combinations
 from typing import Any
 
 from studio.generation.base import derive_seed
-
-log = logging.getLogger("studio.pool")
 
 GRID_SIZE = 4                 # images ranked together in one grid item
 FREE_PROMPT_SET = "free"      # prompts raters type; the pool does not fill this set
@@ -52,7 +47,7 @@ class PlannedItem:
     contender_ids: tuple[int, ...]    # 2 different contenders (a pair) or GRID_SIZE (a grid)
 
     @property
-    def kind(self) -> str:
+    def shape(self) -> str:
         return "pair" if len(self.contender_ids) == 2 else "grid"
 
 
@@ -130,77 +125,3 @@ def display_order(generation_ids: Sequence[int], rng: random.Random) -> list[int
     order = list(generation_ids)
     rng.shuffle(order)
     return order
-
-
-class PoolWorker:
-    """Keeps the pool topped up from a background thread.
-
-        worker = PoolWorker(studio).start()
-        ...                                # studio.next_item(rater) answers at once
-        worker.stop()
-
-    Each round calls `studio.refill_pool()`; when nothing was missing it sleeps `interval`
-    seconds (or until `wake()`). `stop()` interrupts a round in progress between (and within)
-    generation batches; the outputs of an interrupted round are discarded, never half-written.
-    """
-
-    def __init__(self, studio, *, prompt_set: str | None = None, min_ready: int | None = None,
-                 interval: float = 2.0):
-        self.studio = studio
-        self.prompt_set = prompt_set
-        self.min_ready = min_ready
-        self.interval = interval
-        self.created = 0                  # items made since start
-        self.rounds = 0
-        self.last_error: str | None = None
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> PoolWorker:
-        if not self.running:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="studio-pool", daemon=True)
-            self._thread.start()
-        return self
-
-    def wake(self) -> None:
-        """Refill now rather than after the current sleep (e.g. when a rater found nothing)."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 60.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def __enter__(self) -> PoolWorker:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        from studio.generation.base import Stopped
-
-        while not self._stop.is_set():
-            made = 0
-            try:
-                made = self.studio.refill_pool(self.prompt_set, min_ready=self.min_ready,
-                                               should_stop=self._stop.is_set)
-                self.created += made
-                self.last_error = None
-            except Stopped:
-                break
-            except Exception as exc:  # the pool must outlive any one bad round
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.exception("pool refill failed; retrying in %.0f s", self.interval)
-            self.rounds += 1
-            if made == 0:
-                self._wake.wait(self.interval)
-                self._wake.clear()

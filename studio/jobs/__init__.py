@@ -1,4 +1,6 @@
-"""Background jobs: the Huey queue, its tasks, and the worker that runs them.
+"""Background work: the Huey queue and its tasks, the worker process that runs them, and
+the thread that keeps the pool of ready pairs topped up. Tasks and workers build the
+services they need from a config; they never build a `Studio`.
 
     from studio.jobs import make_huey, start_worker_process
     huey = make_huey(config)                     # SQLite file, Redis, or immediate mode
@@ -11,8 +13,10 @@ The `jobs` table mirrors every task (status, progress, result, error); read it t
 
 from __future__ import annotations
 
-from studio.jobs.queue import is_immediate, make_huey
-from studio.jobs.worker import WorkerProcess, recover_abandoned, run_worker, start_worker_process
+from studio.jobs.pool_worker import PoolWorker
+from studio.jobs.queue import JobQueue, is_immediate, make_huey
+from studio.jobs.tasks import WorkerServices, run_training_job
+from studio.jobs.worker import WorkerProcess, run_worker, start_worker_process
 
-__all__ = ["WorkerProcess", "is_immediate", "make_huey", "recover_abandoned", "run_worker",
-           "start_worker_process"]
+__all__ = ["JobQueue", "PoolWorker", "WorkerProcess", "WorkerServices", "is_immediate", "make_huey",
+           "run_training_job", "run_worker", "start_worker_process"]

@@ -1,4 +1,4 @@
-"""The Huey instance for a studio, and the tasks registered on it.
+"""The Huey queue of a studio, and the tasks registered on it.
 
 Where the queue lives follows `config.queue_url`:
 - unset (default): a `SqliteHuey` file in the data dir (`queue.sqlite3`), no server needed;
@@ -6,29 +6,34 @@ Where the queue lives follows `config.queue_url`:
   (a GPU box) can take the jobs;
 - `immediate`: Huey's immediate mode, tasks run inline in the caller (notebooks, tests).
 
-Tasks carry only a job id: the job's row in the `jobs` table holds what to do, and the
-worker's own config says which database to read it from.
+Tasks carry only a job id: the job's row in the `jobs` table holds what to do. A worker's
+tasks run on services built from its own config (`WorkerServices`); in immediate mode they
+run on the caller's own services.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from studio.config import StudioConfig
 from studio.errors import ConfigError
+from studio.jobs.tasks import WorkerServices
+from studio.services.training import TRAIN_TASK, TrainingService
 
 QUEUE_NAME = "studio"
 QUEUE_FILE = "queue.sqlite3"
 IMMEDIATE = "immediate"
-TRAIN_TASK = "studio.train_reward_model"
 
 
 def is_immediate(config: StudioConfig) -> bool:
     return (config.queue_url or "").strip().lower() in (IMMEDIATE, "memory://")
 
 
-def make_huey(config: StudioConfig, studio=None):
-    """A Huey instance for this config, with the studio's tasks registered on it. Tasks run
-    on `studio` when given (immediate mode: the caller's own instance), otherwise each task
-    opens the studio from `config` (a worker)."""
+def make_huey(config: StudioConfig, training: Callable[[], TrainingService] | None = None):
+    """A Huey instance for this config with the studio's tasks registered on it. Tasks run on
+    `training()` when given (the caller's own service), else on services built from `config`
+    once per process (a worker)."""
     from huey import MemoryHuey, RedisHuey, SqliteHuey
 
     url = (config.queue_url or "").strip()
@@ -42,15 +47,37 @@ def make_huey(config: StudioConfig, studio=None):
     else:
         raise ConfigError(f"queue_url {url!r} is not supported: leave it unset (a SQLite queue in the data "
                           "dir), use redis://host:port/db, or 'immediate' to run jobs inline")
-    register_tasks(huey, config, studio)
+    register_tasks(huey, training or WorkerServices(config).training)
     return huey
 
 
-def register_tasks(huey, config: StudioConfig, studio=None) -> None:
+def register_tasks(huey, training: Callable[[], TrainingService]) -> None:
     @huey.task(name=TRAIN_TASK)
     def train_reward_model(job_id: int) -> dict | None:
-        from studio.jobs.training import run_job
-
-        return run_job(studio if studio is not None else config, job_id)
+        return training().run_job(job_id)
 
     huey.studio_tasks = {TRAIN_TASK: train_reward_model}
+
+
+class JobQueue:
+    """The queue as services see it (`services.jobs.TaskQueue`): send a task, revoke one.
+    The Huey instance is made on first use."""
+
+    def __init__(self, config: StudioConfig, training: Callable[[], TrainingService] | None = None):
+        self.config = config
+        self._training = training if is_immediate(config) else None
+        self._huey = None
+        self._lock = threading.Lock()
+
+    @property
+    def huey(self):
+        with self._lock:
+            if self._huey is None:
+                self._huey = make_huey(self.config, self._training)
+            return self._huey
+
+    def send(self, task: str, job_id: int) -> str:
+        return self.huey.studio_tasks[task](job_id).id
+
+    def revoke(self, task_id: str) -> None:
+        self.huey.revoke_by_id(task_id)

@@ -2,9 +2,9 @@
 `studio serve` as a child process.
 
 On start it fails the jobs a dead worker left `running` (a killed process never reports
-back): on this host, those whose worker process is gone; on any host, those silent for
-longer than `STALE_AFTER`. The active reward model is untouched by a failed job, so the
-previous version stays active.
+back; see `JobBoard.recover_abandoned`). The active reward model is untouched by a failed
+job, so the previous version stays active. Its tasks run on services built once from its own
+config (`WorkerServices`), never on a `Studio`.
 """
 
 from __future__ import annotations
@@ -14,60 +14,25 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import timedelta
 
 from studio.config import StudioConfig
 
-STALE_AFTER = timedelta(minutes=15)
 log = logging.getLogger("studio.worker")
-
-
-def dead_workers_here(names: list[str]) -> set[str]:
-    """Workers named `host:pid` on this host whose process no longer exists."""
-    from studio.jobs.training import worker_name
-
-    host = worker_name().rsplit(":", 1)[0]
-    dead = set()
-    for name in names:
-        worker_host, _, pid = name.rpartition(":")
-        if worker_host != host or not pid.isdigit():
-            continue
-        if int(pid) == os.getpid() or not _process_exists(int(pid)):
-            dead.add(name)
-    return dead
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def recover_abandoned(studio) -> list[int]:
-    """Mark failed the jobs that dead workers left running; returns their ids."""
-    with studio.store.transaction() as tx:
-        dead = dead_workers_here(tx.jobs.running_workers())
-        return tx.jobs.fail_abandoned(dead_workers=dead, stale_after=STALE_AFTER)
 
 
 def run_worker(config: StudioConfig, *, workers: int = 1) -> None:
     """Run a consumer until interrupted (SIGINT: finish the current task; SIGTERM: stop now)."""
-    from studio.api import Studio
+    from studio.errors import ConfigError
     from studio.jobs.queue import is_immediate, make_huey
+    from studio.jobs.tasks import WorkerServices
 
     if is_immediate(config):
-        from studio.errors import ConfigError
-
         raise ConfigError("queue_url is 'immediate': jobs run inline, there is nothing for a worker to do")
-    with Studio(config) as studio:
-        failed = recover_abandoned(studio)
+    services = WorkerServices(config)
+    failed = services.job_board().recover_abandoned()
     if failed:
         log.warning("marked %d abandoned job(s) failed: %s", len(failed), failed)
-    huey = make_huey(config)
+    huey = make_huey(config, services.training)
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
                                     initial_delay=0.1, max_delay=0.5, check_worker_health=True)
     consumer.run()

@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio.errors import InputError
+from studio.splits import split_point
 
 TARGETS = {"left": 1.0, "right": 0.0, "tie": 0.5}   # both_bad is not a preference: left out
 
@@ -98,9 +99,11 @@ class _Builder:
             self.data.pairs.append(Pair(left, right, target, prompt))
 
 
-def from_comparisons(rows: Iterable[dict[str, Any]], *, media_root: Path | None = None) -> PreferenceData:
+def from_comparisons(rows: Iterable[dict[str, Any]], *,
+                     media_file: Callable[[str], str] | None = None) -> PreferenceData:
     """Votes (dicts with prompt, outcome, left/right text or media, left/right sha256 and
-    comparison id) to preference data. Ties become 0.5 targets; "both bad" is left out."""
+    comparison id) to preference data. Ties become 0.5 targets; "both bad" is left out.
+    `media_file(key)` gives the local file of an image side (its key as it is, without)."""
     builder = _Builder()
     ids = []
     for row in rows:
@@ -112,7 +115,7 @@ def from_comparisons(rows: Iterable[dict[str, Any]], *, media_root: Path | None 
         for side in ("left", "right"):
             media = row.get(f"{side}_media")
             if media:
-                path = str((media_root / media) if media_root else media)
+                path = media_file(media) if media_file else media
                 sides.append(builder.item(row["prompt"], image=path, digest=row.get(f"{side}_sha256")))
             else:
                 sides.append(builder.item(row["prompt"], text=row[f"{side}_text"] or "",
@@ -149,12 +152,13 @@ def read_pairs_file(path: str | Path) -> PreferenceData:
     return builder.data
 
 
-def heldout_prompts(prompts: Iterable[str], fraction: float, seed: int) -> set[str]:
-    """Prompts whose seeded hash falls below `fraction`. A prompt is held out in every
-    training with the same seed, so a later model never trains on an earlier held-out prompt."""
+def heldout_prompts(prompts: Iterable[str], fraction: float) -> set[str]:
+    """Prompts whose `split_point` falls below `fraction` (the same prompts an export's
+    `--split test=fraction` holds out). A prompt is held out in every training, so a later
+    model never trains on an earlier one's held-out prompt."""
     prompts = sorted(set(prompts))
-    ranked = {p: _unit_hash(p, seed) for p in prompts}
-    held = {p for p, h in ranked.items() if h < fraction}
+    ranked = {p: split_point(p) for p in prompts}
+    held = {p for p, point in ranked.items() if point < fraction}
     if not held and len(prompts) >= 2 and fraction > 0:
         held = {min(prompts, key=ranked.__getitem__)}
     if held and len(held) == len(prompts):   # something must be left to train on
@@ -162,17 +166,12 @@ def heldout_prompts(prompts: Iterable[str], fraction: float, seed: int) -> set[s
     return held
 
 
-def split_by_prompt(data: PreferenceData, fraction: float, seed: int) -> tuple[PreferenceData, PreferenceData]:
+def split_by_prompt(data: PreferenceData, fraction: float) -> tuple[PreferenceData, PreferenceData]:
     """(train, held-out): no prompt is in both."""
-    held = heldout_prompts(data.prompts(), fraction, seed)
+    held = heldout_prompts(data.prompts(), fraction)
     train = [p for p in data.pairs if p.prompt not in held]
     test = [p for p in data.pairs if p.prompt in held]
     return data.subset(train), data.subset(test)
-
-
-def _unit_hash(text: str, seed: int) -> float:
-    digest = hashlib.sha256(f"{seed}\x00{text}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2 ** 64
 
 
 @dataclass(frozen=True)

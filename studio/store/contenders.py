@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from studio.config import ContenderSpec
 from studio.records import ContenderRecord
 from studio.store.schema import Contender
-from studio.store.sql import to_record
+from studio.store.sql import Repo, to_record
 
 
-class ContenderRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class ContenderRepo(Repo):
     def upsert(self, spec: ContenderSpec) -> ContenderRecord:
         """Create the contender, or update it in place when its settings changed."""
         row = self.session.scalars(select(Contender).where(Contender.name == spec.name)).one_or_none()

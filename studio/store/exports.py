@@ -20,11 +20,12 @@ from typing import Any
 
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from studio.errors import NotFoundError
 from studio.store.schema import Comparison, Contender, Generation, Prompt, Rater
-from studio.store.sql import chunked
+from studio.store.sql import Repo, chunked
+from studio.store.vote_sides import LEFT, RIGHT, VOTE, side_content, vote_sides
 
 try:
     from orjson import loads as _loads  # comes with gradio; the stdlib's is slower
@@ -123,12 +124,8 @@ def overview(session: Session, f: ExportFilter, names: Lookups) -> dict[str, Any
 
 def has_media(session: Session, f: ExportFilter) -> bool:
     """Whether any matching comparison shows an image (or other media file)."""
-    left, right = aliased(Generation), aliased(Generation)
-    query = (select(Comparison.id).join(left, left.id == Comparison.left_generation_id)
-             .join(right, right.id == Comparison.right_generation_id)
-             .where(*_conditions(session, f), (left.media_path.is_not(None)) | (right.media_path.is_not(None))))
-    if f.prompt_set is not None:
-        query = query.join(Prompt, Prompt.id == Comparison.prompt_id)
+    query = vote_sides(VOTE.c.id, prompt=f.prompt_set is not None).where(
+        *_conditions(session, f), LEFT.c.media_path.is_not(None) | RIGHT.c.media_path.is_not(None))
     return bool(session.scalar(select(exists(query))))
 
 
@@ -138,19 +135,9 @@ def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
     Driver values, not ORM objects or SQLAlchemy rows: the export reads millions of them.
     Prompts are read once per chunk for the ids not seen yet (a prompt has many votes)."""
     names = names or lookups(session)
-    c, p = Comparison.__table__.c, Prompt.__table__
-    left, right = Generation.__table__.alias("left_generation"), Generation.__table__.alias("right_generation")
-    base = (select(c.id, c.created_at, c.prompt_id, c.left_contender_id, c.right_contender_id,
-                   c.left_generation_id, c.right_generation_id, left.c.text, right.c.text,
-                   left.c.media_path, right.c.media_path, c.outcome, c.rater_id, c.rationale, c.decision_ms,
-                   c.session_id, c.group_id, c.item_id, c.source, c.idempotency_key)
-            .select_from(Comparison.__table__))
-    if f.prompt_set is not None:
-        base = base.join(p, p.c.id == c.prompt_id)
-    base = (base.join(left, left.c.id == c.left_generation_id)
-            .join(right, right.c.id == c.right_generation_id)
-            .where(*_conditions(session, f))
-            .order_by(c.id).limit(size))
+    c = VOTE.c
+    base = (vote_sides(*_VOTE_CHUNK_COLUMNS, prompt=f.prompt_set is not None)
+            .where(*_conditions(session, f)).order_by(c.id).limit(size))
     connection = session.connection()
     fetch = _json_columns if _has_json(connection) else _driver_columns
     prompts = _PromptCache(connection)
@@ -158,29 +145,37 @@ def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
     any_system = any(names.contender_systems.values())
     after = 0
     while True:
-        columns = fetch(connection, base.where(c.id > after))
-        if not columns or not columns[0]:
+        columns = dict(zip(_VOTE_CHUNK_NAMES, fetch(connection, base.where(c.id > after)), strict=False))
+        if not columns or not columns["id"]:
             return
-        rows = len(columns[0])
-        after = columns[0][-1]
-        prompt_ids, left_ids, right_ids = columns[2], columns[3], columns[4]
+        rows = len(columns["id"])
+        after = columns["id"][-1]
+        prompt_ids = columns["prompt_id"]
+        left_ids, right_ids = columns["left_contender_id"], columns["right_contender_id"]
         prompt = prompts.rows(prompt_ids)
         none = (None,) * rows
         yield {
-            "comparison_id": columns[0], "created_at": _utc(_datetimes(columns[1])),
+            "comparison_id": columns["id"], "created_at": _utc(_datetimes(columns["created_at"])),
             "prompt_set": [prompt[i][0] for i in prompt_ids], "prompt_id": prompt_ids,
             "prompt": [prompt[i][1] for i in prompt_ids], "system_prompt": [prompt[i][2] for i in prompt_ids],
             "left_contender": [contender(i) for i in left_ids], "right_contender": [contender(i) for i in right_ids],
-            "left_generation_id": columns[5], "right_generation_id": columns[6],
-            "left_text": columns[7], "right_text": columns[8], "left_media": columns[9], "right_media": columns[10],
             "left_system_prompt": [system(i) for i in left_ids] if any_system else none,
             "right_system_prompt": [system(i) for i in right_ids] if any_system else none,
-            "outcome": columns[11], "rater": [rater(i) for i in columns[12]], "rationale": columns[13],
-            "decision_ms": columns[14], "session_id": columns[15], "group_id": columns[16], "item_id": columns[17],
-            "source": columns[18], "idempotency_key": columns[19],
+            "rater": [rater(i) for i in columns["rater_id"]],
+            **{name: columns[name] for name in _AS_STORED},
         }
         if rows < size:
             return
+
+
+# What a chunk of votes reads, by name; `_AS_STORED` go into the chunk as the database has them.
+_AS_STORED = ("left_generation_id", "right_generation_id", "left_text", "right_text", "left_media", "right_media",
+              "outcome", "rationale", "decision_ms", "session_id", "group_id", "item_id", "source",
+              "idempotency_key")
+_VOTE_CHUNK_COLUMNS = (VOTE.c.id, VOTE.c.created_at, VOTE.c.prompt_id, VOTE.c.left_contender_id,
+                       VOTE.c.right_contender_id, VOTE.c.rater_id, *side_content(),
+                       *(VOTE.c[name] for name in _AS_STORED if name in VOTE.c))
+_VOTE_CHUNK_NAMES = tuple(column.key if hasattr(column, "key") else column.name for column in _VOTE_CHUNK_COLUMNS)
 
 
 class _PromptCache:
@@ -345,11 +340,8 @@ def _ids_for(session: Session, table, names: Sequence[str], what: str) -> list[i
     return sorted(found.values())
 
 
-class ExportRepo:
+class ExportRepo(Repo):
     """The export queries bound to one open (read) transaction: `tx.exports`."""
-
-    def __init__(self, session: Session):
-        self.session = session
 
     def lookups(self) -> Lookups:
         return lookups(self.session)
@@ -371,8 +363,3 @@ class ExportRepo:
 
     def pair_chunks(self, f: ExportFilter, *, size: int = 10_000, names: Lookups | None = None) -> Iterator[Chunk]:
         return pair_chunks(self.session, f, size=size, names=names)
-
-    def bulk_fill(self, **kwargs: Any) -> None:
-        from studio.store.bulk_fill import bulk_fill
-
-        bulk_fill(self.session, **kwargs)

@@ -5,17 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from studio.records import GenerationIn, GenerationRecord
 from studio.store.schema import Contender, Generation, utcnow
-from studio.store.sql import chunked, insert_ignoring, to_record
+from studio.store.sql import Repo, chunked, insert_ignoring, to_record
 
 
-class GenerationRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class GenerationRepo(Repo):
     def add(self, generations: Sequence[GenerationIn]) -> list[int]:
         """Insert generations; an identical output (same prompt, contender and content)
         is stored once and its id returned again."""

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 
 from studio.records import ItemView, SideView
 from studio.store.schema import Contender, Generation, Prompt, RatingAssignment, RatingItem, utcnow
-from studio.store.sql import Repo, chunked, insert_ignoring, to_record
+from studio.store.sql import Repo, chunked, insert_ignoring
 
 # An item shown to a rater who never voted is offered to others again after this long.
 LEASE = timedelta(minutes=10)
@@ -22,7 +22,7 @@ PICK_LOCK = 0x5157_0001
 @dataclass(frozen=True)
 class ItemRecord:
     id: int
-    kind: str
+    shape: str                        # pair | grid (the table's `kind` column)
     prompt_id: int
     prompt_set: str
     generation_ids: list[int]
@@ -36,21 +36,21 @@ class ItemRepo(Repo):
     def create(self, prompt_id: int, generation_ids: Sequence[int], *, prompt_set: str = "default",
                votes_wanted: int = 1, source: str = "pool") -> ItemRecord:
         """A new item; `generation_ids` is the display order (left to right), already shuffled."""
-        kind = "pair" if len(generation_ids) == 2 else "grid"
+        shape = "pair" if len(generation_ids) == 2 else "grid"
         if len(generation_ids) < 2 or len(set(generation_ids)) != len(generation_ids):
             raise ValueError("an item shows at least two different generations")
-        row = RatingItem(kind=kind, prompt_id=prompt_id, prompt_set=prompt_set,
+        row = RatingItem(kind=shape, prompt_id=prompt_id, prompt_set=prompt_set,
                          generation_ids=list(generation_ids), votes_wanted=votes_wanted, source=source)
         self.session.add(row)
         self.session.flush()
-        return to_record(ItemRecord, row)
+        return _item_of(row)
 
     def get(self, item_id: int) -> ItemRecord | None:
         row = self.connection.execute(_GET, {"item_id": item_id}).one_or_none()
         return _item(row) if row else None
 
     def next_for_rater(self, rater_id: int, *, prompt_set: str | None = None,
-                       kind: str | None = None) -> ItemRecord | None:
+                       shape: str | None = None) -> ItemRecord | None:
         """The item this rater should see next, and record that it was shown to them.
 
         A rater's own unfinished item comes first (a reload shows the same pair again);
@@ -63,14 +63,14 @@ class ItemRepo(Repo):
         transaction's snapshot would not see the new assignment).
         """
         connection = self.connection
-        params = {"rater_id": rater_id, "prompt_set": prompt_set, "kind": kind}
-        pending = connection.execute(_pending(prompt_set is not None, kind is not None), params).one_or_none()
+        params = {"rater_id": rater_id, "prompt_set": prompt_set, "shape": shape}
+        pending = connection.execute(_pending(prompt_set is not None, shape is not None), params).one_or_none()
         if pending is not None:
             return _item(pending)
         if self.dialect == "postgresql":
             connection.execute(_PICK_LOCK)
         now = utcnow()
-        row = connection.execute(_pick(prompt_set is not None, kind is not None),
+        row = connection.execute(_pick(prompt_set is not None, shape is not None),
                                  {**params, "lease_start": now - LEASE}).one_or_none()
         if row is None:
             return None
@@ -82,20 +82,20 @@ class ItemRepo(Repo):
         return self.session.scalar(select(func.count()).select_from(RatingItem).where(
             RatingItem.votes_received < RatingItem.votes_wanted, *_filters(prompt_set, None))) or 0
 
-    def ready_count(self, prompt_set: str | None = None, kind: str | None = None) -> int:
+    def ready_count(self, prompt_set: str | None = None, shape: str | None = None) -> int:
         """Items a rater could be handed now: still wanting votes beyond those received and
         those promised by recent, unfinished views (what the pool keeps topped up)."""
         in_flight = _in_flight(utcnow() - LEASE)
         # (the first condition follows from the second; stated, it lets the partial index serve)
         return self.session.scalar(select(func.count()).select_from(RatingItem).where(
             RatingItem.votes_received < RatingItem.votes_wanted,
-            RatingItem.votes_received + in_flight < RatingItem.votes_wanted, *_filters(prompt_set, kind))) or 0
+            RatingItem.votes_received + in_flight < RatingItem.votes_wanted, *_filters(prompt_set, shape))) or 0
 
     def for_prompts(self, prompt_ids: Sequence[int]) -> list[ItemRecord]:
         """Every item showing one of these prompts, oldest first."""
         found: list[ItemRecord] = []
         for part in chunked(sorted(set(prompt_ids)), 5000):
-            found += [to_record(ItemRecord, row) for row in self.session.scalars(
+            found += [_item_of(row) for row in self.session.scalars(
                 select(RatingItem).where(RatingItem.prompt_id.in_(part)).order_by(RatingItem.id))]
         return found
 
@@ -114,7 +114,7 @@ class ItemRepo(Repo):
         ids = item.generation_ids
         rows = self.connection.execute(_view(len(ids)), {f"g{i}": g for i, g in enumerate(ids)}).all()
         by_id = {row[0]: SideView(*row[:5]) for row in rows}
-        return ItemView(item_id=item.id, kind=item.kind, prompt_id=item.prompt_id, prompt=rows[0][5],
+        return ItemView(item_id=item.id, shape=item.shape, prompt_id=item.prompt_id, prompt=rows[0][5],
                         prompt_set=item.prompt_set, sides=tuple(by_id[g] for g in item.generation_ids))
 
 # The arena's statements are built once (SQLAlchemy then reuses their compiled form without
@@ -136,21 +136,21 @@ def _view(sides: int):
             .where(g.c.id.in_([bindparam(f"g{i}") for i in range(sides)])))
 
 
-def _bound_filters(by_prompt_set: bool, by_kind: bool) -> list:
+def _bound_filters(by_prompt_set: bool, by_shape: bool) -> list:
     conditions = []
     if by_prompt_set:
         conditions.append(_items.prompt_set == bindparam("prompt_set"))
-    if by_kind:
-        conditions.append(_items.kind == bindparam("kind"))
+    if by_shape:
+        conditions.append(_items.kind == bindparam("shape"))
     return conditions
 
 
 @cache
-def _pending(by_prompt_set: bool, by_kind: bool):
+def _pending(by_prompt_set: bool, by_shape: bool):
     """The rater's own open item (shown, not voted on), oldest first."""
     return (_ITEM.join(RatingAssignment.__table__, _assignments.item_id == _items.id)
             .where(_assignments.rater_id == bindparam("rater_id"), _assignments.completed_at.is_(None),
-                   _items.votes_received < _items.votes_wanted, *_bound_filters(by_prompt_set, by_kind))
+                   _items.votes_received < _items.votes_wanted, *_bound_filters(by_prompt_set, by_shape))
             .order_by(_items.id).limit(1))
 
 
@@ -162,25 +162,31 @@ def _in_flight(lease_start):
 
 
 @cache
-def _pick(by_prompt_set: bool, by_kind: bool):
+def _pick(by_prompt_set: bool, by_shape: bool):
     """The oldest item wanting votes that this rater was never shown, counting recent
     unfinished views by others as promised votes."""
     in_flight = _in_flight(bindparam("lease_start"))
     seen = exists().where(and_(_assignments.item_id == _items.id, _assignments.rater_id == bindparam("rater_id")))
     return (_ITEM.where(_items.votes_received < _items.votes_wanted, ~seen,
                         _items.votes_received + in_flight < _items.votes_wanted,
-                        *_bound_filters(by_prompt_set, by_kind))
+                        *_bound_filters(by_prompt_set, by_shape))
             .order_by(_items.id).limit(1))
 
 
 def _item(row) -> ItemRecord:
-    return ItemRecord(**{name: row._mapping[name] for name in ItemRecord.__dataclass_fields__})
+    values = row._mapping
+    return ItemRecord(**{name: values["kind" if name == "shape" else name] for name in ItemRecord.__dataclass_fields__})
 
 
-def _filters(prompt_set: str | None, kind: str | None) -> list:
+def _item_of(row: RatingItem) -> ItemRecord:
+    return ItemRecord(**{name: getattr(row, "kind" if name == "shape" else name)
+                         for name in ItemRecord.__dataclass_fields__})
+
+
+def _filters(prompt_set: str | None, shape: str | None) -> list:
     conditions = []
     if prompt_set is not None:
         conditions.append(RatingItem.prompt_set == prompt_set)
-    if kind is not None:
-        conditions.append(RatingItem.kind == kind)
+    if shape is not None:
+        conditions.append(RatingItem.kind == shape)
     return conditions

@@ -13,11 +13,10 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from studio.errors import NotFoundError
 from studio.store.schema import Job, utcnow
-from studio.store.sql import insert_ignoring, to_record
+from studio.store.sql import Repo, insert_ignoring, to_record
 
 ALIVE = ("queued", "running")
 COLUMNS = ["id", "kind", "status", "progress", "step", "total_steps", "eta_s", "message", "error",
@@ -74,10 +73,7 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-class JobRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class JobRepo(Repo):
     def create(self, kind: str, payload: dict[str, Any], *, active_key: str | None = None) -> JobRecord | None:
         """A new queued job; None when another live job holds `active_key`."""
         now = utcnow()
@@ -99,6 +95,11 @@ class JobRepo:
             raise NotFoundError(f"no job with id {job_id}: see `studio jobs`")
         self.session.refresh(row)
         return to_record(JobRecord, row)
+
+    def latest(self, kind: str) -> JobRecord | None:
+        """The newest job of one kind."""
+        row = self.session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id.desc()).limit(1)).first()
+        return to_record(JobRecord, row) if row else None
 
     def holding(self, active_key: str) -> JobRecord | None:
         row = self.session.scalars(select(Job).where(Job.active_key == active_key)).one_or_none()
@@ -165,6 +166,11 @@ class JobRepo:
             self.fail(job_id, "the worker running this job stopped (killed or crashed); "
                               "the previous reward model stays active")
         return abandoned
+
+    def recent_payloads(self, kind: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The payloads of the newest jobs of one kind, newest first."""
+        return [payload or {} for payload in self.session.scalars(
+            select(Job.payload).where(Job.kind == kind).order_by(Job.id.desc()).limit(limit))]
 
     def running_workers(self) -> list[str]:
         return [w for w in self.session.scalars(select(Job.worker).where(Job.status == "running")) if w]

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session
 
 from studio.store.schema import Comparison, Generation, Prompt, RatingItem
+from studio.store.sql import Repo
 
 COLUMNS = ["prompts", "generations", "rating_items", "open_items", "votes", "raters", "first_vote", "last_vote"]
 ALL = "(all)"
 
 
-class OverviewRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class OverviewRepo(Repo):
     def by_prompt_set(self) -> pd.DataFrame:
         """One row per prompt set and a last row `(all)`: prompts, generations, rating items,
         open items (still wanting votes), votes, raters who voted, first and last vote."""

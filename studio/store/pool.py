@@ -6,18 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from studio.store.schema import Generation, Prompt, RatingItem, Setting, utcnow
-from studio.store.sql import chunked, insert_ignoring
+from studio.store.sql import Repo, chunked, insert_ignoring
 
 PROBLEMS_KEY = "pool.problems"
 
 
-class PoolRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class PoolRepo(Repo):
     def coverage(self, prompt_set: str) -> list[tuple[int, int]]:
         """(prompt id, rating items made for it) for every prompt of the set, by prompt id."""
         items = (select(RatingItem.prompt_id, func.count().label("n")).group_by(RatingItem.prompt_id)

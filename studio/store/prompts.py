@@ -5,17 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from studio.records import PromptIn, PromptRecord, sha256_text
 from studio.store.schema import Prompt, utcnow
-from studio.store.sql import chunked, insert_ignoring, to_record
+from studio.store.sql import Repo, chunked, insert_ignoring, to_record
 
 
-class PromptRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class PromptRepo(Repo):
     def add(self, prompts: Sequence[PromptIn]) -> list[int]:
         """Insert the prompts not already present; return every prompt's id, in order."""
         keys = [(p.prompt_set, sha256_text(p.text)) for p in prompts]

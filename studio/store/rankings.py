@@ -11,15 +11,13 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from studio.store.schema import Comparison, Contender, Prompt, Rater, RewardModel, RewardPrediction
+from studio.store.sql import Repo
 
 VOTE_COLUMNS = ["id", "prompt_id", "left_generation_id", "right_generation_id", "left_contender",
                 "right_contender", "outcome", "rater", "decision_ms"]
 
 
-class RankingRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class RankingRepo(Repo):
     def votes(self, *, prompt_set: str | None = None, source: str | None = None) -> pd.DataFrame:
         """Every vote (oldest first), optionally of one prompt set and/or one source."""
         query = select(Comparison.id, Comparison.prompt_id, Comparison.left_generation_id,

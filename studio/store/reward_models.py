@@ -9,13 +9,12 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, aliased
 
 from studio.errors import NotFoundError
-from studio.store.schema import Comparison, Generation, Job, Prompt, RewardModel, RewardPrediction
-from studio.store.sql import chunked, insert_ignoring, to_record
+from studio.store.schema import Comparison, RewardModel, RewardPrediction
+from studio.store.sql import Repo, chunked, insert_ignoring, to_record
+from studio.store.vote_sides import PROMPT, VOTE, side_content, vote_sides
 
-TRAIN_JOB = "train_reward_model"
 TRAINABLE = ("left", "right", "tie")   # "both_bad" says nothing about which side is better
 COLUMNS = ["version", "kind", "mode", "backbone", "active", "created_at", "heldout_accuracy",
            "heldout_pairs", "train_pairs", "loss", "wall_s", "data_max_comparison_id", "job_id",
@@ -37,10 +36,7 @@ class RewardModelRecord:
     created_at: datetime
 
 
-class RewardModelRepo:
-    def __init__(self, session: Session):
-        self.session = session
-
+class RewardModelRepo(Repo):
     # -- versions --------------------------------------------------------------------------
 
     def next_version(self) -> int:
@@ -103,21 +99,12 @@ class RewardModelRepo:
     def max_comparison_id(self) -> int:
         return int(self.session.scalar(select(func.max(Comparison.id))) or 0)
 
-    def trained_through(self, mode: str | None) -> int:
-        """The newest vote the last training of this mode (any mode: None) already covered:
-        the data range of its versions, or what its newest job was queued after (so a failed
-        or unhelpful training is not retried on every following vote)."""
+    def data_through(self, mode: str | None) -> int:
+        """The newest vote the versions of this mode (any mode: None) were trained on."""
         query = select(func.max(RewardModel.data_max_comparison_id))
         if mode is not None:
             query = query.where(RewardModel.mode == mode)
-        newest = int(self.session.scalar(query) or 0)
-        recent = self.session.scalars(select(Job.payload).where(Job.kind == TRAIN_JOB)
-                                      .order_by(Job.id.desc()).limit(50)).all()
-        for payload in recent:
-            payload = payload or {}
-            if mode is None or payload.get("mode") == mode:
-                newest = max(newest, int(payload.get("after_comparison_id") or 0))
-        return newest
+        return int(self.session.scalar(query) or 0)
 
     def votes_after(self, comparison_id: int) -> int:
         """Trainable votes (not "both bad") recorded after a comparison id."""
@@ -129,9 +116,8 @@ class RewardModelRepo:
         last = 0
         while True:
             query = (_vote_with_sides()
-                     .where(Comparison.id > last, Comparison.id <= max_comparison_id,
-                            Comparison.outcome.in_(TRAINABLE))
-                     .order_by(Comparison.id).limit(batch))
+                     .where(VOTE.c.id > last, VOTE.c.id <= max_comparison_id, VOTE.c.outcome.in_(TRAINABLE))
+                     .order_by(VOTE.c.id).limit(batch))
             rows = self.session.execute(query).mappings().all()
             if not rows:
                 return
@@ -140,7 +126,7 @@ class RewardModelRepo:
 
     def comparison_row(self, comparison_id: int) -> dict[str, Any]:
         """One vote with its prompt and both generations (for a prediction)."""
-        query = _vote_with_sides().where(Comparison.id == comparison_id)
+        query = _vote_with_sides().where(VOTE.c.id == comparison_id)
         row = self.session.execute(query).mappings().one_or_none()
         if row is None:
             raise NotFoundError(f"no comparison with id {comparison_id}")
@@ -173,11 +159,4 @@ class RewardModelRepo:
 
 def _vote_with_sides():
     """A vote's id and outcome with its prompt and both generations (text, media, content hash)."""
-    left, right = aliased(Generation), aliased(Generation)
-    return (select(Comparison.id, Comparison.outcome, Prompt.text.label("prompt"),
-                   left.text.label("left_text"), right.text.label("right_text"),
-                   left.media_path.label("left_media"), right.media_path.label("right_media"),
-                   left.content_sha256.label("left_sha256"), right.content_sha256.label("right_sha256"))
-            .join(Prompt, Prompt.id == Comparison.prompt_id)
-            .join(left, left.id == Comparison.left_generation_id)
-            .join(right, right.id == Comparison.right_generation_id))
+    return vote_sides(VOTE.c.id, VOTE.c.outcome, PROMPT.c.text.label("prompt"), *side_content(hashes=True))

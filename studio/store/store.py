@@ -5,7 +5,7 @@ opened here; repositories bound to that transaction do the SQL.
         ids = tx.prompts.add([...])
         tx.votes.record(vote)
     with store.reader() as tx:            # a consistent read snapshot
-        frame = tx.frames.comparisons(tx.session)
+        frame = tx.frames.comparisons()
     store.grouped(lambda tx: tx.votes.record(vote))   # a short write that may share its commit
 """
 
@@ -21,10 +21,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from studio.errors import SchemaError, StudioError
-from studio.store import frames, migrate
+from studio.store import migrate
 from studio.store.contenders import ContenderRepo
 from studio.store.engine import make_engine, writer
 from studio.store.exports import ExportRepo
+from studio.store.frames import FrameRepo
 from studio.store.generations import GenerationRepo
 from studio.store.group_commit import GroupCommitter
 from studio.store.items import ItemRepo
@@ -41,12 +42,14 @@ T = TypeVar("T")
 
 
 class Tx:
-    """Repositories bound to one open transaction."""
-
-    frames = frames
+    """Repositories bound to one open transaction (the session stays inside them)."""
 
     def __init__(self, session: Session):
         self.session = session
+
+    @cached_property
+    def frames(self) -> FrameRepo:
+        return FrameRepo(self.session)
 
     @cached_property
     def raters(self) -> RaterRepo:

@@ -8,7 +8,7 @@ from functools import cache
 from sqlalchemy import bindparam, select, update
 
 from studio.errors import InputError, NotFoundError
-from studio.records import ComparisonRecord, VoteIn, VoteResult
+from studio.records import MAX_IDEMPOTENCY_KEY, ComparisonRecord, VoteIn, VoteResult
 from studio.store.raters import RaterRepo
 from studio.store.schema import (
     OUTCOMES,
@@ -19,8 +19,6 @@ from studio.store.schema import (
     utcnow,
 )
 from studio.store.sql import Repo, chunked, insert_ignoring, upsert
-
-MAX_KEY_LENGTH = 200
 
 
 class VoteRepo(Repo):
@@ -132,8 +130,8 @@ def _require_all(ids: set[int], found: dict[int, tuple[int, int]]) -> None:
 def _check(vote: VoteIn) -> None:
     if vote.outcome not in OUTCOMES:
         raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}, got {vote.outcome!r}")
-    if not vote.idempotency_key or len(vote.idempotency_key) > MAX_KEY_LENGTH:
-        raise InputError(f"an idempotency key of 1 to {MAX_KEY_LENGTH} characters is required")
+    if not vote.idempotency_key or len(vote.idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise InputError(f"an idempotency key of 1 to {MAX_IDEMPOTENCY_KEY} characters is required")
     if vote.left_generation_id == vote.right_generation_id:
         raise InputError("a vote compares two different generations; both sides are the same one")
     if not vote.rater or not vote.rater.strip():

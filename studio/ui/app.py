@@ -12,7 +12,7 @@ only to admins, and their handlers check the role again on every call.
 
 from __future__ import annotations
 
-import warnings
+import os
 from typing import Any
 
 import gradio as gr
@@ -177,14 +177,19 @@ def wire(demo: gr.Blocks, page: Panel, ctx: Context) -> None:
 
 def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool = False,
            quiet: bool = False) -> Any:
-    """Serve the app: private by default (no analytics, no share link, no run history), only
-    the media folder readable from disk, the vote group sized for many raters at once, and
-    the JSON vote API (`studio.ui.vote_api`) on the same port, ahead of Gradio's routes."""
+    """Serve an app (the full studio, or the notebook's arena): private by default (no
+    analytics, no share link, no run history), only the media folder readable from disk, the
+    vote group sized for many raters at once, and the JSON vote API (`studio.ui.vote_api`)
+    on the same port, ahead of Gradio's routes, when the app has it."""
+    # Gradio rebuilds a summary of its recent events (a DataFrame of up to 10,000 rows, for
+    # its monitoring page) after every event by default: tens of milliseconds per vote once
+    # the history is full, for a page this app turns off. Once per 10,000 events is plenty.
+    # Its public knob is this variable, read when the queue is made.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "10000")
     demo.queue(default_concurrency_limit=4, max_size=None)
-    summarise_events_rarely(demo)
     users = options.users
     return demo.launch(
-        server_name=options.host, server_port=options.port, share=options.share,
+        server_name=options.host, server_port=options.port, share=options.share, inline=False,
         auth=users.check if users is not None else None,
         auth_message="Feedback Studio: sign in with the name and password your admin gave you.",
         allowed_paths=[str(options.media_root.resolve())],
@@ -194,15 +199,3 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
         pwa=False, theme=theme(), css=CSS, head=head_script(options.poll_seconds),
         # No FastAPI schema at /openapi.json: it answers before any login and lists every route.
         app_kwargs={"routes": list(getattr(demo, "studio_routes", [])), "openapi_url": None})
-
-
-def summarise_events_rarely(demo: gr.Blocks) -> None:
-    """Gradio rebuilds a summary of its recent events (a DataFrame of up to 10,000 rows, for
-    its monitoring page) after every event by default: tens of milliseconds per vote once the
-    history is full, for a page this app turns off. Once per 10,000 events is plenty."""
-    queue = demo._queue
-    if hasattr(queue, "ANAYLTICS_CACHE_FREQUENCY"):   # (sic) Gradio's own spelling
-        queue.ANAYLTICS_CACHE_FREQUENCY = 10_000
-    else:
-        warnings.warn("gradio's queue no longer has ANAYLTICS_CACHE_FREQUENCY: "
-                      "revisit studio.ui.app.summarise_events_rarely", stacklevel=2)

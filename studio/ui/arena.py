@@ -42,7 +42,7 @@ class ArenaHandlers:
 
     def next_pair(self, rater: str) -> dict[str, Any]:
         """Put the rater's next pair on screen; poll while there is none."""
-        return self.showing(self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, kind="pair"))
+        return self.showing(self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, shape="pair"))
 
     def showing(self, item: ItemView | None) -> dict[str, Any]:
         if item is None:

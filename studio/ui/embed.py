@@ -19,13 +19,11 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from studio.ui import arena
-from studio.ui.app import summarise_events_rarely
+from studio.ui.app import launch
 from studio.ui.auth import clean_typed_name
 from studio.ui.context import Context
-from studio.ui.keys import head_script
 from studio.ui.options import ServeOptions
 from studio.ui.session import RaterSession, counter, whoami
-from studio.ui.style import CSS, theme
 from studio.ui.wiring import Panel, named
 
 if TYPE_CHECKING:
@@ -91,13 +89,7 @@ def inline_arena(studio: Studio, rater: str, *, prompt_set: str | None = None, p
     options = ServeOptions.from_config(studio.config, host=LOOPBACK, port=port or _free_port(),
                                        prompt_set=prompt_set, share=False)
     demo = build_arena(studio, rater, options)
-    demo.queue(default_concurrency_limit=4, max_size=None)
-    summarise_events_rarely(demo)
-    demo.launch(server_name=LOOPBACK, server_port=options.port, share=False, inline=False,
-                prevent_thread_lock=True, quiet=True, show_error=False,
-                allowed_paths=[str(options.media_root.resolve())], footer_links=[], run_history=False,
-                enable_monitoring=False, mcp_server=False, ssr_mode=False, pwa=False, theme=theme(), css=CSS,
-                head=head_script(options.poll_seconds))
+    launch(demo, options, prevent_thread_lock=True, quiet=True)
     return InlineArena(blocks=demo, url=f"http://{LOOPBACK}:{options.port}/", rater=clean_typed_name(rater),
                        height=height)
 

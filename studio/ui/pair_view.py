@@ -20,7 +20,7 @@ from typing import Any
 import gradio as gr
 
 from studio.errors import InputError
-from studio.records import ComparisonRecord, ItemView
+from studio.records import MAX_IDEMPOTENCY_KEY, ComparisonRecord, ItemView
 from studio.ui import render
 from studio.ui.keys import MARK_SHOWN_JS, STAMP_DECISION_JS
 from studio.ui.wiring import Panel
@@ -52,7 +52,7 @@ class Token:
         try:
             data = json.loads(raw or "")
             key = data["key"]
-            if not isinstance(key, str) or not 0 < len(key) <= 100 or not key.isprintable():
+            if not isinstance(key, str) or not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable():
                 raise ValueError("a token's key is a short printable string")
             token = cls(item_id=int(data["item"]), key=key, shown_ms=int(data["shown"]),
                         shown=tuple(int(i) for i in data.get("ids", ())))

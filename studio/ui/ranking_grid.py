@@ -43,7 +43,7 @@ class GridHandlers:
         self.ctx = ctx
 
     def next_grid(self, rater: str) -> dict[str, Any]:
-        item = self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, kind="grid")
+        item = self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, shape="grid")
         return show(item, self.ctx)
 
     def submit(self, best: str | None, order: list[str] | None, token: str, decision_ms: float | None,

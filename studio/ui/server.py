@@ -37,9 +37,7 @@ def background(studio: Studio, options: ServeOptions, *, pool: bool, worker: boo
 
             started.append(start_worker_process(studio.config))
         if pool:
-            from studio.generation.pool import PoolWorker
-
-            pool_worker = PoolWorker(studio, prompt_set=options.prompt_set).start()
+            pool_worker = studio.pool_worker(prompt_set=options.prompt_set).start()
             started.append(pool_worker)
         yield pool_worker
     finally:

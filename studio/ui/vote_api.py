@@ -31,14 +31,13 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from studio.errors import AccessDenied, InputError, NotFoundError, StudioError
-from studio.records import ItemView
+from studio.records import MAX_IDEMPOTENCY_KEY, ItemView
 from studio.ui import render
 from studio.ui.auth import clean_typed_name
 from studio.ui.context import Context
 from studio.ui.text_input import MAX_RATIONALE, typed_text
 
 OUTCOMES = {"left": "left", "right": "right", "tie": "tie", "both_bad": "both_bad", "a": "left", "b": "right"}
-MAX_KEY = 100
 MAX_BODY_BYTES = 64 * 1024
 FIELDS = {"item_id", "outcome", "idempotency_key", "rater", "rationale", "decision_ms", "next"}
 
@@ -84,7 +83,7 @@ class VoteApi:
     def _next(self, request: Request) -> dict[str, Any]:
         rater = self._rater(request, request.query_params.get("rater"))
         return {"next": self._view(self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set,
-                                                             kind="pair"))}
+                                                             shape="pair"))}
 
     def _answer(self, work) -> Response:
         try:
@@ -175,8 +174,8 @@ def parse_vote(body: bytes) -> dict[str, Any]:
     if not isinstance(outcome, str) or outcome not in OUTCOMES:
         raise ApiError(400, "outcome must be one of left, right, tie, both_bad")
     key = data.get("idempotency_key")
-    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY or not key.isprintable():
-        raise ApiError(400, f"idempotency_key must be a printable string of 1 to {MAX_KEY} characters "
+    if not isinstance(key, str) or not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise ApiError(400, f"idempotency_key must be a printable string of 1 to {MAX_IDEMPOTENCY_KEY} characters "
                             "(a fresh UUID per vote; the same one when resending it)")
     rationale = typed_text(data.get("rationale"), what="rationale", limit=MAX_RATIONALE).strip() or None
     decision_ms = data.get("decision_ms")

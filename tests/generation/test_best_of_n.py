@@ -9,6 +9,7 @@ from studio.config import ContenderSpec
 from studio.errors import StudioError
 from studio.generation.base import Request
 from studio.generation.best_of_n import BestOfN
+from studio.services.registry import RewardRegistry
 
 
 def vowel_share(prompt: str, responses: list[str]) -> list[float]:
@@ -29,10 +30,10 @@ def test_best_of_n_keeps_the_highest_scored_sample(text_studio):
     assert best_of.generate([request])[0].text == chosen.text       # the seed replays the choice
 
 
-class ScoredStudio(Studio):
-    """A studio whose active reward model is a plain scoring function."""
+class ScoredRegistry(RewardRegistry):
+    """A registry whose active reward model is a plain scoring function."""
 
-    def reward_model(self, which):
+    def load(self, version="active"):
         class Model:
             def score_batch(self, prompts, responses):
                 return [vowel_share(p, [r])[0] for p, r in zip(prompts, responses, strict=True)]
@@ -41,7 +42,8 @@ class ScoredStudio(Studio):
 
 
 def test_a_best_of_n_contender_stores_its_choice(tmp_path, text_specs):
-    with ScoredStudio.open(tmp_path / "data") as studio:
+    with Studio.open(tmp_path / "data") as studio:
+        studio.generators.registry = ScoredRegistry(studio.store, studio.config, studio.artifacts)
         studio.add_contender(text_specs[0])
         studio.add_contender(ContenderSpec(name="best", backend="best_of_n", params={"base": "gpt", "n": 3}))
         prompt_id = studio.add_prompts(["Name a fruit"])[0]

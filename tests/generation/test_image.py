@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from studio.generation.media import media_file, sha256_file
+from studio.artifacts.store import sha256_file
+from studio.records import media_key
 
 
 def test_images_are_files_named_by_their_sha256_and_same_seed_same_image(sqlite_studio, image_spec):
@@ -15,8 +16,8 @@ def test_images_are_files_named_by_their_sha256_and_same_seed_same_image(sqlite_
     assert frame["content_sha256"].nunique() == 2
     for _, row in frame.iterrows():
         assert row["text"] is None and row["media_path"].startswith("media/")
-        path = media_file(studio.config.data_dir, row["media_path"])
-        assert path.name == row["content_sha256"][2:] + ".png" and path.parent.name == row["content_sha256"][:2]
+        assert row["media_path"] == media_key(row["content_sha256"], ".png")   # one naming rule, by content
+        path = studio.artifacts.path(row["media_path"])
         assert sha256_file(path) == row["content_sha256"]
         assert row["params"]["width"] == 32 and row["params"]["steps"] == 2
 
@@ -30,7 +31,7 @@ def test_the_pool_makes_grids_of_four_images_to_rank(sqlite_studio, image_spec):
     assert grid.kind == "grid" and len(grid.sides) == 4
     assert len({side.media_path for side in grid.sides}) == 4
     for side in grid.sides:
-        assert media_file(studio.config.data_dir, side.media_path).exists()
+        assert studio.artifacts.exists(side.media_path)
     best, second = grid.sides[1].generation_id, grid.sides[3].generation_id
     results = studio.rank(grid.item_id, [best, second], rater="ana", idempotency_key="grid-1")
     assert len(results) == 5 and all(r.created for r in results)

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from studio.generation.pool import PoolWorker, choose_prompts, plan_items
+from studio.generation.pool import choose_prompts, plan_items
 
 
 def rate_everything(studio, rater: str, seen: list[int]) -> int:
@@ -72,7 +72,7 @@ def test_pregenerated_outputs_are_used_before_generating(text_studio):
 
 def test_the_worker_keeps_items_ready_in_the_background(text_studio):
     text_studio.add_prompts(["Tell me a joke", "Name a river"])
-    worker = PoolWorker(text_studio, min_ready=2, interval=0.1).start()
+    worker = text_studio.pool_worker(min_ready=2, interval=0.1).start()
     try:
         wait_for(lambda: text_studio.pool_status().ready["default"] >= 2)
         item = text_studio.next_item("ana")
@@ -99,4 +99,4 @@ def test_plans_rotate_through_every_contender_pair():
                          rotation=0)
     assert sorted(p.contender_ids for p in planned) == [(10, 20), (10, 30), (20, 30)]
     mixed = plan_items([1, 2], text_contenders=[10, 20], image_contenders=[40], pairs_used={}, rotation=0)
-    assert [p.kind for p in mixed] == ["pair", "grid"] and mixed[1].contender_ids == (40, 40, 40, 40)
+    assert [p.shape for p in mixed] == ["pair", "grid"] and mixed[1].contender_ids == (40, 40, 40, 40)

@@ -52,9 +52,7 @@ def test_cancelling_a_queued_job_means_it_never_runs(open_sqlite_studio):
     assert job.status == "queued" and job.task_id
     cancelled = studio.cancel_job(job.id)
     assert cancelled.status == "cancelled" and cancelled.active_key is None
-    from studio.jobs.training import run_job
-
-    assert run_job(studio, job.id) is None                        # a worker that still gets it does nothing
+    assert studio.training.run_job(job.id) is None                        # a worker that still gets it does nothing
     assert studio.job(job.id).status == "cancelled" and studio.reward_models().empty
     assert "Job" in studio.job(job.id)._repr_html_()
 
@@ -91,14 +89,14 @@ def test_cancelling_a_running_training_stops_it_and_keeps_the_active_model(open_
     import threading
     import time
 
-    from studio.jobs.training import run_job
+    from studio.jobs import run_training_job
 
     studio = open_sqlite_studio(queue_url=None)
     add_marker_votes(studio, prompts=6)
     studio.train_reward_model(progress=False)
     job = studio.enqueue_training(mode="full", epochs=1000, max_length=32)
     outcome = {}
-    thread = threading.Thread(target=lambda: outcome.update(result=run_job(studio.config, job.id)))
+    thread = threading.Thread(target=lambda: outcome.update(result=run_training_job(studio.config, job.id)))
     thread.start()
     deadline = time.monotonic() + 120
     while studio.job(job.id).step == 0 and time.monotonic() < deadline:

@@ -76,11 +76,11 @@ def held_read(data_dir, reading, writer_done, results) -> None:
 
         with Studio.open(data_dir) as studio:
             with studio.store.reader() as tx:
-                before = len(tx.frames.comparisons(tx.session))
+                before = len(tx.frames.comparisons())
                 reading.set()
                 if not writer_done.wait(WAIT_S):
                     raise TimeoutError("the writer did not finish while a read transaction was open")
-                same_snapshot = len(tx.frames.comparisons(tx.session))
+                same_snapshot = len(tx.frames.comparisons())
             after = len(studio.comparisons())
         return before, same_snapshot, after
 

@@ -40,7 +40,7 @@ def train_one(backbone: str, mode: str, out: Path) -> None:
     # ACCELERATE_USE_CPU, and gives up on a stuck collective after 30 s instead of hanging.
     state = Accelerator(kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=30))])
     data = marker_data(prompts=24, outputs=4, seed=3)
-    train_data, heldout = split_by_prompt(data, 0.25, seed=0)
+    train_data, heldout = split_by_prompt(data, 0.25)
     spec = make_spec(backbone, kind="text", mode=mode, max_length=32)
     settings = TrainSettings(epochs=4, batch_size=8, learning_rate=5e-4, head_learning_rate=3e-3, seed=0,
                              head_min_steps=120)

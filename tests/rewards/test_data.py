@@ -35,7 +35,7 @@ def test_votes_become_pairs_with_ties_at_half_and_both_bad_left_out():
 
 def test_no_prompt_is_both_trained_on_and_held_out():
     data = marker_data(prompts=60, outputs=4)
-    train, heldout = split_by_prompt(data, 0.2, seed=0)
+    train, heldout = split_by_prompt(data, 0.2)
     assert train.pairs and heldout.pairs
     assert not train.prompts() & heldout.prompts()
     assert len(train.pairs) + len(heldout.pairs) == len(data.pairs)
@@ -44,11 +44,11 @@ def test_no_prompt_is_both_trained_on_and_held_out():
 
 def test_a_held_out_prompt_stays_held_out_as_data_grows():
     prompts = [f"prompt {i}" for i in range(200)]
-    early = heldout_prompts(prompts[:50], 0.15, seed=0)
-    late = heldout_prompts(prompts, 0.15, seed=0)
+    early = heldout_prompts(prompts[:50], 0.15)
+    late = heldout_prompts(prompts, 0.15)
     assert early and early <= late
-    assert heldout_prompts(["only one"], 0.15, seed=0) == set()
-    assert len(heldout_prompts(["one", "two"], 0.15, seed=0)) == 1
+    assert heldout_prompts(["only one"], 0.15) == set()
+    assert len(heldout_prompts(["one", "two"], 0.15)) == 1
 
 
 def test_every_pair_lands_in_exactly_one_batch_within_the_size():
@@ -98,3 +98,15 @@ def test_a_pairs_file_is_read_and_bad_lines_are_named(tmp_path):
         read_pairs_file(path)
     with pytest.raises(InputError, match="no such file"):
         read_pairs_file(tmp_path / "missing.jsonl")
+
+
+def test_the_held_out_prompts_are_the_exports_test_split():
+    """One split hash: an export's `--split test=F` holds out the prompts the reward model holds
+    out at `heldout_fraction = F`, so a model's held-out accuracy is measured on the test split."""
+    from studio.exchange.split import Splitter
+
+    prompts = [f"prompt number {i}: what is {i} times {i + 1}?" for i in range(400)]
+    splitter = Splitter({"test": 0.15})
+    exported = {p for p in prompts if splitter(p) == "test"}
+    assert exported == heldout_prompts(prompts, 0.15)
+    assert 30 < len(exported) < 90

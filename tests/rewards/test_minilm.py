@@ -14,7 +14,9 @@ def test_minilm_learns_that_raters_prefer_the_marker_word(tmp_path):
 
     with Studio.open(tmp_path / "data", queue_url="immediate",
                      training=TrainingConfig(retrain_every=0, max_length=64)) as studio:
-        add_marker_votes(studio, prompts=40, outputs=4)
+        # 60 prompts: about 8 held out; with 40 the held-out accuracy swings between 89% and
+        # 100% with which six prompts the split happens to hold out.
+        add_marker_votes(studio, prompts=60, outputs=4)
         metrics = studio.train_reward_model(progress=False)
         assert metrics["heldout_pairs"] >= 16
         assert metrics["heldout_accuracy"] > 0.95

@@ -41,7 +41,7 @@ def test_full_mode_lowers_the_loss_and_changes_the_backbone(tiny_encoder):
 def test_full_mode_reports_heldout_accuracy_after_each_epoch_without_changing_the_model(tiny_encoder):
     """Whether another epoch still helps is what a user of a slow full fine-tune wants to
     know; measuring it between epochs must not change what is trained (dropout, order)."""
-    data, heldout = split_by_prompt(marker_data(prompts=24, outputs=4), 0.25, seed=0)
+    data, heldout = split_by_prompt(marker_data(prompts=24, outputs=4), 0.25)
     settings = TrainSettings(epochs=3, batch_size=8, learning_rate=3e-3)
     watched = train(build_net(make_spec(tiny_encoder, mode="full", max_length=48)), data, heldout, settings)
     unwatched = train(build_net(make_spec(tiny_encoder, mode="full", max_length=48)), data, None, settings)
@@ -55,7 +55,7 @@ def test_full_mode_reports_heldout_accuracy_after_each_epoch_without_changing_th
 
 def test_head_mode_trains_only_the_head_and_learns_the_marker(tiny_encoder, tmp_path):
     data = marker_data(prompts=40, outputs=4)
-    train_data, heldout = split_by_prompt(data, 0.25, seed=0)
+    train_data, heldout = split_by_prompt(data, 0.25)
     net = build_net(make_spec(tiny_encoder, mode="head", max_length=48))
     backbone, head = snapshot(net.backbone), snapshot(net.head)
     out = train(net, train_data, heldout, TrainSettings(learning_rate=1e-2), cache_root=tmp_path)
@@ -143,9 +143,9 @@ def test_lora_trains_adapters_and_leaves_the_base_weights(tiny_encoder):
 
 
 def test_the_new_model_wins_unless_it_is_worse_beyond_the_noise():
-    from studio.jobs.training import _should_activate
     from studio.rewards.data import _Builder
     from studio.rewards.train import compare_on
+    from studio.services.training_run import should_activate as _should_activate
 
     builder = _Builder()
     for n in range(10):

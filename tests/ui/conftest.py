@@ -71,7 +71,7 @@ def add_image_item(studio, prompt: str, colours, *, names, prompt_set="default")
     prompt_id = studio.add_prompts([prompt], prompt_set=prompt_set)[0]
     generations = []
     for contender, colour in zip(contenders, colours, strict=True):
-        relative, digest = _store_png(studio.config.data_dir, _png(colour))
+        relative, digest = studio.artifacts.put_media(_png(colour))
         generations.append(GenerationIn(prompt_id=prompt_id, contender_id=contender.id, media_path=relative,
                                         content_sha256=digest))
     return _item(studio, prompt_id, studio.add_generations(generations), prompt_set)
@@ -81,16 +81,6 @@ def _item(studio, prompt_id: int, generation_ids: list[int], prompt_set: str) ->
     # Rating items are normally made by the generation pool; tests make them directly.
     with studio.store.transaction() as tx:
         return tx.items.create(prompt_id, generation_ids, prompt_set=prompt_set, source="test").id
-
-
-def _store_png(data_dir: Path, content: bytes) -> tuple[str, str]:
-    import hashlib
-
-    digest = hashlib.sha256(content).hexdigest()
-    relative = f"media/{digest[:2]}/{digest[2:]}.png"
-    (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-    (data_dir / relative).write_bytes(content)
-    return relative, digest
 
 
 def _png(colour: tuple[int, int, int]) -> bytes:

@@ -1,4 +1,6 @@
-"""Exports: preference datasets that train as they are in TRL and load in `datasets`."""
+"""Exports: preference datasets that train as they are in TRL and load in `datasets`. The
+database is read in chunks inside one read transaction and streamed into the writers;
+images come from the artifact store."""
 
 from __future__ import annotations
 
@@ -9,7 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.progress import bar
+from studio.artifacts import ArtifactStore
+from studio.config import StudioConfig
+from studio.errors import InputError
+from studio.progress import counting
+from studio.store import Store
 from studio.store.exports import ExportFilter
 
 if TYPE_CHECKING:
@@ -18,21 +24,18 @@ if TYPE_CHECKING:
 Progress = bool | None | Callable[[int, int], None]
 
 
-class ExchangeFacade:
+class Exports:
+    def __init__(self, store: Store, config: StudioConfig, artifacts: ArtifactStore):
+        self.store = store
+        self.config = config
+        self.artifacts = artifacts
+
     def export(self, path: str | os.PathLike[str], *, format: str, aggregate: str = "raw", ties: str = "drop",
                split: dict[str, float] | None = None, prompt_set: str | None = None,
                contenders: str | Sequence[str] | None = None, raters: str | Sequence[str] | None = None,
                since=None, until=None, source: str | None = None, min_agreement: float | None = None,
                force: bool = False, progress: Progress = None, chunk_size: int = 10_000) -> ExportSummary:
-        """Export votes to `path` as `format`: trl, trl-implicit, trl-conversational, kto, hf
-        (a `datasets` folder), or jsonl/csv/parquet (every column of every vote).
-
-        `aggregate="majority"` writes one row per pair with `votes` and `agreement`;
-        `ties="keep"` keeps ties (label 0.5); `split={"test": 0.1}` holds out prompts;
-        the filters select votes. Rows come in the order votes were cast. The database is
-        read in chunks and written as it goes; the files appear only when complete, and an
-        existing export is replaced only with `force=True`. `progress`: True/False for a
-        bar, or a callable `(votes_done, votes_total)`."""
+        """Write the votes the filters select to `path` as `format` (see `Studio.export`)."""
         # pyarrow and datasets load only when something is exported
         from studio.exchange.card import Overview
         from studio.exchange.export import ExportPlan, check_target, write_export
@@ -55,13 +58,11 @@ class ExchangeFacade:
                 plan = replace(plan, options=replace(plan.options, images=True))
             chunks = (tx.exports.pair_chunks(filters, size=chunk_size, names=names) if aggregate == "majority"
                       else tx.exports.vote_chunks(filters, size=chunk_size, names=names))
-            with _progress(progress, found["comparisons"]) as advance:
-                return write_export(path, chunks, plan, overview=Overview(**found), media_root=self.config.data_dir,
-                                    advance=advance)
+            with counting(progress, found["comparisons"], desc="exporting", unit=" votes") as advance:
+                return write_export(path, chunks, plan, overview=Overview(**found),
+                                    read_media=self.artifacts.read_bytes, advance=advance)
 
     def _refuse_studio_files(self, path: str | os.PathLike[str]) -> None:
-        from studio.errors import InputError
-
         try:
             target = Path(path).expanduser().resolve()
         except (RuntimeError, OSError) as exc:      # a loop of symbolic links, a name too long
@@ -93,8 +94,6 @@ def _utc(value) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        from studio.errors import InputError
-
         try:
             value = datetime.fromisoformat(value)
         except ValueError as exc:
@@ -105,23 +104,3 @@ def _utc(value) -> datetime | None:
 
         value = pd.Timestamp(value).to_pydatetime()
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class _progress:
-    """A tqdm bar, a caller's callback, or nothing; yields an `advance(n)` function."""
-
-    def __init__(self, progress: Progress, total: int):
-        self.progress, self.total, self.done, self.bar = progress, total, 0, None
-
-    def __enter__(self) -> Callable[[int], None] | None:
-        if callable(self.progress):
-            def advance(n: int) -> None:
-                self.done += n
-                self.progress(self.done, self.total)
-            return advance
-        self.bar = bar(total=self.total, desc="exporting", unit=" votes", enabled=self.progress)
-        return self.bar.update
-
-    def __exit__(self, *exc_info) -> None:
-        if self.bar is not None:
-            self.bar.close()

@@ -1,7 +1,8 @@
-"""Importing prompts, outputs and judgements made elsewhere: each file is parsed whole
-first (a bad line stops it with `file:line: what is wrong`), then written in one
-transaction, all or nothing. Everything is stored once per content, so importing the same
-file again adds nothing."""
+"""Importing outputs and judgements made elsewhere: each file is parsed whole first (a bad
+line stops it with `file:line: what is wrong`), then written in one transaction, all or
+nothing. Images named in the file are copied into the artifact store by content hash before
+the transaction and removed again if it fails. Everything is stored once per content, so
+importing the same file again adds nothing."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from studio.artifacts import ArtifactStore
+from studio.config import StudioConfig
 from studio.errors import InputError
 from studio.exchange.generations import ImportedGeneration, pairs_to_rate, read_generation_file
-from studio.exchange.media import MediaFile
-from studio.exchange.media import remove as remove_media
-from studio.exchange.media import store as store_media
+from studio.exchange.media import MAX_MEDIA_BYTES, MediaFile
 from studio.exchange.prefs import read_prefs_file
 from studio.exchange.votes import ImportedVote, read_vote_file
-from studio.facade.core import ImportSummary
 from studio.records import GenerationIn, PromptIn, VoteIn
+from studio.services.catalog import ImportSummary
+from studio.store import Store
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,12 @@ class GenerationImportSummary(ImportSummary):
     items: int = 0          # new pairs for raters
 
 
-class ImportsFacade:
+class Imports:
+    def __init__(self, store: Store, config: StudioConfig, artifacts: ArtifactStore):
+        self.store = store
+        self.config = config
+        self.artifacts = artifacts
+
     def import_votes(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
                      progress: bool | None = None) -> ImportSummary:
         """Import human votes in the `elo_*.jsonl` format, or a studio `jsonl` export:
@@ -36,13 +43,13 @@ class ImportsFacade:
         votes = read_vote_file(path, progress=progress)
         stored: list[str] = []
         try:
-            for relative, media in sorted(_images(votes).items()):
-                if store_media(media, self.config.data_dir):
-                    stored.append(relative)
+            for key, media in sorted(_images(votes).items()):
+                if self._store(media):
+                    stored.append(key)
             added = self.write_imported_votes(votes, source=f"import:{Path(path).name}",
                                               prompt_set=_set_name(prompt_set, path))
         except BaseException:
-            remove_media(stored, self.config.data_dir)     # the files this import added, nothing else
+            self.artifacts.remove(stored)     # the files this import added, nothing else
             raise
         return ImportSummary(source=os.fspath(path), read=len(votes), added=added)
 
@@ -66,15 +73,7 @@ class ImportsFacade:
         kinds = _output_kinds(votes)
         images = _images(votes)
         with self.store.transaction() as tx:
-            _check_kinds(tx, kinds, what="these votes")
-            prompt_ids = dict(zip(prompts, tx.prompts.add(
-                [PromptIn(text=p, prompt_set=s, system_prompt=systems.get((s, p)), source=source)
-                 for s, p in prompts]), strict=True))
-            contender_ids: dict[str, int] = {}
-            for kind in ("text", "image"):
-                names = sorted(name for name, k in kinds.items() if k == kind)
-                if names:
-                    contender_ids.update(tx.contenders.ensure_external(names, kind=kind))
+            prompt_ids, contender_ids = _prompts_and_contenders(tx, prompts, systems, kinds, source, "these votes")
             outputs = sorted({(set_of(v), v.prompt, *v.output(side)) for v in votes for side in ("left", "right")})
             generation_ids = dict(zip(outputs, tx.generations.add(
                 [_generation(prompt_ids[(s, p)], contender_ids[m], content, kinds[m] == "image", images, source)
@@ -99,13 +98,17 @@ class ImportsFacade:
         stored: list[str] = []
         try:
             for output in outputs:
-                if output.media is not None and store_media(output.media, self.config.data_dir):
-                    stored.append(output.media.relative_path)
+                if output.media is not None and self._store(output.media):
+                    stored.append(output.media.key)
             added, made = self._write_generations(outputs, source=source, prompt_set=default_set, items=items)
         except BaseException:
-            remove_media(stored, self.config.data_dir)     # the files this import added, nothing else
+            self.artifacts.remove(stored)     # the files this import added, nothing else
             raise
         return GenerationImportSummary(source=os.fspath(path), read=len(outputs), added=added, items=made)
+
+    def _store(self, media: MediaFile) -> bool:
+        """Copy a checked image into the artifact store; False when it was there already."""
+        return self.artifacts.put_file(media.key, media.source, sha256=media.sha256, max_bytes=MAX_MEDIA_BYTES)
 
     def _write_generations(self, outputs: Sequence[ImportedGeneration], *, source: str, prompt_set: str,
                            items: bool) -> tuple[int, int]:
@@ -117,18 +120,10 @@ class ImportsFacade:
         kinds = {o.contender: o.kind for o in outputs}
         started = datetime.now(UTC)
         with self.store.transaction() as tx:
-            _check_kinds(tx, kinds, what="these outputs")
-            prompt_ids = dict(zip(prompts, tx.prompts.add(
-                [PromptIn(text=p, prompt_set=s, system_prompt=systems.get((s, p)), source=source)
-                 for s, p in prompts]), strict=True))
-            contender_ids: dict[str, int] = {}
-            for kind in ("text", "image"):
-                names = sorted(name for name, k in kinds.items() if k == kind)
-                if names:
-                    contender_ids.update(tx.contenders.ensure_external(names, kind=kind))
+            prompt_ids, contender_ids = _prompts_and_contenders(tx, prompts, systems, kinds, source, "these outputs")
             ids = tx.generations.add([
                 GenerationIn(prompt_id=prompt_ids[key(o)], contender_id=contender_ids[o.contender], text=o.text,
-                             media_path=o.media.relative_path if o.media else None,
+                             media_path=o.media.key if o.media else None,
                              content_sha256=o.media.sha256 if o.media else None, seed=o.seed,
                              params=o.params, latency_ms=o.latency_ms, source=source)
                 for o in outputs])
@@ -142,7 +137,7 @@ class ImportsFacade:
         for output, generation_id in zip(outputs, ids, strict=True):
             by_prompt.setdefault(prompt_ids[key(output)], []).append((generation_id, output.contender, output.kind))
         already = {frozenset(item.generation_ids) for item in tx.items.for_prompts(list(by_prompt))
-                   if item.kind == "pair"}
+                   if item.shape == "pair"}
         sets = {prompt_ids[key(o)]: key(o)[0] for o in outputs}
         pairs = pairs_to_rate(by_prompt, already)
         for prompt_id, order in pairs:
@@ -152,8 +147,8 @@ class ImportsFacade:
 
 
 def _images(votes: Sequence[ImportedVote]) -> dict[str, MediaFile]:
-    """The image files of these votes, by their place in the data dir."""
-    return {m.relative_path: m for v in votes for m in (v.left_media, v.right_media) if m is not None}
+    """The image files of these votes, by their artifact key."""
+    return {m.key: m for v in votes for m in (v.left_media, v.right_media) if m is not None}
 
 
 def _output_kinds(votes: Sequence[ImportedVote]) -> dict[str, str]:
@@ -173,8 +168,23 @@ def _generation(prompt_id: int, contender_id: int, content: str, image: bool, im
     if not image:
         return GenerationIn(prompt_id=prompt_id, contender_id=contender_id, text=content, source=source)
     media = images[content]
-    return GenerationIn(prompt_id=prompt_id, contender_id=contender_id, text=None, media_path=media.relative_path,
+    return GenerationIn(prompt_id=prompt_id, contender_id=contender_id, text=None, media_path=media.key,
                         content_sha256=media.sha256, source=source)
+
+
+def _prompts_and_contenders(tx, prompts: list[tuple[str, str]], systems: dict, kinds: dict[str, str], source: str,
+                            what: str) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+    """Store the (prompt set, text) prompts and the external contenders of an import; their ids."""
+    _check_kinds(tx, kinds, what=what)
+    prompt_ids = dict(zip(prompts, tx.prompts.add(
+        [PromptIn(text=p, prompt_set=s, system_prompt=systems.get((s, p)), source=source) for s, p in prompts]),
+        strict=True))
+    contender_ids: dict[str, int] = {}
+    for kind in ("text", "image"):
+        names = sorted(name for name, k in kinds.items() if k == kind)
+        if names:
+            contender_ids.update(tx.contenders.ensure_external(names, kind=kind))
+    return prompt_ids, contender_ids
 
 
 def _check_kinds(tx, kinds: dict[str, str], *, what: str) -> None:

@@ -1,4 +1,4 @@
-"""Rankings and rater analytics on the `Studio` facade: read the votes, call the pure
+"""Rankings and rater analytics: read the votes (one lean query, no texts), call the pure
 functions in `studio.ranking`, return DataFrames, reports and matplotlib figures."""
 
 from __future__ import annotations
@@ -7,13 +7,18 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+from studio.store import Store
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from studio.ranking.agreement import AgreementReport
 
 
-class RankingFacade:
+class Rankings:
+    def __init__(self, store: Store):
+        self.store = store
+
     def leaderboard(self, *, bootstrap: int = 1000, seed: int = 0, prompt_set: str | None = None,
                     source: str | None = None) -> pd.DataFrame:
         """Bradley-Terry leaderboard, best first: contender, score (sums to 1), rating

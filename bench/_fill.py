@@ -1,5 +1,10 @@
-"""Synthetic votes for benchmarks (`tx.exports.bulk_fill`): plain multi-row inserts, fast
-enough to fill a million comparisons in about a minute."""
+"""Synthetic votes for benchmarks: plain multi-row inserts straight into the schema's tables,
+fast enough to fill a million comparisons in about a minute. Benchmark code, not the
+studio's: nothing is validated.
+
+    with store.transaction() as tx:
+        bulk_fill(tx.session, comparisons=1_000_000)
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
-"""`Studio` methods for the pool of ready rating items and for rankings of grids.
-
-`refill_pool` is one step: read what is missing, generate it in batches (no transaction is
-open while models run), then write the outputs and the items in one transaction.
-`studio.generation.pool.PoolWorker` calls it from a background thread.
-"""
+"""The pool of ready rating items. `refill` is one step: read what is missing, generate it
+in batches (no transaction is open while models run), then write the outputs and the items
+in one transaction. Contenders that fail to load are skipped and the reason recorded (see
+`status`). A `studio.jobs.PoolWorker` calls `refill` from a background thread."""
 
 from __future__ import annotations
 
@@ -12,10 +10,8 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
-from studio.errors import NotFoundError, StudioError
-from studio.facade.generation import GenerationFacade
-from studio.generation.base import GENERATING_BACKENDS, Generator, Output, Request, Stopped
-from studio.generation.grids import ranking_comparisons, ranking_group
+from studio.config import StudioConfig
+from studio.generation.base import Generator, Output, Request, Stopped
 from studio.generation.pool import (
     FREE_PROMPT_SET,
     Filled,
@@ -26,21 +22,25 @@ from studio.generation.pool import (
     fill_items,
     plan_items,
 )
-from studio.records import VoteIn, VoteResult, as_id
+from studio.services.generation import GenerationService
+from studio.services.generators import Generators
+from studio.store import Store
 
-NO_CONTENDERS = "pool"
 
+class PoolService:
+    def __init__(self, store: Store, config: StudioConfig, generators: Generators, generation: GenerationService):
+        self.store = store
+        self.config = config
+        self.generators = generators
+        self.generation = generation
+        self._lock = threading.Lock()
 
-class PoolFacade(GenerationFacade):
-    def refill_pool(self, prompt_set: str | None = None, *, min_ready: int | None = None,
-                    should_stop: Callable[[], bool] | None = None) -> int:
-        """Top up every prompt set (or one) to at least `min_ready` (default: config
-        `pool.min_ready`) items a rater could be handed now, generating what is missing in
-        batches; left/right (or grid) order is randomised as each item is made. Contenders
-        that fail to load are skipped and the reason recorded (see `pool_status`). Returns
-        how many items were made."""
+    def refill(self, prompt_set: str | None = None, *, min_ready: int | None = None,
+               should_stop: Callable[[], bool] | None = None) -> int:
+        """Top up every prompt set (or one) to at least `min_ready` ready items; returns how
+        many items were made."""
         wanted = self.config.pool.min_ready if min_ready is None else min_ready
-        with self._lazy("_studio_pool_lock", threading.Lock):
+        with self._lock:
             with self.store.reader() as tx:
                 sets = [prompt_set] if prompt_set is not None else \
                     [s for s in tx.prompts.sets() if s != FREE_PROMPT_SET]
@@ -49,7 +49,7 @@ class PoolFacade(GenerationFacade):
             deficits = {s: d for s, d in deficits.items() if d > 0}
             if not deficits:
                 return 0
-            generators, problems = self._pool_generators()
+            generators, problems = self.generators.for_pool()
             created = 0
             for name, deficit in deficits.items():
                 created += self._refill_set(name, deficit, generators, problems, should_stop)
@@ -58,55 +58,12 @@ class PoolFacade(GenerationFacade):
                     tx.pool.set_problems(problems)
         return created
 
-    def pool_status(self) -> PoolStatus:
+    def status(self) -> PoolStatus:
         """Ready items per prompt set, and why any contender is left out of the pool."""
         with self.store.reader() as tx:
             sets = [s for s in tx.prompts.sets() if s != FREE_PROMPT_SET]
             return PoolStatus(min_ready=self.config.pool.min_ready,
                               ready={s: tx.items.ready_count(s) for s in sets}, problems=tx.pool.problems())
-
-    def rank(self, item_id: int, order: list[int], *, rater: str, idempotency_key: str,
-             decision_ms: int | None = None, session_id: str | None = None) -> list[VoteResult]:
-        """Record a ranking of an item's outputs (generation ids, best first; listing only the
-        best means best vs each of the rest) as the pairwise comparisons it implies, sharing
-        one group id, in one transaction. Retrying with the same key writes nothing new."""
-        item_id = as_id(item_id, "item_id")
-        order = [as_id(g, "a generation id in order") for g in order]
-        with self.store.transaction() as tx:
-            item = tx.items.get(item_id)
-            if item is None:
-                raise NotFoundError(f"no rating item with id {item_id}")
-            group = ranking_group(idempotency_key)
-            results = [tx.votes.record(VoteIn(
-                left_generation_id=c.left, right_generation_id=c.right, outcome=c.outcome, rater=rater,
-                idempotency_key=c.key, decision_ms=decision_ms, session_id=session_id, group_id=group,
-                item_id=item_id)) for c in ranking_comparisons(item.generation_ids, order, idempotency_key)]
-            created = sum(r.created for r in results)
-            if created > 1:
-                tx.items.add_votes(item_id, 1 - created)   # one ranking is one vote on the item
-        for result in results:
-            if result.created:
-                self.after_vote(result)
-        return results
-
-    # -- internals -------------------------------------------------------------------------
-
-    def _pool_generators(self) -> tuple[dict[int, Generator], dict[str, str]]:
-        """Generators of every enabled contender that can generate; failures become problems."""
-        with self.store.reader() as tx:
-            records = [c for c in tx.contenders.list(enabled_only=True) if c.backend in GENERATING_BACKENDS]
-        generators: dict[int, Generator] = {}
-        problems: dict[str, str] = {}
-        for record in records:
-            try:
-                generators[record.id] = self._generator(self._generating_spec(record.name))
-            except StudioError as exc:
-                problems[record.name] = str(exc)
-        text = [g for g in generators.values() if g.kind == "text"]
-        if len(text) < 2 and not any(g.kind == "image" for g in generators.values()):
-            problems[NO_CONTENDERS] = ("the pool needs two working text contenders or one image contender: "
-                                       "add them with `studio contenders add NAME --model MODEL`")
-        return generators, problems
 
     def _refill_set(self, prompt_set: str, deficit: int, generators: dict[int, Generator],
                     problems: dict[str, str], should_stop: Callable[[], bool] | None) -> int:
@@ -121,7 +78,7 @@ class PoolFacade(GenerationFacade):
             prompts = {i: tx.prompts.get(i) for i in set(prompt_ids)}
         pairs_used: dict[int, Counter] = defaultdict(Counter)
         for item in items:
-            if item.kind == "pair":
+            if item.shape == "pair":
                 pairs_used[item.prompt_id][frozenset(contender_of[g] for g in item.generation_ids)] += 1
         rotation = sum(count for _, count in coverage)
         planned = plan_items(prompt_ids, text_contenders=text_ids, image_contenders=image_ids,
@@ -177,5 +134,5 @@ class PoolFacade(GenerationFacade):
                 problems[generator.spec.name] = f"generation failed: {type(exc).__name__}: {exc}"
                 continue
             for new, output in zip(needed, outputs, strict=True):
-                rows[new] = self._generation_in(contender_id, output)
+                rows[new] = self.generation.generation_in(contender_id, output)
         return rows

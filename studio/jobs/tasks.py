@@ -1,0 +1,52 @@
+"""What a worker's tasks run on: the services a job needs, built from the worker's own
+config once per process and shared by its tasks (one engine, one group committer), never
+a `Studio` (a worker does not register its own studio.toml's contenders).
+
+    run_training_job(config, job_id)      # run one queued training as a worker would
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from studio.config import StudioConfig
+from studio.services.jobs import JobBoard
+from studio.services.training import TrainingService
+
+
+class WorkerServices:
+    def __init__(self, config: StudioConfig):
+        self.config = config
+        self._training: TrainingService | None = None
+        self._lock = threading.Lock()
+
+    def training(self) -> TrainingService:
+        with self._lock:
+            if self._training is None:
+                from studio.artifacts import ArtifactStore
+                from studio.services.registry import RewardRegistry
+                from studio.store import Store
+
+                store = Store(self.config.database_url, synchronous=self.config.sqlite_synchronous)
+                registry = RewardRegistry(store, self.config, ArtifactStore(self.config.data_dir))
+                self._training = TrainingService(store, self.config, registry, JobBoard(store))
+            return self._training
+
+    def job_board(self) -> JobBoard:
+        return self.training().jobs
+
+    def close(self) -> None:
+        with self._lock:
+            if self._training is not None:
+                self._training.store.close()
+                self._training = None
+
+
+def run_training_job(config: StudioConfig, job_id: int) -> dict[str, Any] | None:
+    """Run one queued training on fresh services, as a worker process would."""
+    services = WorkerServices(config)
+    try:
+        return services.training().run_job(job_id)
+    finally:
+        services.close()

@@ -1,0 +1,114 @@
+"""Contenders' generators: each model loaded once per process and shared by the contenders
+that name it; a model that failed to load is not retried for a minute (the pool asks often);
+best-of-n contenders get the active reward model as their scorer.
+
+    generators.get("smol-precise")        # a Generator, or ModelLoadError naming what to do
+    generators.for_pool()                 # every enabled generating contender, and the failures
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from studio.config import ContenderSpec, StudioConfig
+from studio.errors import InputError, NotFoundError, StudioError
+from studio.generation.base import GENERATING_BACKENDS, Generator, LoadedModels
+from studio.records import ContenderRecord
+from studio.services.registry import RewardRegistry
+from studio.store import Store
+
+# A contender whose model failed to load is retried by the pool after this long.
+LOAD_RETRY_S = 60.0
+NO_CONTENDERS = "pool"
+
+
+def spec_of(record: ContenderRecord) -> ContenderSpec:
+    return ContenderSpec(name=record.name, kind=record.kind, backend=record.backend, model=record.model,
+                         params=dict(record.params))
+
+
+class Generators:
+    def __init__(self, store: Store, config: StudioConfig, registry: RewardRegistry):
+        self.store = store
+        self.config = config
+        self.registry = registry
+        self.models = LoadedModels()
+        self._failures: dict[str, tuple[float, str, StudioError]] = {}
+        self._failures_lock = threading.Lock()
+
+    def get(self, contender: str) -> Generator:
+        """The contender's generator (loading its model now if needed)."""
+        return self.load(self.spec(contender), retry_failed=True)
+
+    def spec(self, name: str) -> ContenderSpec:
+        """A generating contender's spec; refused for one that holds imported outputs."""
+        with self.store.reader() as tx:
+            record = tx.contenders.get(name)
+        if record is None:
+            raise NotFoundError(f"no contender named {name!r}: see `studio stats` or add it to studio.toml")
+        if record.backend not in GENERATING_BACKENDS:
+            raise InputError(f"contender {name!r} holds imported outputs and cannot generate; "
+                             "declare a model for a new contender with `studio contenders add`")
+        return spec_of(record)
+
+    def load(self, spec: ContenderSpec, *, retry_failed: bool = False, _chain: tuple[str, ...] = ()) -> Generator:
+        """Load a contender's generator; a recent failure is re-raised unless `retry_failed`."""
+        with self._failures_lock:
+            failed = self._failures.get(spec.name)
+        if failed and not retry_failed and failed[1] == spec.model and time.monotonic() - failed[0] < LOAD_RETRY_S:
+            raise failed[2]
+        try:
+            generator = self._build(spec, _chain)
+        except StudioError as exc:
+            with self._failures_lock:
+                self._failures[spec.name] = (time.monotonic(), spec.model, exc)
+            raise
+        with self._failures_lock:
+            self._failures.pop(spec.name, None)
+        return generator
+
+    def for_pool(self) -> tuple[dict[int, Generator], dict[str, str]]:
+        """Generators of every enabled contender that can generate, by contender id; the ones
+        that failed become problems (contender name -> why)."""
+        with self.store.reader() as tx:
+            records = [c for c in tx.contenders.list(enabled_only=True) if c.backend in GENERATING_BACKENDS]
+        generators: dict[int, Generator] = {}
+        problems: dict[str, str] = {}
+        for record in records:
+            try:
+                generators[record.id] = self.load(spec_of(record))
+            except StudioError as exc:
+                problems[record.name] = str(exc)
+        text = [g for g in generators.values() if g.kind == "text"]
+        if len(text) < 2 and not any(g.kind == "image" for g in generators.values()):
+            problems[NO_CONTENDERS] = ("the pool needs two working text contenders or one image contender: "
+                                       "add them with `studio contenders add NAME --model MODEL`")
+        return generators, problems
+
+    def _build(self, spec: ContenderSpec, chain: tuple[str, ...]) -> Generator:
+        if spec.backend == "transformers":
+            from studio.generation.text import load_text
+
+            return load_text(spec, self.config.cache_dir, self.models)
+        if spec.backend == "diffusers":
+            from studio.generation.image import load_image
+
+            return load_image(spec, self.config.cache_dir, self.models)
+        from studio.generation.best_of_n import BestOfN
+
+        base_name = spec.params["base"]
+        if base_name in (*chain, spec.name):
+            raise InputError(f"contender {spec.name!r}: best_of_n base {base_name!r} leads back to itself")
+        scorer = self._best_of_n_scorer(spec)       # refused before any model is loaded
+        base = self.load(self.spec(base_name), _chain=(*chain, spec.name))
+        return BestOfN(spec, base, scorer)
+
+    def _best_of_n_scorer(self, spec: ContenderSpec) -> Callable[[str, list[str]], list[float]]:
+        which = spec.params.get("reward_model", "active")
+        try:
+            model = self.registry.load(which)
+        except NotFoundError as exc:
+            raise StudioError(f"contender {spec.name!r} (best_of_n) needs the reward model {which!r}: {exc}") from exc
+        return lambda prompt, responses: list(model.score_batch([prompt] * len(responses), list(responses)))

@@ -1,0 +1,146 @@
+"""The reward-model registry: which versions exist, which one is active per kind of output,
+loading them (a small cache of loaded models), and the active model's view of a vote.
+
+    registry.load("active")             # a RewardModel ready to score
+    registry.activate(3)
+    registry.forget()                   # drop loaded models (after a new version registers)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import pandas as pd
+
+from studio.artifacts import ArtifactStore
+from studio.config import StudioConfig
+from studio.errors import InputError, NotFoundError
+from studio.store import Store
+from studio.store.reward_models import RewardModelRecord
+
+LOADED_MODELS_KEPT = 2
+
+
+class Prediction(float):
+    """P(left side wins) from a reward model, a float that also says which version made it."""
+
+    def __new__(cls, prob_left: float, version: int):
+        value = super().__new__(cls, prob_left)
+        value.version = version
+        return value
+
+    @property
+    def prob_left(self) -> float:
+        return float(self)
+
+
+class RewardRegistry:
+    def __init__(self, store: Store, config: StudioConfig, artifacts: ArtifactStore):
+        self.store = store
+        self.config = config
+        self.artifacts = artifacts
+        self._loaded: OrderedDict[int, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def embeddings_dir(self):
+        return self.config.data_dir / "embeddings"
+
+    # -- versions --------------------------------------------------------------------------
+
+    def record(self, version: int | str = "active", *, tx=None) -> RewardModelRecord:
+        """A version's record: "active" (text first, then image), "latest", or a number."""
+        if tx is None:
+            with self.store.reader() as reader:
+                return self.record(version, tx=reader)
+        repo = tx.reward_models
+        if isinstance(version, str) and version.strip().lower() == "active":
+            record = repo.active("text") or repo.active("image")
+            if record is None:
+                raise NotFoundError("no active reward model yet: train one with studio.train_reward_model() "
+                                    "or `studio train --data DIR`")
+            return record
+        if isinstance(version, str) and version.strip().lower() == "latest":
+            latest = repo.next_version() - 1
+            if latest < 1:
+                raise NotFoundError("no reward model yet: train one with studio.train_reward_model()")
+            return repo.get(latest)
+        try:
+            number = int(str(version).strip().lower().lstrip("v"))
+        except ValueError:
+            raise InputError(f"a reward model version is 'active', 'latest' or a number, got {version!r}") from None
+        return repo.get(number)
+
+    def active_record(self, kind: str) -> RewardModelRecord | None:
+        with self.store.reader() as tx:
+            return tx.reward_models.active(kind)
+
+    def frame(self) -> pd.DataFrame:
+        with self.store.reader() as tx:
+            return tx.reward_models.frame()
+
+    def activate(self, version: int) -> None:
+        with self.store.transaction() as tx:
+            tx.reward_models.activate(int(version))
+
+    # -- loaded models ---------------------------------------------------------------------
+
+    def load(self, version: int | str = "active"):
+        """A loaded `RewardModel`; the last LOADED_MODELS_KEPT versions stay loaded."""
+        from studio.rewards.model import load
+
+        record = self.record(version)
+        with self._lock:
+            model = self._loaded.get(record.version)
+            if model is None:
+                model = load(record.checkpoint_path, version=record.version, cache_root=self.embeddings_dir)
+                self._loaded[record.version] = model
+                while len(self._loaded) > LOADED_MODELS_KEPT:
+                    self._loaded.popitem(last=False)
+            self._loaded.move_to_end(record.version)
+        model.active = record.active
+        return model
+
+    def forget(self) -> None:
+        """Drop the loaded models (a version was registered or activated meanwhile)."""
+        with self._lock:
+            self._loaded.clear()
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def predict_vote(self, comparison_id: int) -> Prediction | None:
+        """The active model's P(left wins) for a vote, computed once and stored; None without
+        an active model for that kind of output."""
+        from studio.rewards.data import from_comparisons
+
+        with self.store.reader() as tx:
+            row = tx.reward_models.comparison_row(int(comparison_id))
+            kind = "image" if row["left_media"] else "text"
+            active = tx.reward_models.active(kind)
+            if active is None:
+                return None
+            stored = tx.reward_models.prediction(int(comparison_id), active.id)
+        if stored is not None:
+            return Prediction(stored, active.version)
+        data = from_comparisons([{**row, "outcome": "left"}], media_file=self.media_file)
+        model = self.load(active.version)
+        first, second = data.items[data.pairs[0].left], data.items[data.pairs[0].right]
+        prob = model.prob_first_wins(first, second)
+        with self.store.transaction() as tx:
+            tx.reward_models.save_predictions(active.id, {int(comparison_id): prob})
+        return Prediction(prob, active.version)
+
+    def agreement(self, version: int | str = "active") -> dict[str, Any]:
+        """How often a model's stored predictions matched the human's choice on decisive votes."""
+        with self.store.reader() as tx:
+            try:
+                record = self.record(version, tx=tx)
+            except NotFoundError:
+                return {"version": None, "votes": 0, "agree": 0.0, "agreement": None}
+            return {"version": record.version, **tx.reward_models.agreement(record.id)}
+
+    def media_file(self, key: str) -> str:
+        """The local file of a media key (what image reward models read)."""
+        return str(self.artifacts.path(key))

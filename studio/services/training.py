@@ -1,0 +1,148 @@
+"""Reward-model training as jobs: in the foreground (a notebook, `studio train`) under a job
+row of its own, queued for a worker, or run by the worker from the queue. Never two at
+once: the job row's `active_key` is unique while a training is queued or running.
+
+    service.train_now(TrainingRequest(mode="head"), show=progress_bar)
+    service.enqueue(TrainingRequest(mode="full"))      # a worker picks it up
+    service.run_job(job_id)                            # what the worker's task calls
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from studio.config import StudioConfig
+from studio.errors import StudioError
+from studio.services.job_reporter import JobReporter
+from studio.services.jobs import JobBoard, TaskQueue, worker_name
+from studio.services.registry import RewardRegistry
+from studio.services.training_request import TrainingRequest
+from studio.services.training_run import jsonable, train_and_register
+from studio.store import Store
+from studio.store.jobs import JobRecord
+
+TRAIN_KIND = "train_reward_model"       # the jobs table's kind for a reward-model training
+ACTIVE_KEY = TRAIN_KIND                 # one training at a time, whatever its mode
+TRAIN_TASK = "studio.train_reward_model"   # the Huey task that runs one
+
+
+class TrainingService:
+    def __init__(self, store: Store, config: StudioConfig, registry: RewardRegistry, jobs: JobBoard,
+                 queue: TaskQueue | None = None):
+        self.store = store
+        self.config = config
+        self.registry = registry
+        self.jobs = jobs
+        self.queue = queue
+
+    def train_now(self, request: TrainingRequest, show: Callable | None = None) -> dict[str, Any]:
+        """Train in this process under a job row of its own (so the UI sees it and no second
+        training starts meanwhile); errors reach the caller."""
+        from studio.rewards.train import TrainingCancelled
+
+        self.release_abandoned()
+        with self.store.transaction() as tx:
+            job = tx.jobs.create(TRAIN_KIND, {**request.to_payload(), "foreground": True}, active_key=ACTIVE_KEY)
+            if job is None:
+                holder = tx.jobs.holding(ACTIVE_KEY)
+                raise StudioError(f"a training is already {holder.status if holder else 'running'} "
+                                  f"(job {holder.id if holder else '?'}): wait for it, or cancel it with "
+                                  "`studio jobs cancel ID`")
+            tx.jobs.start(job.id, worker_name())
+        reporter = JobReporter(self.store, job.id)
+
+        def report(update) -> None:
+            reporter(update)
+            if show:
+                show(update)
+
+        try:
+            metrics = self._train(request, job.id, report, reporter.should_stop)
+        except BaseException as exc:
+            with self.store.transaction() as tx:
+                if isinstance(exc, TrainingCancelled):
+                    tx.jobs.cancelled(job.id)
+                else:
+                    tx.jobs.fail(job.id, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            if show:
+                show(None)
+        with self.store.transaction() as tx:
+            tx.jobs.finish(job.id, jsonable(metrics), f"v{metrics['version']} trained in the foreground")
+        return metrics
+
+    def enqueue(self, request: TrainingRequest) -> JobRecord:
+        """Queue a training for a worker; when one is already queued or running, nothing new
+        is queued and that job is returned."""
+        if self.queue is None:
+            raise StudioError("this studio has no job queue: train in the foreground with train_reward_model()")
+        self.release_abandoned()
+        with self.store.transaction() as tx:
+            newest = tx.reward_models.max_comparison_id()
+            payload = {**request.to_payload(), "after_comparison_id": newest}
+            job = tx.jobs.create(TRAIN_KIND, payload, active_key=ACTIVE_KEY)
+            if job is None:
+                return tx.jobs.holding(ACTIVE_KEY) or tx.jobs.latest(TRAIN_KIND)
+        try:
+            task_id = self.queue.send(TRAIN_TASK, job.id)
+        except Exception as exc:
+            with self.store.transaction() as tx:
+                tx.jobs.fail(job.id, f"could not queue the job: {type(exc).__name__}: {exc}")
+            raise StudioError(f"cannot reach the job queue ({type(exc).__name__}: {exc}); "
+                              "check queue_url in studio.toml, or unset it to use a SQLite queue") from exc
+        with self.store.transaction() as tx:
+            tx.jobs.set_task_id(job.id, task_id)
+            return tx.jobs.get(job.id)
+
+    def run_job(self, job_id: int) -> dict[str, Any] | None:
+        """Run a queued training job (the worker's task), mirroring everything into its row.
+        Returns its metrics; None when it was cancelled, failed or already taken."""
+        from studio.rewards.train import TrainingCancelled
+
+        with self.store.transaction() as tx:
+            if not tx.jobs.start(job_id, worker_name()):
+                return None
+            job = tx.jobs.get(job_id)
+        reporter = JobReporter(self.store, job_id)
+        try:
+            metrics = self._train(TrainingRequest.from_payload(job.payload), job_id, reporter, reporter.should_stop)
+        except TrainingCancelled:
+            with self.store.transaction() as tx:
+                tx.jobs.cancelled(job_id, "cancelled while training; the active model is unchanged")
+            return None
+        except Exception as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, StudioError):
+                detail += "\n" + traceback.format_exc(limit=8)
+            with self.store.transaction() as tx:
+                tx.jobs.fail(job_id, detail)
+            return None
+        summary = f"v{metrics['version']}: held-out accuracy {_pct(metrics.get('heldout_accuracy'))}" + \
+                  (" (activated)" if metrics.get("activated") else " (not activated)")
+        with self.store.transaction() as tx:
+            tx.jobs.finish(job_id, jsonable(metrics), summary)
+        return metrics
+
+    def release_abandoned(self) -> None:
+        """A training left running by a dead process of this host (a notebook or a
+        foreground run killed mid-way, with no worker to notice) must not block the queue."""
+        with self.store.reader() as tx:
+            holder = tx.jobs.holding(ACTIVE_KEY)
+        if holder is not None and holder.status == "running":
+            self.jobs.recover_abandoned()
+
+    def holder(self) -> JobRecord | None:
+        """The training queued or running now, if any."""
+        with self.store.reader() as tx:
+            return tx.jobs.holding(ACTIVE_KEY)
+
+    def _train(self, request: TrainingRequest, job_id: int, progress, should_stop) -> dict[str, Any]:
+        return train_and_register(self.store, self.config, self.registry, request, job_id=job_id,
+                                  progress=progress, should_stop=should_stop)
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None else f"{value:.1%}"

@@ -1,0 +1,60 @@
+"""What a reward-model training is asked to do: the job's payload, validated once."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from studio.errors import InputError
+
+ACTIVATE = ("if_better", "always", "never")
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    mode: str = "head"
+    backbone: str | None = None
+    pairs_file: str | None = None
+    eval_file: str | None = None
+    epochs: int | None = None
+    max_pairs: int | None = None
+    max_length: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    lora_rank: int = 0
+    train_layers: int | None = None
+    seed: int | None = None
+    activate: str = "if_better"
+    trigger: str = "manual"            # manual | votes
+    requested_by: str | None = None
+    after_comparison_id: int = 0       # the newest vote when it was asked for
+
+    def __post_init__(self):
+        if self.mode not in ("head", "full"):
+            raise InputError(f"mode must be head or full, got {self.mode!r}")
+        if self.activate not in ACTIVATE:
+            raise InputError(f"activate must be one of {', '.join(ACTIVATE)}, got {self.activate!r}")
+        for name in ("epochs", "max_pairs", "max_length", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InputError(f"{name} must be at least 1, got {value}")
+
+    @classmethod
+    def of(cls, **values: Any) -> TrainingRequest:
+        """A request from keyword options (unset ones left out); an unknown option is refused."""
+        for name in ("pairs_file", "eval_file"):
+            if values.get(name) is not None:
+                values[name] = str(values[name])
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise InputError(f"unknown training option {sorted(unknown)[0]!r}")
+        return cls(**{k: v for k, v in values.items() if v is not None})
+
+    def to_payload(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> TrainingRequest:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in payload.items() if k in known})

@@ -1,0 +1,144 @@
+"""One reward-model training, start to finish: snapshot the votes, split by prompt, train,
+compare with the active version on the same held-out votes, save the checkpoint, register,
+activate. The foreground call and the background job both run `train_and_register`."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from studio.config import StudioConfig
+from studio.errors import InputError, StudioError
+from studio.services.registry import RewardRegistry
+from studio.services.training_request import TrainingRequest
+from studio.store import Store
+
+
+def train_and_register(store: Store, config: StudioConfig, registry: RewardRegistry, request: TrainingRequest, *,
+                       job_id: int | None = None, progress: Callable | None = None,
+                       should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """Train, evaluate, save, register and (maybe) activate one reward model. Returns its
+    metrics with `version` and `activated`."""
+    from studio.rewards import checkpoint
+    from studio.rewards.data import read_pairs_file, split_by_prompt
+    from studio.rewards.net import build_net, make_spec
+    from studio.rewards.train import TrainSettings, compare_on, train
+
+    started = time.monotonic()
+    settings = config.training
+    seed = settings.seed if request.seed is None else request.seed
+    data, source = _training_data(store, registry, request)
+    if request.eval_file:
+        train_data, heldout = data, read_pairs_file(request.eval_file)
+    else:
+        train_data, heldout = split_by_prompt(data, settings.heldout_fraction)
+    if request.max_pairs:
+        train_data = train_data.head(request.max_pairs)
+    if not train_data.pairs:
+        raise StudioError("nothing to train on: every vote's prompt is held out or no decisive votes or ties "
+                          "exist yet; record more votes on more prompts")
+    backbone = request.backbone or settings.backbone
+    if data.kind == "image" and backbone == "all-minilm-l6-v2":
+        raise InputError("these votes are on images: name a CLIP-style backbone (e.g. openai/clip-vit-base-patch32) "
+                         "with --backbone or [training] backbone in studio.toml")
+    spec = make_spec(backbone, kind=data.kind, mode=request.mode,
+                     max_length=request.max_length or settings.max_length,
+                     lora_rank=request.lora_rank, train_layers=request.train_layers)
+    head_mode = spec.mode == "head"
+    train_settings = TrainSettings(
+        epochs=request.epochs or (settings.epochs if head_mode else settings.full_epochs),
+        batch_size=request.batch_size or settings.batch_size,
+        learning_rate=None if head_mode else request.learning_rate,
+        head_learning_rate=(request.learning_rate if head_mode and request.learning_rate else settings.learning_rate),
+        seed=seed)
+    outcome = train(build_net(spec), train_data, heldout, train_settings, cache_root=registry.embeddings_dir,
+                    progress=progress, should_stop=should_stop)
+    metrics = outcome.metrics
+    previous = _active_on(registry, heldout, data.kind)
+    if previous is not None:
+        metrics["previous_version"], metrics["previous_heldout_accuracy"] = previous[0], previous[1]
+        if previous[2] is not None and outcome.heldout_rewards is not None:
+            metrics["heldout_gain"], metrics["heldout_gain_noise"] = compare_on(
+                heldout, outcome.heldout_rewards, previous[2])
+    activate = should_activate(request.activate, metrics, previous)
+
+    name = f"rm-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    data_range = {"source": source, "min_comparison_id": data.min_comparison_id,
+                  "max_comparison_id": data.max_comparison_id, "train_pairs": len(train_data.pairs),
+                  "heldout_pairs": len(heldout.pairs), "job_id": job_id}
+    path = checkpoint.save(outcome.net, config.checkpoints_dir / name, metrics=metrics, data=data_range)
+    metrics["wall_s"] = round(time.monotonic() - started, 3)
+    try:
+        with store.transaction() as tx:
+            version = tx.reward_models.next_version()
+            metrics["version"] = version
+            metrics["activated"] = activate
+            record = tx.reward_models.register(
+                version=version, kind=spec.kind, mode=spec.mode, backbone=spec.backbone,
+                checkpoint_path=str(path), metrics=jsonable(metrics),
+                data_max_comparison_id=data.max_comparison_id, job_id=job_id)
+            if activate:
+                tx.reward_models.activate(record.version)
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    registry.forget()
+    return metrics
+
+
+def _training_data(store: Store, registry: RewardRegistry, request: TrainingRequest):
+    from studio.rewards.data import from_comparisons, read_pairs_file
+
+    if request.pairs_file:
+        return read_pairs_file(request.pairs_file), f"file:{Path(request.pairs_file).name}"
+    with store.reader() as tx:
+        newest = tx.reward_models.max_comparison_id()
+        rows = list(tx.reward_models.preference_rows(newest))
+    return from_comparisons(rows, media_file=registry.media_file), "votes"
+
+
+def _active_on(registry: RewardRegistry, heldout, kind: str):
+    """(version, accuracy on this held-out set, its rewards for the held-out items) of the
+    active model of this kind; None without one."""
+    from studio.rewards.train import accuracy
+
+    active = registry.active_record(kind)
+    if active is None:
+        return None
+    if not heldout.pairs:
+        return active.version, None, None
+    try:
+        model = registry.load(active.version)
+    except StudioError:
+        return active.version, None, None
+    import torch
+
+    rewards = torch.tensor(model.score_items(heldout.items))
+    return active.version, accuracy(rewards, heldout)["heldout_accuracy"], rewards
+
+
+def should_activate(rule: str, metrics: dict[str, Any], previous) -> bool:
+    """if_better: the new version replaces the active one unless, on the same held-out
+    votes, it is worse by more than one standard error of the paired difference. A
+    difference inside the noise goes to the newer model: it has seen more votes."""
+    if rule == "always":
+        return True
+    if rule == "never":
+        return False
+    if previous is None or previous[1] is None:
+        return True
+    if metrics.get("heldout_accuracy") is None:
+        return False
+    gain, noise = metrics.get("heldout_gain"), metrics.get("heldout_gain_noise")
+    if gain is None:
+        return metrics["heldout_accuracy"] >= previous[1]
+    return gain >= -noise
+
+
+def jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Metrics as JSON can store them (NaN becomes None)."""
+    return {key: (None if isinstance(value, float) and value != value else value) for key, value in metrics.items()}
