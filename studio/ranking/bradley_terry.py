@@ -80,7 +80,7 @@ def fit_theta(m: Matchups, weights: np.ndarray, *, start: np.ndarray | None = No
     ((rounds x rows) vote counts, or one vector of them); returns (rounds x contenders).
     `start` (one theta) is where Newton's method starts, zeros by default."""
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
-    return _fit(_Pairs.of(m, weights), start=start, l2=l2, tol=tol, max_iter=max_iter)
+    return fit_pairs(_Pairs.of(m, weights), start=start, l2=l2, tol=tol, max_iter=max_iter)
 
 
 def bootstrap_theta(m: Matchups, rounds: int, seed: int = 0, *, start: np.ndarray | None = None,
@@ -88,10 +88,12 @@ def bootstrap_theta(m: Matchups, rounds: int, seed: int = 0, *, start: np.ndarra
     """Theta (rounds x contenders) of `rounds` resamplings of the votes with replacement,
     seeded. The best `start` is the fit on all votes: each round's maximum is a few
     Newton steps from it."""
-    return _fit(_Pairs.resampled(m, rounds, seed), start=start, l2=l2, tol=tol, max_iter=max_iter)
+    return fit_pairs(_Pairs.resampled(m, rounds, seed), start=start, l2=l2, tol=tol, max_iter=max_iter)
 
 
-def _fit(pairs: _Pairs, *, start, l2: float, tol: float, max_iter: int) -> np.ndarray:
+def fit_pairs(pairs: _Pairs, *, start: np.ndarray | None, l2: float, tol: float, max_iter: int) -> np.ndarray:
+    """Theta (rounds x contenders, centred) maximising each round of the pairs' (P, R)
+    wins and battles, from `start` (one theta; zeros when None)."""
     size, rounds = pairs.incidence.shape[0], pairs.wins.shape[1]
     if not rounds:
         return np.zeros((0, size))
@@ -285,3 +287,7 @@ class _PairLikelihood:
 
     def largest_change(self, step: np.ndarray) -> np.ndarray:
         return np.ptp(step, axis=0)
+
+    def remaining(self, size: np.ndarray, rounds: np.ndarray) -> np.ndarray:
+        # Newton converges quadratically: after a step of size tol, what is left is ~tol**2.
+        return size

@@ -25,12 +25,16 @@ class Likelihood(Protocol):
     def largest_change(self, step: np.ndarray) -> np.ndarray:
         """(r,) a bound on how far a step (D, r) moves any vote's log-odds."""
 
+    def remaining(self, size: np.ndarray, rounds: np.ndarray) -> np.ndarray:
+        """(r,) how far from its maximum a round still is after a step of `size` (the
+        largest change of any parameter); a round stops when this is below tol."""
+
 
 def maximise(model: Likelihood, start: np.ndarray, *, tol: float, max_iter: int) -> np.ndarray:
     """Parameters (D, R) maximising each round's log-likelihood, from `start` (D, R).
 
-    Newton converges quadratically: after a step no longer than `tol` in any parameter,
-    what is left is of the order of tol**2, so a round stops there."""
+    A round stops when the model's estimate of how far it still is from its maximum
+    (`remaining`) is below `tol`."""
     params = np.array(start, dtype=float)
     active = np.arange(params.shape[1])
     for iteration in range(max_iter):
@@ -39,7 +43,7 @@ def maximise(model: Likelihood, start: np.ndarray, *, tol: float, max_iter: int)
         step = np.linalg.solve(hessian, gradient.T[..., None])[..., 0].T
         step = _safeguard(model, current, step, active)
         params[:, active] = current + step
-        active = active[np.abs(step).max(axis=0) > tol]
+        active = active[model.remaining(np.abs(step).max(axis=0), active) > tol]
         if not len(active):
             break
     return params
