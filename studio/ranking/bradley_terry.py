@@ -64,14 +64,22 @@ class Matchups:
 
 def matchups(votes: pd.DataFrame) -> Matchups:
     """Collapse a vote frame (left_contender, right_contender, outcome) to unique rows."""
+    return matchup_rows(votes)[0]
+
+
+def matchup_rows(votes: pd.DataFrame) -> tuple[Matchups, pd.Series]:
+    """The unique rows, and each vote's row (indexed like the votes between two different
+    contenders: a vote of a contender against itself has none)."""
     votes = between_contenders(votes, what="a Bradley-Terry fit")
     names, left, right = contender_codes(votes)
     codes = np.rint(2 * left_scores(votes["outcome"])).astype(np.int64)   # 0 right won, 1 tie, 2 left won
     size = max(len(names), 1)
-    keys, count = np.unique((left.astype(np.int64) * size + right) * 3 + codes, return_counts=True)
+    keys, rows, count = np.unique((left.astype(np.int64) * size + right) * 3 + codes, return_inverse=True,
+                                  return_counts=True)
     pair, code = np.divmod(keys, 3)
-    return Matchups(contenders=names, left=(pair // size).astype(np.intp), right=(pair % size).astype(np.intp),
-                    score=code / 2.0, count=count)
+    m = Matchups(contenders=names, left=(pair // size).astype(np.intp), right=(pair % size).astype(np.intp),
+                 score=code / 2.0, count=count)
+    return m, pd.Series(rows.reshape(-1), index=votes.index)
 
 
 def fit_theta(m: Matchups, weights: np.ndarray, *, start: np.ndarray | None = None, l2: float = DEFAULT_L2,
