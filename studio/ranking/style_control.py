@@ -38,7 +38,13 @@ from studio.ranking.bradley_terry import (
 )
 from studio.ranking.newton import maximise
 from studio.ranking.style import STYLE_FEATURES
-from studio.ranking.style_model import StyleLikelihood, StyleVotes, start_probability, style_votes
+from studio.ranking.style_model import (
+    StyleLikelihood,
+    StyleTerms,
+    StyleVotes,
+    start_probability,
+    style_votes,
+)
 
 BOARD_COLUMNS = ["contender", "rating", "ci_low", "ci_high", "rank", "rank_low", "rank_high",
                  "raw_rating", "raw_ci_low", "raw_ci_high", "raw_rank", "raw_rank_low", "raw_rank_high", "votes"]
@@ -67,7 +73,7 @@ def fit_style(sv: StyleVotes, weights: np.ndarray | None = None, *, l2: float = 
     `weights` ((rounds x votes) in the order of `sv`, all ones by default); returns
     (rounds x (K + F)), in float64 from zeros."""
     weights = np.ones((1, len(sv.pair))) if weights is None else np.atleast_2d(np.asarray(weights, dtype=float))
-    model = StyleLikelihood(sv, weights.T, np.float64, l2)
+    model = StyleLikelihood(StyleTerms(sv, np.float64), weights.T, l2)
     return _centred(maximise(model, np.zeros((sv.size, len(weights))), tol=tol, max_iter=max_iter), sv).T
 
 
@@ -79,14 +85,16 @@ def bootstrap_style(sv: StyleVotes, rounds: int, seed: int = 0, *, start: np.nda
     rng = np.random.default_rng(seed)
     n = len(sv.pair)
     per_chunk = max(1, min(_BYTES // max(n, 1), _BYTES // (8 * sv.size * sv.size)))
-    at_start = start_probability(sv, start)
+    terms = StyleTerms(sv, np.float32, start=start_probability(sv, start))
     style, raw = [np.zeros((0, sv.size))], [np.zeros((0, len(sv.contenders)))]
     for first in range(0, rounds, per_chunk):
-        weights = poisson_weights(rng, n, min(per_chunk, rounds - first))
-        model = StyleLikelihood(sv, weights, np.float32, l2, start=at_start)
+        weights = poisson_weights(rng, n, min(per_chunk, rounds - first))     # uint8, made float per block
+        model = StyleLikelihood(terms, weights, l2)
         begin = np.repeat(start[:, None], weights.shape[1], axis=1)
         style.append(_centred(maximise(model, begin, tol=tol, max_iter=max_iter), sv).T)
-        raw.append(raw_theta(sv, weights, start=raw_start, l2=l2))
+        wins, totals = model.tallies                       # counted on the way, in the first iteration
+        pairs = _Pairs.build(sv.pairs.first, sv.pairs.second, wins, totals, len(sv.contenders))
+        raw.append(fit_pairs(pairs, start=raw_start, l2=l2, tol=1e-6, max_iter=100))
     return np.concatenate(style), np.concatenate(raw)
 
 

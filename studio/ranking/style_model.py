@@ -97,21 +97,14 @@ def start_probability(sv: StyleVotes, params: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-eta))
 
 
-class StyleLikelihood:
-    """Log-likelihood of rounds given as (N, R) vote weights, with a ridge of `l2` on all
-    parameters; for `newton.maximise`.
+class StyleTerms:
+    """What every round's evaluation shares: per vote the covariate columns [1, z, z_f z_g
+    (f <= g)] and the score in the working dtype and, with `start` (each vote's probability
+    at the common start of all rounds), the fixed terms of the first iteration; and the
+    blocks of votes evaluated at once."""
 
-    With `start` (each vote's probability at the common start of all rounds), the first
-    iteration evaluates no probabilities: its sums are fixed per-vote terms times the
-    weights. The second iteration is a full Newton step too; after that a round's Hessian
-    is kept while its steps shrink at least fourfold from one to the next (the chord
-    method: exact gradients, the last exact Hessian, an evaluation at half the cost) and
-    computed again when they do not. A round stops when the estimated distance to its
-    maximum (`remaining`) is below tol: a bootstrap round, which starts near its maximum,
-    usually after two iterations."""
-
-    def __init__(self, sv: StyleVotes, weights: np.ndarray, dtype, l2: float, start: np.ndarray | None = None):
-        self.sv, self.weights, self.dtype, self.l2 = sv, weights, dtype, l2
+    def __init__(self, sv: StyleVotes, dtype, start: np.ndarray | None = None):
+        self.sv, self.dtype = sv, dtype
         self.k, self.f = len(sv.contenders), len(sv.features)
         z = sv.covariates
         self.triangle = np.triu_indices(self.f)       # the products z_f z_g, f <= g
@@ -119,17 +112,18 @@ class StyleLikelihood:
         self.columns = np.column_stack([np.ones(len(z)), z, zz]).astype(dtype)   # (N, 1 + F + F(F+1)/2)
         self.score = sv.score.astype(dtype)
         self.reach = np.abs(z).max(axis=0, initial=0.0)
-        self.start_terms = None if start is None else self._start_terms(start)
-        rounds, size = weights.shape[1], self.k + self.f
-        self.hessian = np.zeros((rounds, size, size))
-        self.last = np.full((size, rounds), np.nan)
-        self.moved = np.full(rounds, np.inf)        # the step that led to the last evaluation
-        self.fresh = np.zeros(rounds, dtype=bool)    # whether the last evaluation renewed the Hessian
-        self.fresh_before = np.zeros(rounds, dtype=bool)
-        self.upper = sv.pairs.first * self.k + sv.pairs.second
-        self.lower = sv.pairs.second * self.k + sv.pairs.first
-        self.diagonal = np.arange(self.k) * (self.k + 1)
+        self.at_start = None if start is None else self._start_terms(start)
         self.blocks = cache(self._blocks)
+
+    def _start_terms(self, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per vote at the start: [v, c, c z, score, 1] (summed per pair: the last two are
+        the plain Bradley-Terry tallies) and [v z, c z_f z_g] (summed over all votes),
+        v = score - probability and c = p (1 - p)."""
+        f, z, score = self.f, self.sv.covariates, self.sv.score
+        v, c = score - start, start * (1.0 - start)
+        per_pair = np.column_stack([v, c, c[:, None] * z, score, np.ones(len(z))]).astype(self.dtype)
+        overall = np.column_stack([v[:, None] * z, c[:, None] * self.columns[:, 1 + f:]]).astype(self.dtype)
+        return per_pair, overall
 
     def _blocks(self, rounds: int) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
         """(begin, end, pairs, starts): vote ranges of about _BLOCK / rounds votes, whole
@@ -147,6 +141,31 @@ class StyleLikelihood:
             begin = end
         return blocks
 
+
+class StyleLikelihood:
+    """Log-likelihood of rounds given as (N, R) vote weights (any numeric dtype: converted a
+    block at a time), with a ridge of `l2` on all parameters; for `newton.maximise`.
+
+    With the terms' start, the first iteration evaluates no probabilities: its sums are
+    fixed per-vote terms times the weights (and give the rounds' plain pair tallies,
+    `tallies`, on the way). The second iteration is a full Newton step too; after that a
+    round's Hessian is kept while its steps shrink at least fourfold from one to the next
+    (the chord method: exact gradients, the last exact Hessian, an evaluation at half the
+    cost) and computed again when they do not. A round stops when the estimated distance to
+    its maximum (`remaining`) is below tol: a bootstrap round, which starts near its
+    maximum, usually after two iterations."""
+
+    def __init__(self, terms: StyleTerms, weights: np.ndarray, l2: float):
+        self.terms, self.sv, self.weights, self.l2 = terms, terms.sv, weights, l2
+        self.k, self.f, self.dtype = terms.k, terms.f, terms.dtype
+        rounds, size = weights.shape[1], self.k + self.f
+        self.hessian = np.zeros((rounds, size, size))
+        self.last = np.full((size, rounds), np.nan)
+        self.moved = np.full(rounds, np.inf)        # the step that led to the last evaluation
+        self.fresh = np.zeros(rounds, dtype=bool)    # whether the last evaluation renewed the Hessian
+        self.fresh_before = np.zeros(rounds, dtype=bool)
+        self.tallies: tuple[np.ndarray, np.ndarray] | None = None   # per pair and round: wins, battles
+
     def derivatives(self, params: np.ndarray, rounds: np.ndarray, iteration: int) -> tuple[np.ndarray, np.ndarray]:
         moved = np.nan_to_num(np.abs(params - self.last[:, rounds]).max(axis=0), nan=np.inf)
         before = self.moved[rounds]
@@ -157,7 +176,7 @@ class StyleLikelihood:
         self.moved[rounds], self.last[:, rounds] = moved, params
         self.fresh_before[rounds], self.fresh[rounds] = self.fresh[rounds], renewing
         with threadpool_limits(1, user_api="blas"):     # small products: BLAS threads only add hand-offs
-            if iteration == 0 and self.start_terms is not None:
+            if iteration == 0 and self.terms.at_start is not None:
                 residual, residual_z, curvature, curvature_zz = self._sums_at_start(rounds)
             else:
                 residual, residual_z, curvature, curvature_zz = self._sums(params, rounds, renew)
@@ -167,27 +186,20 @@ class StyleLikelihood:
             self.hessian[rounds[renew]] = self._hessian(curvature, curvature_zz)
         return gradient, self.hessian[rounds]
 
-    def _start_terms(self, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per vote at the start: [v, c, c z] (summed per pair) and [v z, c z_f z_g] (summed
-        over all votes), v = score - probability and c = p (1 - p)."""
-        f, z = self.f, self.sv.covariates
-        v, c = self.sv.score - start, start * (1.0 - start)
-        per_pair = np.column_stack([v, c, c[:, None] * z]).astype(self.dtype)
-        overall = np.column_stack([v[:, None] * z, c[:, None] * self.columns[:, 1 + f:]]).astype(self.dtype)
-        return per_pair, overall
-
     def _sums_at_start(self, rounds: np.ndarray):
         """The sums of `_sums` with every round at the start, where each vote's terms are
         the same in every round: products of fixed terms with the weights."""
         f, r = self.f, len(rounds)
-        per_pair, overall = self.start_terms
+        per_pair, overall = self.terms.at_start
         pair_sums = np.zeros((per_pair.shape[1], len(self.sv.pairs.first), r))
         overall_sums = np.zeros((overall.shape[1], r))
-        for begin, end, touched, starts in self.blocks(r):
-            weight = self._weights(begin, end, rounds).astype(self.dtype)
+        for begin, end, touched, starts in self.terms.blocks(r):
+            weight = self._weights(begin, end, rounds)
             pair_sums[:, touched] += _pair_sums(per_pair[begin:end], weight, starts)
             overall_sums += overall[begin:end].T @ weight
-        return pair_sums[0], overall_sums[:f], pair_sums[1:], overall_sums[f:]
+        if r == self.weights.shape[1]:
+            self.tallies = (pair_sums[-2], pair_sums[-1])
+        return pair_sums[0], overall_sums[:f], pair_sums[1:2 + f], overall_sums[f:]
 
     def _sums(self, params: np.ndarray, rounds: np.ndarray, renew: np.ndarray):
         """Weighted sums at `params` (v = score - probability, c = p (1 - p), w the round's
@@ -199,12 +211,13 @@ class StyleLikelihood:
         beta = params[k:].astype(self.dtype)
         residual, residual_z = np.zeros((count, r)), np.zeros((f, r))
         curvature = np.zeros((1 + f, count, len(renew)))
-        curvature_zz = np.zeros((self.columns.shape[1] - 1 - f, len(renew)))
-        for begin, end, touched, starts in self.blocks(r):
-            columns = self.columns[begin:end]
+        curvature_zz = np.zeros((self.terms.columns.shape[1] - 1 - f, len(renew)))
+        columns_all, score = self.terms.columns, self.terms.score
+        for begin, end, touched, starts in self.terms.blocks(r):
+            columns = columns_all[begin:end]
             prob = self._probability(columns, differences, beta, touched, starts)
-            weight = self._weights(begin, end, rounds).astype(self.dtype)
-            v = np.subtract(self.score[begin:end, None], prob)
+            weight = self._weights(begin, end, rounds)
+            v = np.subtract(score[begin:end, None], prob)
             v *= weight
             residual[touched] += np.add.reduceat(v, starts, axis=0)
             residual_z += columns[:, 1:1 + f].T @ v
@@ -231,49 +244,45 @@ class StyleLikelihood:
 
     def _weights(self, begin, end, rounds):
         block = self.weights[begin:end]
-        return block if len(rounds) == block.shape[1] else block[:, rounds]
+        block = block if len(rounds) == block.shape[1] else block[:, rounds]
+        return block.astype(self.dtype, copy=False)
 
     def _hessian(self, curvature: np.ndarray, curvature_zz: np.ndarray) -> np.ndarray:
         """(r, D, D) from per-pair sums of c and c z ((1 + F, P, r)) and all votes' c z_f z_g
-        (f <= g)."""
+        (f <= g). The theta block is the Laplacian of the pair curvatures, with the
+        all-ones direction fixed as in bradley_terry (adding a multiple of the all-ones
+        matrix: theta is only defined up to a constant)."""
         k, f, pairs = self.k, self.f, self.sv.pairs
+        first, second = pairs.first, pairs.second
         r = curvature.shape[2]
         hessian = np.zeros((r, k + f, k + f))
-        hessian[:, :k, :k] = self._laplacian(curvature[0])
+        degree = pairs.to_contenders(curvature[0], signed=False) + self.l2          # (K, r)
+        hessian[:, first, second] = hessian[:, second, first] = -curvature[0].T
+        hessian[:, np.arange(k), np.arange(k)] = degree.T
+        hessian[:, :k, :k] += (degree.mean(axis=0) / k)[:, None, None]
         for feature in range(f):
             coupling = pairs.to_contenders(curvature[1 + feature]).T             # (r, K)
             hessian[:, :k, k + feature] = coupling
             hessian[:, k + feature, :k] = coupling
-        first, second = self.triangle
-        hessian[:, k + first, k + second] = curvature_zz.T
-        hessian[:, k + second, k + first] = curvature_zz.T
+        row, column = self.terms.triangle
+        hessian[:, k + row, k + column] = curvature_zz.T
+        hessian[:, k + column, k + row] = curvature_zz.T
         hessian[:, k:, k:] += self.l2 * np.eye(f)
         return hessian
-
-    def _laplacian(self, curvature: np.ndarray) -> np.ndarray:
-        """(r, K, K) theta block, with the all-ones direction fixed as in bradley_terry."""
-        size = self.k
-        degree = self.sv.pairs.to_contenders(curvature, signed=False) + self.l2
-        ones = degree.mean(axis=0) / size
-        block = np.repeat(ones[None, :], size * size, axis=0)
-        block[self.upper] = ones - curvature
-        block[self.lower] = block[self.upper]
-        block[self.diagonal] += degree
-        return block.T.reshape(-1, size, size)
 
     def log_likelihood(self, params: np.ndarray, rounds: np.ndarray) -> np.ndarray:
         k = self.k
         differences = self.sv.pairs.differences(params[:k])
         eta_pairs = differences[self.sv.pair]
         total = np.zeros(params.shape[1])
-        for begin, end, _, _ in self.blocks(params.shape[1]):
+        for begin, end, _, _ in self.terms.blocks(params.shape[1]):
             eta = self.sv.covariates[begin:end] @ params[k:] + eta_pairs[begin:end]
             weight = self._weights(begin, end, rounds)
             total += (weight * (_log_expit(eta) - (1.0 - self.sv.score[begin:end, None]) * eta)).sum(axis=0)
         return total - 0.5 * self.l2 * (params ** 2).sum(axis=0)
 
     def largest_change(self, step: np.ndarray) -> np.ndarray:
-        return np.ptp(step[:self.k], axis=0) + self.reach @ np.abs(step[self.k:])
+        return np.ptp(step[:self.k], axis=0) + self.terms.reach @ np.abs(step[self.k:])
 
     def remaining(self, size: np.ndarray, rounds: np.ndarray) -> np.ndarray:
         """After a Newton step (a new Hessian) what is left is of the order of size**2, as
@@ -290,6 +299,8 @@ class StyleLikelihood:
 def _pair_sums(columns: np.ndarray, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """(m, pairs, r): for each pair's run of votes (from `starts`), columns (n, m) times
     values (n, r) summed over its votes."""
+    if len(starts) == 1:
+        return (columns.T @ values)[:, None, :]
     if values.shape[1] <= 8:
         return np.add.reduceat(columns[:, :, None] * values[:, None, :], starts, axis=0).transpose(1, 0, 2)
     ends = np.r_[starts[1:], len(values)]
