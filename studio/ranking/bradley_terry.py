@@ -24,8 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.special import expit
+from scipy.stats import rankdata
 
 from studio.errors import InputError
+from studio.ranking.newton import maximise
 from studio.ranking.votes import between_contenders, contender_codes, left_scores
 
 RATING_SCALE = 400.0 / np.log(10.0)     # rating points per unit of theta (natural log)
@@ -35,7 +37,8 @@ RATING_MEAN = 1000.0
 # wins or only losses in a sample; it keeps that fit finite (far below or above the rest).
 # On real data it moves ratings by far less than 0.001 points.
 DEFAULT_L2 = 1e-6
-LEADERBOARD_COLUMNS = ["contender", "score", "rating", "ci_low", "ci_high", "votes", "rank"]
+LEADERBOARD_COLUMNS = ["contender", "score", "rating", "ci_low", "ci_high", "votes", "rank", "rank_low", "rank_high"]
+_COLUMN_TYPES = {"contender": object, "votes": int, "rank": int, "rank_low": "Int64", "rank_high": "Int64"}
 _H_BYTES = 2 ** 27                      # memory for one chunk of Hessians (128 MiB)
 
 
@@ -61,14 +64,22 @@ class Matchups:
 
 def matchups(votes: pd.DataFrame) -> Matchups:
     """Collapse a vote frame (left_contender, right_contender, outcome) to unique rows."""
+    return matchup_rows(votes)[0]
+
+
+def matchup_rows(votes: pd.DataFrame) -> tuple[Matchups, pd.Series]:
+    """The unique rows, and each vote's row (indexed like the votes between two different
+    contenders: a vote of a contender against itself has none)."""
     votes = between_contenders(votes, what="a Bradley-Terry fit")
     names, left, right = contender_codes(votes)
     codes = np.rint(2 * left_scores(votes["outcome"])).astype(np.int64)   # 0 right won, 1 tie, 2 left won
     size = max(len(names), 1)
-    keys, count = np.unique((left.astype(np.int64) * size + right) * 3 + codes, return_counts=True)
+    keys, rows, count = np.unique((left.astype(np.int64) * size + right) * 3 + codes, return_inverse=True,
+                                  return_counts=True)
     pair, code = np.divmod(keys, 3)
-    return Matchups(contenders=names, left=(pair // size).astype(np.intp), right=(pair % size).astype(np.intp),
-                    score=code / 2.0, count=count)
+    m = Matchups(contenders=names, left=(pair // size).astype(np.intp), right=(pair % size).astype(np.intp),
+                 score=code / 2.0, count=count)
+    return m, pd.Series(rows.reshape(-1), index=votes.index)
 
 
 def fit_theta(m: Matchups, weights: np.ndarray, *, start: np.ndarray | None = None, l2: float = DEFAULT_L2,
@@ -77,7 +88,7 @@ def fit_theta(m: Matchups, weights: np.ndarray, *, start: np.ndarray | None = No
     ((rounds x rows) vote counts, or one vector of them); returns (rounds x contenders).
     `start` (one theta) is where Newton's method starts, zeros by default."""
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
-    return _fit(_Pairs.of(m, weights), start=start, l2=l2, tol=tol, max_iter=max_iter)
+    return fit_pairs(_Pairs.of(m, weights), start=start, l2=l2, tol=tol, max_iter=max_iter)
 
 
 def bootstrap_theta(m: Matchups, rounds: int, seed: int = 0, *, start: np.ndarray | None = None,
@@ -85,17 +96,25 @@ def bootstrap_theta(m: Matchups, rounds: int, seed: int = 0, *, start: np.ndarra
     """Theta (rounds x contenders) of `rounds` resamplings of the votes with replacement,
     seeded. The best `start` is the fit on all votes: each round's maximum is a few
     Newton steps from it."""
-    return _fit(_Pairs.resampled(m, rounds, seed), start=start, l2=l2, tol=tol, max_iter=max_iter)
+    return fit_pairs(_Pairs.resampled(m, rounds, seed), start=start, l2=l2, tol=tol, max_iter=max_iter)
 
 
-def _fit(pairs: _Pairs, *, start, l2: float, tol: float, max_iter: int) -> np.ndarray:
+def fit_pairs(pairs: _Pairs, *, start: np.ndarray | None, l2: float, tol: float, max_iter: int) -> np.ndarray:
+    """Theta (rounds x contenders, centred) maximising each round of the pairs' (P, R)
+    wins and battles, from `start` (one theta; zeros when None)."""
     size, rounds = pairs.incidence.shape[0], pairs.wins.shape[1]
     if not rounds:
         return np.zeros((0, size))
     per_chunk = max(1, _H_BYTES // (8 * size * size))
-    chunks = [slice(first, first + per_chunk) for first in range(0, rounds, per_chunk)]
-    return np.concatenate([_newton(pairs.wins[:, chunk], pairs.totals[:, chunk], pairs, size, start=start, l2=l2,
-                                   tol=tol, max_iter=max_iter) for chunk in chunks])
+    fitted = []
+    for first in range(0, rounds, per_chunk):
+        chunk = slice(first, first + per_chunk)
+        model = _PairLikelihood(pairs, pairs.wins[:, chunk], pairs.totals[:, chunk], l2)
+        width = model.wins.shape[1]
+        begin = np.zeros((size, width)) if start is None else np.repeat(np.asarray(start)[:, None], width, axis=1)
+        theta = maximise(model, begin, tol=tol, max_iter=max_iter)
+        fitted.append((theta - theta.mean(axis=0, keepdims=True)).T)
+    return np.concatenate(fitted)
 
 
 def ratings(theta: np.ndarray) -> np.ndarray:
@@ -112,26 +131,55 @@ def scores(theta: np.ndarray) -> np.ndarray:
 def leaderboard(votes: pd.DataFrame, *, bootstrap: int = 1000, seed: int = 0, confidence: float = 0.95,
                 l2: float = DEFAULT_L2) -> pd.DataFrame:
     """One row per contender, best first: contender, score (sums to 1), rating, the
-    bootstrap interval of the rating (NaN without bootstrap), votes and rank."""
+    bootstrap interval of the rating (NaN without bootstrap), votes, rank, and the
+    interval of the rank over the same bootstrap rounds (rank_low to rank_high: the
+    contender "ranks 2 to 4"; missing without bootstrap)."""
+    check_settings(bootstrap, confidence)
+    m = matchups(votes)
+    if not len(m.contenders):
+        return pd.DataFrame({c: pd.Series(dtype=_COLUMN_TYPES.get(c, float)) for c in LEADERBOARD_COLUMNS})
+    theta = fit_theta(m, m.count, l2=l2)[0]
+    sampled = bootstrap_theta(m, bootstrap, seed, start=theta, l2=l2) if bootstrap else None
+    board = pd.DataFrame({"contender": m.contenders.astype(object), "score": scores(theta),
+                          **rating_columns(theta, sampled, confidence), "votes": m.votes_per_contender()})
+    board = best_first(board)[LEADERBOARD_COLUMNS]
+    board.attrs.update(bootstrap=bootstrap, seed=seed, confidence=confidence, votes=m.n_votes)
+    return board
+
+
+def check_settings(bootstrap: int, confidence: float) -> None:
     if bootstrap < 0:
         raise InputError(f"bootstrap rounds must be 0 or more, got {bootstrap}")
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be between 0 and 1, got {confidence}")
-    m = matchups(votes)
-    if not len(m.contenders):
-        return pd.DataFrame({c: pd.Series(dtype=object if c == "contender" else float)
-                             for c in LEADERBOARD_COLUMNS})
-    theta = fit_theta(m, m.count, l2=l2)[0]
-    low = high = np.full(len(m.contenders), np.nan)
-    if bootstrap:
-        sampled = ratings(bootstrap_theta(m, bootstrap, seed, start=theta, l2=l2))
-        low, high = np.quantile(sampled, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
-    board = pd.DataFrame({"contender": m.contenders.astype(object), "score": scores(theta),
-                          "rating": ratings(theta), "ci_low": low, "ci_high": high,
-                          "votes": m.votes_per_contender()})
+
+
+def rating_columns(theta: np.ndarray, sampled: np.ndarray | None, confidence: float) -> dict[str, np.ndarray]:
+    """rating, ci_low, ci_high, rank_low, rank_high of each contender from the fit (theta,
+    (K,)) and the bootstrap rounds' fits ((R, K), or None: NaN intervals)."""
+    size = len(theta)
+    low = high = np.full(size, np.nan)
+    rank_low = rank_high = pd.array([pd.NA] * size, dtype="Int64")
+    if sampled is not None and len(sampled):
+        rounds = ratings(sampled)
+        low, high = np.quantile(rounds, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
+        rank_low, rank_high = (pd.array(r, dtype="Int64") for r in rank_interval(rounds, confidence))
+    return {"rating": ratings(theta), "ci_low": low, "ci_high": high, "rank_low": rank_low, "rank_high": rank_high}
+
+
+def rank_interval(rounds: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Each contender's rank (1 = best, equal ratings share the better rank) in every round
+    of (R, K) ratings, and the (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of
+    those ranks: a marginal interval per contender, as for the ratings."""
+    ranks = rankdata(-rounds, axis=1, method="min")
+    low, high = np.quantile(ranks, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0, method="inverted_cdf")
+    return low.astype(int), high.astype(int)
+
+
+def best_first(board: pd.DataFrame) -> pd.DataFrame:
+    """Sorted by rating (then name), with `rank` (equal ratings share the better rank)."""
     board = board.sort_values(["rating", "contender"], ascending=[False, True], kind="stable")
     board["rank"] = board["rating"].rank(ascending=False, method="min").astype(int)
-    board.attrs.update(bootstrap=bootstrap, seed=seed, confidence=confidence, votes=m.n_votes)
     return board.reset_index(drop=True)
 
 
@@ -210,64 +258,44 @@ def _log_expit(x: np.ndarray) -> np.ndarray:
     return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
 
 
-def _log_likelihood(theta, wins, totals, pairs: _Pairs, l2: float) -> np.ndarray:
-    """Per round: sum of w log s(d) + (n - w) log s(-d), with log s(-d) = log s(d) - d."""
-    diff = pairs.differences(theta)
-    return ((totals * _log_expit(diff) - (totals - wins) * diff).sum(axis=0)
-            - 0.5 * l2 * (theta ** 2).sum(axis=0))
+class _PairLikelihood:
+    """The Bradley-Terry log-likelihood of rounds given as (P, R) wins and battles per
+    pair, with a ridge of `l2` on theta; for `newton.maximise`."""
 
+    def __init__(self, pairs: _Pairs, wins: np.ndarray, totals: np.ndarray, l2: float):
+        self.pairs, self.wins, self.totals, self.l2 = pairs, wins, totals, l2
+        size = pairs.incidence.shape[0]
+        self.size = size
+        self.upper = pairs.first * size + pairs.second
+        self.lower = pairs.second * size + pairs.first
+        self.diagonal = np.arange(size) * (size + 1)
 
-def _newton(wins: np.ndarray, totals: np.ndarray, pairs: _Pairs, size: int, *, start: np.ndarray | None,
-            l2: float, tol: float, max_iter: int) -> np.ndarray:
-    """Theta (K, R) maximising each round's log-likelihood; wins and totals are (P, R)."""
-    rounds = wins.shape[1]
-    theta = np.zeros((size, rounds)) if start is None else np.repeat(start[:, None], rounds, axis=1)
-    active = np.arange(rounds)
-    upper = pairs.first * size + pairs.second
-    lower = pairs.second * size + pairs.first
-    diagonal = np.arange(size) * (size + 1)
-    for _ in range(max_iter):
-        th, w, n = theta[:, active], wins[:, active], totals[:, active]
-        prob = expit(pairs.differences(th))
-        gradient = pairs.to_contenders(w - n * prob) - l2 * th
+    def derivatives(self, theta: np.ndarray, rounds: np.ndarray, iteration: int) -> tuple[np.ndarray, np.ndarray]:
+        pairs, size = self.pairs, self.size
+        w, n = self.wins[:, rounds], self.totals[:, rounds]
+        prob = expit(pairs.differences(theta))
+        gradient = pairs.to_contenders(w - n * prob) - self.l2 * theta
         curvature = n * prob * (1.0 - prob)
-        degree = pairs.to_contenders(curvature, signed=False) + l2
+        degree = pairs.to_contenders(curvature, signed=False) + self.l2
         # theta is only defined up to a constant: adding a multiple of the all-ones matrix
         # fixes that direction (the gradient sums to zero, so the step stays centred).
         ones = degree.mean(axis=0) / size
         hessian = np.repeat(ones[None, :], size * size, axis=0)       # (K*K, R)
-        hessian[upper] = ones - curvature
-        hessian[lower] = hessian[upper]
-        hessian[diagonal] += degree
-        step = np.linalg.solve(hessian.T.reshape(-1, size, size), gradient.T[..., None])[..., 0].T
-        step = _safeguard(th, step, w, n, pairs, l2)
-        theta[:, active] = th + step
+        hessian[self.upper] = ones - curvature
+        hessian[self.lower] = hessian[self.upper]
+        hessian[self.diagonal] += degree
+        return gradient, hessian.T.reshape(-1, size, size)
+
+    def log_likelihood(self, theta: np.ndarray, rounds: np.ndarray) -> np.ndarray:
+        """Per round: sum of w log s(d) + (n - w) log s(-d), with log s(-d) = log s(d) - d."""
+        wins, totals = self.wins[:, rounds], self.totals[:, rounds]
+        diff = self.pairs.differences(theta)
+        return ((totals * _log_expit(diff) - (totals - wins) * diff).sum(axis=0)
+                - 0.5 * self.l2 * (theta ** 2).sum(axis=0))
+
+    def largest_change(self, step: np.ndarray) -> np.ndarray:
+        return np.ptp(step, axis=0)
+
+    def remaining(self, size: np.ndarray, rounds: np.ndarray) -> np.ndarray:
         # Newton converges quadratically: after a step of size tol, what is left is ~tol**2.
-        active = active[np.abs(step).max(axis=0) > tol]
-        if not len(active):
-            break
-    return (theta - theta.mean(axis=0, keepdims=True)).T
-
-
-def _safeguard(theta, step, wins, totals, pairs: _Pairs, l2: float) -> np.ndarray:
-    """Halve a round's Newton step until it does not lower the log-likelihood.
-
-    Only long steps are checked: the logistic curvature c(x) = s(x)(1 - s(x)) obeys
-    |c'| <= c, so along a full Newton step that changes no difference theta_i - theta_j by
-    more than D the log-likelihood gains at least (1 - (e^D - 1 - D) / D^2) times the
-    predicted gain, which is positive for D <= 1. Steps spanning more than 1 are checked.
-    """
-    long = np.flatnonzero(np.ptp(step, axis=0) > 1.0)
-    if not len(long):
-        return step
-    theta, wins, totals, long_step = theta[:, long], wins[:, long], totals[:, long], step[:, long]
-    before = _log_likelihood(theta, wins, totals, pairs, l2)
-    todo = np.arange(len(long))
-    for _ in range(50):
-        after = _log_likelihood(theta[:, todo] + long_step[:, todo], wins[:, todo], totals[:, todo], pairs, l2)
-        todo = todo[after < before[todo] - 1e-12 * np.abs(before[todo])]
-        if not len(todo):
-            break
-        long_step[:, todo] *= 0.5
-    step[:, long] = long_step
-    return step
+        return size

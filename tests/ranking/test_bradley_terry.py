@@ -171,3 +171,22 @@ def test_an_unknown_outcome_and_bad_settings_are_refused():
         leaderboard(frame(("A", "B", "draw")))
     with pytest.raises(InputError, match="bootstrap rounds must be 0 or more"):
         leaderboard(frame(("A", "B", "left")), bootstrap=-1)
+
+
+def test_rank_intervals_come_from_the_bootstrap_rounds():
+    # two groups far apart (a and b beat c and d 19 times in 20), within a group an even split
+    even = [("a", "b", "left"), ("a", "b", "right"), ("c", "d", "left"), ("c", "d", "right")] * 15
+    apart = [(top, low, "left") for top in "ab" for low in "cd"] * 19 + [(top, low, "right") for top in "ab" for low in "cd"]
+    board = by_contender(leaderboard(frame(*even, *apart), bootstrap=300, seed=1))
+    assert (board.rank_low <= board["rank"]).all() and (board["rank"] <= board.rank_high).all()
+    # within a group either may come first; no round puts c or d above a or b
+    assert list(board.rank_low[["a", "b", "c", "d"]]) == [1, 1, 3, 3]
+    assert list(board.rank_high[["a", "b", "c", "d"]]) == [2, 2, 4, 4]
+    assert str(board.rank_low.dtype) == "Int64"
+
+
+def test_rank_intervals_are_missing_without_bootstrap_and_tight_when_the_order_is_clear():
+    clear = [("A", "B", "left")] * 40 + [("B", "C", "left")] * 40 + [("A", "C", "left")] * 40 + [("B", "A", "left")] * 4
+    board = by_contender(leaderboard(frame(*clear), bootstrap=200))
+    assert list(board.rank_low) == [1, 2, 3] and list(board.rank_high) == [1, 2, 3]
+    assert leaderboard(frame(*clear), bootstrap=0)[["rank_low", "rank_high"]].isna().all().all()

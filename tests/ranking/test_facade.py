@@ -37,7 +37,8 @@ def add_reward_model(studio, version: int, *, active: bool, metrics: dict, predi
 
 def test_leaderboard_has_the_columns_and_an_elo_column(voted):
     board = voted.leaderboard(bootstrap=50, seed=1)
-    assert list(board.columns) == ["contender", "score", "rating", "ci_low", "ci_high", "votes", "rank", "elo"]
+    assert list(board.columns) == ["contender", "score", "rating", "ci_low", "ci_high", "votes", "rank", "rank_low",
+                                   "rank_high", "elo"]
     assert board.contender.tolist()[0] == "alpha" and board.score.sum() == pytest.approx(1.0)
     assert board.set_index("contender").votes.to_dict() == {"alpha": 5, "beta": 4, "gamma": 3}
     assert board.elo.notna().all()
