@@ -159,16 +159,16 @@ def test_the_training_tab_queues_shows_and_cancels_a_job(ctx, network_ctx):
     from studio.ui.training import TrainingHandlers
 
     with pytest.raises(AccessDenied):
-        TrainingHandlers(network_ctx).train_now("head", session_for("ana"), None)   # nobody is admin there
+        TrainingHandlers(network_ctx).train_now("head", "auto", session_for("ana"), None)   # nobody is admin there
     with pytest.raises(AccessDenied, match="admin link"):
-        TrainingHandlers(ctx).train_now("head", session_for("ana"), None)           # on loopback neither
+        TrainingHandlers(ctx).train_now("head", "auto", session_for("ana"), None)           # on loopback neither
     with pytest.raises(AccessDenied, match="admin role"):                          # nor another server's link
-        TrainingHandlers(ctx).train_now("head", session_for("ana"), admin_request(network_ctx.options))
+        TrainingHandlers(ctx).train_now("head", "auto", session_for("ana"), admin_request(network_ctx.options))
     training = TrainingHandlers(ctx)
     admin = admin_request(ctx.options)
     shown = training.refresh(session_for("ana"), admin)
     assert "No jobs yet" in shown["training_jobs"] and "No active reward model" in shown["training_agreement"]
-    started = training.train_now("head", session_for("ana"), admin)
+    started = training.train_now("head", "auto", session_for("ana"), admin)
     (job,) = ctx.studio.jobs().to_dict("records")
     assert job["status"] == "queued" and f"Training job {job['id']} is queued" in started["training_message"]
     assert "<progress" in started["training_jobs"] and "queued" in started["training_jobs"]

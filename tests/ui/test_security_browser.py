@@ -140,7 +140,7 @@ def test_admin_endpoints_refuse_a_rater_calling_through_the_api(gated):
 
     rater = Client(gated.url, auth=("rita", "rita-password"), verbose=False, analytics_enabled=False,
                    download_files=False)
-    for endpoint, args in (("/train_now", ("head",)), ("/data_recent", ("", "", "", 10)),
+    for endpoint, args in (("/train_now", ("head", "auto")), ("/data_recent", ("", "", "", 10)),
                            ("/data_export", ("jsonl", "", "", "")), ("/settings_overview", ()),
                            ("/cancel_job", (1,))):
         with pytest.raises(AppError, match="admin role"):
