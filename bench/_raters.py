@@ -119,7 +119,7 @@ class ServeProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"studio serve exited with {self.process.returncode}: {self.tail()}")
             try:
-                if httpx.get(self.url, timeout=5).status_code == 200:
+                if httpx.get(self.url, timeout=5, follow_redirects=True).status_code == 200:   # (or /login)
                     return time.monotonic() - self.started
             except httpx.HTTPError:
                 pass

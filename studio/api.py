@@ -341,12 +341,14 @@ class Studio:
         """Make a version the active one (for its kind)."""
         self.registry.activate(version)
 
-    def train_reward_model(self, *, mode: str = "head", backbone: str | None = None, pairs_file=None,
-                           eval_file=None, epochs: int | None = None, max_pairs: int | None = None,
+    def train_reward_model(self, *, mode: str = "head", kind: str | None = None, backbone: str | None = None,
+                           pairs_file=None, eval_file=None, epochs: int | None = None, max_pairs: int | None = None,
                            max_length: int | None = None, activate: str = "if_better",
                            progress: bool | Callable | None = None, **advanced: Any) -> dict[str, Any]:
         """Train a reward model now, in this process, through the code the background job runs.
 
+        One model per kind of output: `kind` "text" or "image" trains on the votes on that
+        kind only (None: the votes' kind, which must then be one).
         Trains on the studio's votes (or `pairs_file`, TRL prompt/chosen/rejected JSONL),
         held-out by prompt (or evaluated on `eval_file`), registers a new version and activates
         it when `activate` says so ("if_better": unless it is worse than the active version on
@@ -356,17 +358,19 @@ class Studio:
         bars, or a callable receiving each update."""
         from studio.progress import phase_bars
 
-        request = TrainingRequest.of(mode=mode, backbone=backbone, pairs_file=pairs_file, eval_file=eval_file,
+        request = TrainingRequest.of(mode=mode, kind=kind, backbone=backbone, pairs_file=pairs_file, eval_file=eval_file,
                                      epochs=epochs, max_pairs=max_pairs, max_length=max_length, activate=activate,
                                      **advanced)
         return self.training.train_now(request, phase_bars(progress))
 
-    def enqueue_training(self, *, mode: str | None = None, backbone: str | None = None, epochs: int | None = None,
-                         max_pairs: int | None = None, max_length: int | None = None, activate: str = "if_better",
-                         requested_by: str | None = None, trigger: str = "manual", **advanced: Any) -> JobRecord:
-        """Queue a training for the worker; returns its job record. When a training is
-        already queued or running, nothing new is queued and that job is returned."""
-        request = TrainingRequest.of(mode=mode or self.config.training.mode, backbone=backbone, epochs=epochs,
+    def enqueue_training(self, *, mode: str | None = None, kind: str | None = None, backbone: str | None = None,
+                         epochs: int | None = None, max_pairs: int | None = None, max_length: int | None = None,
+                         activate: str = "if_better", requested_by: str | None = None, trigger: str = "manual",
+                         **advanced: Any) -> JobRecord:
+        """Queue a training for the worker (of the `kind` "text" or "image" model; None: the
+        votes' one kind); returns its job record. When a training is already queued or
+        running, nothing new is queued and that job is returned."""
+        request = TrainingRequest.of(mode=mode or self.config.training.mode, kind=kind, backbone=backbone, epochs=epochs,
                                      max_pairs=max_pairs, max_length=max_length, activate=activate,
                                      requested_by=requested_by, trigger=trigger, **advanced)
         return self.training.enqueue(request)

@@ -96,6 +96,9 @@ class PoolConfig:
 @dataclass(frozen=True)
 class TrainingConfig:
     backbone: str = "all-minilm-l6-v2"
+    # Votes on images train a model of their own on this backbone (a CLIP-style hub id or
+    # path); None: image votes are not retrained automatically (`studio train --kind image --backbone`).
+    image_backbone: str | None = None
     mode: str = "head"                 # "head" (fast, frozen backbone) or "full"
     retrain_every: int = 50            # new votes that trigger a head-mode retrain
     full_retrain_every: int = 0        # new votes that trigger a full fine-tune; 0 = by hand

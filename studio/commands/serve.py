@@ -19,7 +19,7 @@ PortOption = Annotated[int | None, typer.Option(
 AuthOption = Annotated[Path | None, typer.Option(
     "--auth", metavar="USERS_TOML",
     help="Users file (from `studio users add`): raters and admins sign in. Without it raters type "
-         "a name, and admin tabs are shown only on a loopback address.")]
+         "a name, and the admin tabs open only in a browser that opened the admin link printed at start.")]
 NoWorkerOption = Annotated[bool, typer.Option(
     "--no-worker", help="Do not start the background worker (run `studio worker` yourself).")]
 NoPoolOption = Annotated[bool, typer.Option(
@@ -44,7 +44,7 @@ def serve(data: DataOption = None, host: HostOption = None, port: PortOption = N
 @app.command("demo")
 def demo(data: DataOption = None, host: HostOption = None, port: PortOption = None,
          no_worker: NoWorkerOption = False) -> None:
-    """Try the studio: makes ./studio-data if absent, adds 50 starter prompts and the two built-in SmolLM2 contenders, and serves at http://127.0.0.1:7860."""
+    """Try the studio: makes ./studio-data if absent, adds 50 starter prompts and the two built-in SmolLM2 contenders, and serves at http://127.0.0.1:7860 (open the admin link it prints for Training, Data and Settings)."""
     from studio.generation.builtin import demo_contenders
     from studio.ui.starter_prompts import starter_prompts
 
@@ -74,8 +74,8 @@ def _serve(studio, *, host: str | None, port: int | None, auth: Path | None, wor
     changes = {k: v for k, v in {"host": host, "port": port, "prompt_set": prompt_set}.items() if v is not None}
     options = ServeOptions.from_config(studio.config, users=users, **changes)
     if users is None and not options.loopback:
-        typer.echo(f"warning: serving on {options.host} without --auth: anyone who reaches it can rate, "
-                   "and the admin tabs are off", err=True)
+        typer.echo(f"warning: serving on {options.host} without --auth: anyone who reaches it can rate "
+                   "(the admin tabs need the admin link printed below)", err=True)
     run(studio, options, pool=pool, worker=worker)
 
 

@@ -17,13 +17,18 @@ class Mode(StrEnum):
     full = "full"
 
 
+class Kind(StrEnum):
+    text = "text"
+    image = "image"
+
+
 class Activate(StrEnum):
     if_better = "if_better"
     always = "always"
     never = "never"
 
 
-SUMMARY = ["version", "activated", "heldout_accuracy", "epoch_heldout_accuracy", "heldout_pairs",
+SUMMARY = ["version", "kind", "activated", "heldout_accuracy", "epoch_heldout_accuracy", "heldout_pairs",
            "previous_heldout_accuracy", "train_pairs", "loss", "pairs_per_s", "wall_s"]
 
 
@@ -42,6 +47,9 @@ def train(
     mode: Annotated[Mode | None, typer.Option(
         "--mode", help="head: frozen backbone with cached embeddings, seconds; full: fine-tune the "
                        "backbone, much slower on CPU [default: [training] mode].")] = None,
+    kind: Annotated[Kind | None, typer.Option(
+        "--kind", help="Which model: text or image; each trains on the votes on its kind of output only "
+                       "[default: the votes' kind; required when there are votes on both].")] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Passes over the pairs "
                                                "[default: [training] epochs in head mode, which runs at least "
                                                "enough steps to converge; full_epochs (1) in full mode].")] = None,
@@ -64,15 +72,17 @@ def train(
     """Train a reward model now and print its held-out accuracy, loss, pairs/s and wall time."""
     with open_studio(data) as studio:
         mode_name = mode.value if mode else studio.config.training.mode
+        kind_name = kind.value if kind else None
         if background:
             if pairs or eval_file:
                 raise typer.BadParameter("--pairs and --eval run in the foreground; drop --background")
-            job = studio.enqueue_training(mode=mode_name, backbone=backbone, epochs=epochs, max_pairs=max_pairs,
+            job = studio.enqueue_training(mode=mode_name, kind=kind_name, backbone=backbone, epochs=epochs,
+                                          max_pairs=max_pairs,
                                           max_length=max_length, activate=activate.value, requested_by="cli",
                                           learning_rate=learning_rate, lora_rank=lora_rank or None)
             typer.echo(f"job {job.id}: {job.status} (see `studio jobs`)")
             return
-        metrics = studio.train_reward_model(mode=mode_name, backbone=backbone, pairs_file=pairs,
+        metrics = studio.train_reward_model(mode=mode_name, kind=kind_name, backbone=backbone, pairs_file=pairs,
                                             eval_file=eval_file, epochs=epochs, max_pairs=max_pairs,
                                             max_length=max_length, activate=activate.value,
                                             progress=None if not as_json else False,

@@ -60,13 +60,14 @@ def register_tasks(huey, training: Callable[[], TrainingService]) -> None:
 
 
 class JobQueue:
-    """The queue as services see it (`services.jobs.TaskQueue`): send a task, revoke one.
-    The Huey instance is made on first use."""
+    """The queue as services see it (`services.jobs.TaskQueue`): send a task, revoke one,
+    list the waiting ones. The Huey instance is made on first use (or given: a worker's own)."""
 
-    def __init__(self, config: StudioConfig, training: Callable[[], TrainingService] | None = None):
+    def __init__(self, config: StudioConfig, training: Callable[[], TrainingService] | None = None, *,
+                 huey=None):
         self.config = config
         self._training = training if is_immediate(config) else None
-        self._huey = None
+        self._huey = huey
         self._lock = threading.Lock()
 
     @property
@@ -81,3 +82,8 @@ class JobQueue:
 
     def revoke(self, task_id: str) -> None:
         self.huey.revoke_by_id(task_id)
+
+    def waiting(self) -> set[str]:
+        """Ids of the tasks waiting in the queue (pending, or scheduled for later)."""
+        huey = self.huey
+        return {task.id for task in huey.pending()} | {task.id for task in huey.scheduled()}

@@ -11,13 +11,17 @@ import threading
 from typing import Any
 
 from studio.config import StudioConfig
-from studio.services.jobs import JobBoard
+from studio.services.jobs import JobBoard, TaskQueue
 from studio.services.training import TrainingService
 
 
 class WorkerServices:
-    def __init__(self, config: StudioConfig):
+    """`queue`: the worker's own queue (a `TaskQueue`), so that recovering jobs can send their
+    tasks again; set it before the first `training()`."""
+
+    def __init__(self, config: StudioConfig, queue: TaskQueue | None = None):
         self.config = config
+        self.queue = queue
         self._training: TrainingService | None = None
         self._lock = threading.Lock()
 
@@ -30,7 +34,8 @@ class WorkerServices:
 
                 store = Store(self.config.database_url, synchronous=self.config.sqlite_synchronous)
                 registry = RewardRegistry(store, self.config, ArtifactStore(self.config.data_dir))
-                self._training = TrainingService(store, self.config, registry, JobBoard(store))
+                self._training = TrainingService(store, self.config, registry, JobBoard(store, self.queue),
+                                                 self.queue)
             return self._training
 
     def job_board(self) -> JobBoard:

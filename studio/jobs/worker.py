@@ -1,10 +1,11 @@
 """The worker: a Huey consumer for the studio's queue, run by `studio worker` or started by
 `studio serve` as a child process.
 
-On start it fails the jobs a dead worker left `running` (a killed process never reports
-back; see `JobBoard.recover_abandoned`). The active reward model is untouched by a failed
-job, so the previous version stays active. Its tasks run on services built once from its own
-config (`WorkerServices`), never on a `Studio`.
+On start, and every 30 s after (`studio.jobs.recovery`), it fails the jobs whose worker is
+gone (their heartbeat stopped: a killed process never reports back; see
+`JobBoard.recover_abandoned`) and sends again the queued jobs whose task the queue lost. The
+active reward model is untouched by a failed job, so the previous version stays active. Its
+tasks run on services built once from its own config (`WorkerServices`), never on a `Studio`.
 """
 
 from __future__ import annotations
@@ -23,19 +24,22 @@ log = logging.getLogger("studio.worker")
 def run_worker(config: StudioConfig, *, workers: int = 1) -> None:
     """Run a consumer until interrupted (SIGINT: finish the current task; SIGTERM: stop now)."""
     from studio.errors import ConfigError
-    from studio.jobs.queue import is_immediate, make_huey
+    from studio.jobs.queue import JobQueue, is_immediate, make_huey
+    from studio.jobs.recovery import Recovery
     from studio.jobs.tasks import WorkerServices
 
     if is_immediate(config):
         raise ConfigError("queue_url is 'immediate': jobs run inline, there is nothing for a worker to do")
     services = WorkerServices(config)
-    failed = services.job_board().recover_abandoned()
-    if failed:
-        log.warning("marked %d abandoned job(s) failed: %s", len(failed), failed)
     huey = make_huey(config, services.training)
+    services.queue = JobQueue(config, huey=huey)
+    recovery = Recovery(services.training).start()
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
                                     initial_delay=0.1, max_delay=0.5, check_worker_health=True)
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        recovery.stop()
 
 
 class WorkerProcess(subprocess.Popen):

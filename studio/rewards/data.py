@@ -58,8 +58,24 @@ class PreferenceData:
     min_comparison_id: int = 0
 
     @property
+    def kinds(self) -> set[str]:
+        """The kinds of output among the items: text, image or both."""
+        return {"image" if item.image is not None else "text" for item in self.items}
+
+    @property
     def kind(self) -> str:
-        return "image" if self.items and self.items[0].image is not None else "text"
+        """text or image: one reward model learns one kind (mixed data is refused)."""
+        kinds = self.kinds
+        if len(kinds) > 1:
+            raise InputError("these pairs mix text and image outputs: train one reward model per kind "
+                             "(of_kind('text'), of_kind('image'))")
+        return kinds.pop() if kinds else "text"
+
+    def of_kind(self, kind: str) -> PreferenceData:
+        """Only the pairs between outputs of one kind (text or image)."""
+        image = kind == "image"
+        return self.subset([p for p in self.pairs
+                            if (self.items[p.left].image is not None) == image == (self.items[p.right].image is not None)])
 
     @property
     def decisive(self) -> int:

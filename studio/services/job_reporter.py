@@ -1,5 +1,7 @@
 """A job's progress, written into its row: at most once a second (and at the last step),
-with the heartbeat, and the cancel flag read back so the job can stop at its next step."""
+with a heartbeat, and read back whether the job should stop at its next step (a cancel
+was requested, or the job is no longer running: a reaper failed it). The heartbeat of long
+steps is `services.heartbeat`'s thread."""
 
 from __future__ import annotations
 
@@ -36,5 +38,5 @@ class JobReporter:
             return True
         if time.monotonic() - self.last >= REPORT_EVERY_S:
             with self.store.reader() as tx:
-                self.cancel = tx.jobs.cancel_requested(self.job_id)
+                self.cancel = tx.jobs.should_stop(self.job_id)
         return self.cancel

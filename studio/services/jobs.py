@@ -1,5 +1,17 @@
 """The job board: background jobs as the `jobs` table records them (the row, not Huey, is
-the record), cancelling them, and failing the ones a dead worker left running.
+the record), cancelling them, failing the running ones whose worker is gone, and re-sending
+the queued ones whose task the queue lost.
+
+A running job beats (`services.heartbeat`: `worker` = host:pid and `heartbeat_at`, written
+every HEARTBEAT_EVERY_S by the process running it, whatever it is doing). A job is failed as
+abandoned only when its heartbeat has stopped: silent for STALE_AFTER on any host, or for
+DEAD_PROCESS_SILENCE when it runs on this host and its process is gone. A job whose
+heartbeat is fresh is never failed, whoever asks (this process included).
+
+A queued job whose task is not in the queue any more (Redis flushed, a crash between the
+row and the send) would hold the "one training at a time" key forever: `recover_lost`
+sends its task again (running it twice is harmless: a job starts once), or fails it with
+the reason when the queue cannot take it.
 
 The queue itself (Huey) lives in `studio.jobs`; services reach it only through the
 `TaskQueue` interface handed to them, so nothing here imports the jobs layer.
@@ -9,7 +21,8 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import pandas as pd
@@ -17,7 +30,9 @@ import pandas as pd
 from studio.store import Store
 from studio.store.jobs import JobRecord
 
-STALE_AFTER = timedelta(minutes=15)
+STALE_AFTER = timedelta(minutes=5)              # no heartbeat for this long: gone, on any host
+DEAD_PROCESS_SILENCE = timedelta(seconds=30)    # this host, its process gone, no beat for this long
+LOST_TASK_GRACE = timedelta(minutes=1)          # a queued job with no task id yet: its send may be under way
 
 
 class TaskQueue(Protocol):
@@ -28,6 +43,9 @@ class TaskQueue(Protocol):
 
     def revoke(self, task_id: str) -> None:
         """Make sure a queued task never runs."""
+
+    def waiting(self) -> set[str]:
+        """The ids of the tasks waiting in the queue."""
 
 
 def worker_name() -> str:
@@ -60,24 +78,75 @@ class JobBoard:
         return job
 
     def recover_abandoned(self) -> list[int]:
-        """Fail the jobs that dead workers left running (on this host: their process is gone;
-        anywhere: silent for longer than STALE_AFTER); returns their ids."""
-        with self.store.transaction() as tx:
-            dead = dead_workers_here(tx.jobs.running_workers())
-            return tx.jobs.fail_abandoned(dead_workers=dead, stale_after=STALE_AFTER)
+        """Fail the running jobs whose heartbeat stopped (see the module's rules); returns
+        their ids."""
+        now = datetime.now(UTC)
+        with self.store.reader() as tx:
+            running = tx.jobs.running()
+        failed = []
+        for job_id, worker, beat in running:
+            gone = process_gone_here(worker)
+            silence = DEAD_PROCESS_SILENCE if gone else STALE_AFTER
+            if beat is not None and beat >= now - silence:
+                continue
+            if gone:
+                reason = (f"the worker running this job ({worker}) stopped (killed or crashed); "
+                          "the previous reward model stays active")
+            else:
+                reason = (f"the worker running this job ({worker or 'unknown'}) stopped: no heartbeat for over "
+                          f"{int(STALE_AFTER.total_seconds() // 60)} minutes (killed, crashed or cut off); "
+                          "the previous reward model stays active")
+            with self.store.transaction() as tx:
+                if tx.jobs.fail_if_silent(job_id, since=now - silence, error=reason):
+                    failed.append(job_id)
+        return failed
+
+    def recover_lost(self, tasks: Mapping[str, str]) -> list[int]:
+        """Send again the task of every queued job the queue does not hold (`tasks`: job
+        kind -> task name); a job that cannot be sent is failed with the reason. Returns
+        the ids of the jobs seen to."""
+        if self.queue is None:
+            return []
+        with self.store.reader() as tx:
+            queued = tx.jobs.queued()
+        if not queued:
+            return []
+        waiting = self.queue.waiting()
+        now = datetime.now(UTC)
+        seen_to = []
+        for job in queued:
+            if job.task_id is not None and job.task_id in waiting:
+                continue
+            if job.task_id is None and _aware(job.created_at) > now - LOST_TASK_GRACE:
+                continue
+            seen_to.append(job.id)
+            task = tasks.get(job.kind)
+            try:
+                if task is None:
+                    raise LookupError(f"no task runs jobs of kind {job.kind!r}")
+                task_id = self.queue.send(task, job.id)
+            except Exception as exc:
+                with self.store.transaction() as tx:
+                    tx.jobs.fail(job.id, f"its queued task was lost and could not be sent again "
+                                         f"({type(exc).__name__}: {exc}); queue it again")
+                continue
+            with self.store.transaction() as tx:
+                tx.jobs.requeued(job.id, task_id, "queued again: its task was missing from the queue "
+                                                  "(flushed, or lost in a crash)")
+        return seen_to
 
 
-def dead_workers_here(names: list[str]) -> set[str]:
-    """Workers named `host:pid` on this host whose process no longer exists."""
-    host = worker_name().rsplit(":", 1)[0]
-    dead = set()
-    for name in names:
-        worker_host, _, pid = name.rpartition(":")
-        if worker_host != host or not pid.isdigit():
-            continue
-        if int(pid) == os.getpid() or not _process_exists(int(pid)):
-            dead.add(name)
-    return dead
+def process_gone_here(worker: str | None) -> bool:
+    """Whether `worker` (host:pid) names a process of this host that no longer exists (this
+    process is alive, whatever threads it runs)."""
+    if not worker:
+        return False
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    return not _process_exists(int(pid))
 
 
 def _process_exists(pid: int) -> bool:
@@ -88,3 +157,7 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -15,11 +15,12 @@ from typing import Any
 
 from studio.config import StudioConfig
 from studio.errors import StudioError
+from studio.services.heartbeat import Heartbeat
 from studio.services.job_reporter import JobReporter
 from studio.services.jobs import JobBoard, TaskQueue, worker_name
 from studio.services.registry import RewardRegistry
 from studio.services.training_request import TrainingRequest
-from studio.services.training_run import jsonable, train_and_register
+from studio.services.training_run import JobEnded, train_and_register
 from studio.store import Store
 from studio.store.jobs import JobRecord
 
@@ -43,6 +44,7 @@ class TrainingService:
         from studio.rewards.train import TrainingCancelled
 
         self.release_abandoned()
+        me = worker_name()
         with self.store.transaction() as tx:
             job = tx.jobs.create(TRAIN_KIND, {**request.to_payload(), "foreground": True}, active_key=ACTIVE_KEY)
             if job is None:
@@ -50,7 +52,7 @@ class TrainingService:
                 raise StudioError(f"a training is already {holder.status if holder else 'running'} "
                                   f"(job {holder.id if holder else '?'}): wait for it, or cancel it with "
                                   "`studio jobs cancel ID`")
-            tx.jobs.start(job.id, worker_name())
+            tx.jobs.start(job.id, me)
         reporter = JobReporter(self.store, job.id)
 
         def report(update) -> None:
@@ -59,20 +61,23 @@ class TrainingService:
                 show(update)
 
         try:
-            metrics = self._train(request, job.id, report, reporter.should_stop)
+            with Heartbeat(self.store, job.id, me):
+                return self._train(request, job.id, report, reporter.should_stop,
+                                   lambda m: f"v{m['version']} trained in the foreground")
         except BaseException as exc:
             with self.store.transaction() as tx:
                 if isinstance(exc, TrainingCancelled):
-                    tx.jobs.cancelled(job.id)
+                    ended_here = tx.jobs.cancelled(job.id)
                 else:
-                    tx.jobs.fail(job.id, f"{type(exc).__name__}: {exc}")
+                    ended_here = tx.jobs.fail(job.id, f"{type(exc).__name__}: {exc}")
+                status = tx.jobs.get(job.id).status
+            if not ended_here and not isinstance(exc, JobEnded) and status != "cancelled":
+                raise JobEnded(f"job {job.id} was {status} before its training finished: nothing was registered "
+                               "and the active reward model is unchanged") from exc
             raise
         finally:
             if show:
                 show(None)
-        with self.store.transaction() as tx:
-            tx.jobs.finish(job.id, jsonable(metrics), f"v{metrics['version']} trained in the foreground")
-        return metrics
 
     def enqueue(self, request: TrainingRequest) -> JobRecord:
         """Queue a training for a worker; when one is already queued or running, nothing new
@@ -99,16 +104,22 @@ class TrainingService:
 
     def run_job(self, job_id: int) -> dict[str, Any] | None:
         """Run a queued training job (the worker's task), mirroring everything into its row.
-        Returns its metrics; None when it was cancelled, failed or already taken."""
+        Returns its metrics; None when it was cancelled, failed, already taken or ended
+        meanwhile (then nothing is registered)."""
         from studio.rewards.train import TrainingCancelled
 
+        me = worker_name()
         with self.store.transaction() as tx:
-            if not tx.jobs.start(job_id, worker_name()):
+            if not tx.jobs.start(job_id, me):
                 return None
             job = tx.jobs.get(job_id)
         reporter = JobReporter(self.store, job_id)
         try:
-            metrics = self._train(TrainingRequest.from_payload(job.payload), job_id, reporter, reporter.should_stop)
+            with Heartbeat(self.store, job_id, me):
+                return self._train(TrainingRequest.from_payload(job.payload), job_id, reporter,
+                                   reporter.should_stop, _summary)
+        except JobEnded:
+            return None
         except TrainingCancelled:
             with self.store.transaction() as tx:
                 tx.jobs.cancelled(job_id, "cancelled while training; the active model is unchanged")
@@ -120,28 +131,42 @@ class TrainingService:
             with self.store.transaction() as tx:
                 tx.jobs.fail(job_id, detail)
             return None
-        summary = f"v{metrics['version']}: held-out accuracy {_pct(metrics.get('heldout_accuracy'))}" + \
-                  (" (activated)" if metrics.get("activated") else " (not activated)")
-        with self.store.transaction() as tx:
-            tx.jobs.finish(job_id, jsonable(metrics), summary)
-        return metrics
+
+    def recover(self) -> tuple[list[int], list[int]]:
+        """What a worker does at start and on a schedule: fail the trainings whose worker is
+        gone, and send again the queued ones whose task the queue lost. Returns (failed ids,
+        re-sent or failed queued ids)."""
+        return self.jobs.recover_abandoned(), self.jobs.recover_lost({TRAIN_KIND: TRAIN_TASK})
 
     def release_abandoned(self) -> None:
-        """A training left running by a dead process of this host (a notebook or a
-        foreground run killed mid-way, with no worker to notice) must not block the queue."""
+        """A training left running by a dead process (a notebook or a foreground run killed
+        mid-way, with no worker to notice) must not block the queue, nor a queued one whose
+        task the queue lost."""
         with self.store.reader() as tx:
             holder = tx.jobs.holding(ACTIVE_KEY)
-        if holder is not None and holder.status == "running":
+        if holder is None:
+            return
+        if holder.status == "running":
             self.jobs.recover_abandoned()
+        else:
+            try:
+                self.jobs.recover_lost({TRAIN_KIND: TRAIN_TASK})
+            except Exception:  # the queue is unreachable: enqueue says so when it sends
+                pass
 
     def holder(self) -> JobRecord | None:
         """The training queued or running now, if any."""
         with self.store.reader() as tx:
             return tx.jobs.holding(ACTIVE_KEY)
 
-    def _train(self, request: TrainingRequest, job_id: int, progress, should_stop) -> dict[str, Any]:
+    def _train(self, request: TrainingRequest, job_id: int, progress, should_stop, summary) -> dict[str, Any]:
         return train_and_register(self.store, self.config, self.registry, request, job_id=job_id,
-                                  progress=progress, should_stop=should_stop)
+                                  progress=progress, should_stop=should_stop, summary=summary)
+
+
+def _summary(metrics: dict[str, Any]) -> str:
+    return (f"v{metrics['version']} ({metrics.get('kind', 'text')}): held-out accuracy "
+            f"{_pct(metrics.get('heldout_accuracy'))}" + (" (activated)" if metrics.get("activated") else " (not activated)"))
 
 
 def _pct(value) -> str:

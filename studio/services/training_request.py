@@ -14,6 +14,7 @@ ACTIVATE = ("if_better", "always", "never")
 @dataclass(frozen=True)
 class TrainingRequest:
     mode: str = "head"
+    kind: str | None = None            # text | image: the votes on that kind of output (None: the votes' one kind)
     backbone: str | None = None
     pairs_file: str | None = None
     eval_file: str | None = None
@@ -33,6 +34,8 @@ class TrainingRequest:
     def __post_init__(self):
         if self.mode not in ("head", "full"):
             raise InputError(f"mode must be head or full, got {self.mode!r}")
+        if self.kind not in (None, "text", "image"):
+            raise InputError(f"kind must be text or image, got {self.kind!r}")
         if self.activate not in ACTIVATE:
             raise InputError(f"activate must be one of {', '.join(ACTIVATE)}, got {self.activate!r}")
         for name in ("epochs", "max_pairs", "max_length", "batch_size"):

@@ -1,6 +1,11 @@
-"""One reward-model training, start to finish: snapshot the votes, split by prompt, train,
-compare with the active version on the same held-out votes, save the checkpoint, register,
-activate. The foreground call and the background job both run `train_and_register`."""
+"""One reward-model training, start to finish: snapshot the votes of one kind of output
+(text or image: one model per kind), split by prompt, train, compare with the active version
+of that kind on the same held-out votes, save the checkpoint, then register, activate and
+finish the job in one transaction. The foreground call and the background job both run
+`train_and_register`.
+
+A job ends once: when it ended meanwhile (a reaper failed it, it was cancelled), the
+finishing transaction writes nothing, the checkpoint is removed and `JobEnded` is raised."""
 
 from __future__ import annotations
 
@@ -18,11 +23,17 @@ from studio.services.training_request import TrainingRequest
 from studio.store import Store
 
 
+class JobEnded(StudioError):
+    """The job of a training ended (failed or cancelled elsewhere) before it finished."""
+
+
 def train_and_register(store: Store, config: StudioConfig, registry: RewardRegistry, request: TrainingRequest, *,
                        job_id: int | None = None, progress: Callable | None = None,
-                       should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
-    """Train, evaluate, save, register and (maybe) activate one reward model. Returns its
-    metrics with `version` and `activated`."""
+                       should_stop: Callable[[], bool] | None = None,
+                       summary: Callable[[dict[str, Any]], str] | None = None) -> dict[str, Any]:
+    """Train, evaluate, save, register and (maybe) activate one reward model, and finish
+    `job_id` (its message: `summary(metrics)`) in the same transaction. Returns its metrics
+    with `version`, `activated` and `kind`."""
     from studio.rewards import checkpoint
     from studio.rewards.data import read_pairs_file, split_by_prompt
     from studio.rewards.net import build_net, make_spec
@@ -31,7 +42,7 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
     started = time.monotonic()
     settings = config.training
     seed = settings.seed if request.seed is None else request.seed
-    data, source = _training_data(store, registry, request)
+    data, kind, source = _training_data(store, registry, request)
     if request.eval_file:
         train_data, heldout = data, read_pairs_file(request.eval_file)
     else:
@@ -39,13 +50,13 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
     if request.max_pairs:
         train_data = train_data.head(request.max_pairs)
     if not train_data.pairs:
-        raise StudioError("nothing to train on: every vote's prompt is held out or no decisive votes or ties "
-                          "exist yet; record more votes on more prompts")
-    backbone = request.backbone or settings.backbone
-    if data.kind == "image" and backbone == "all-minilm-l6-v2":
+        raise StudioError(f"nothing to train on: every {kind} vote's prompt is held out or no decisive votes or "
+                          f"ties on {kind} outputs exist yet; record more votes on more prompts")
+    backbone = request.backbone or (settings.image_backbone if kind == "image" else None) or settings.backbone
+    if kind == "image" and backbone == "all-minilm-l6-v2":
         raise InputError("these votes are on images: name a CLIP-style backbone (e.g. openai/clip-vit-base-patch32) "
-                         "with --backbone or [training] backbone in studio.toml")
-    spec = make_spec(backbone, kind=data.kind, mode=request.mode,
+                         "with --backbone or [training] image_backbone in studio.toml")
+    spec = make_spec(backbone, kind=kind, mode=request.mode,
                      max_length=request.max_length or settings.max_length,
                      lora_rank=request.lora_rank, train_layers=request.train_layers)
     head_mode = spec.mode == "head"
@@ -58,7 +69,7 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
     outcome = train(build_net(spec), train_data, heldout, train_settings, cache_root=registry.embeddings_dir,
                     progress=progress, should_stop=should_stop)
     metrics = outcome.metrics
-    previous = _active_on(registry, heldout, data.kind)
+    previous = _active_on(registry, heldout, kind)
     if previous is not None:
         metrics["previous_version"], metrics["previous_heldout_accuracy"] = previous[0], previous[1]
         if previous[2] is not None and outcome.heldout_rewards is not None:
@@ -72,6 +83,7 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
                   "heldout_pairs": len(heldout.pairs), "job_id": job_id}
     path = checkpoint.save(outcome.net, config.checkpoints_dir / name, metrics=metrics, data=data_range)
     metrics["wall_s"] = round(time.monotonic() - started, 3)
+    metrics["kind"] = kind
     try:
         with store.transaction() as tx:
             version = tx.reward_models.next_version()
@@ -83,6 +95,12 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
                 data_max_comparison_id=data.max_comparison_id, job_id=job_id)
             if activate:
                 tx.reward_models.activate(record.version)
+            if job_id is not None:
+                message = summary(metrics) if summary else f"v{version} trained"
+                if not tx.jobs.finish(job_id, jsonable(metrics), message):
+                    status = tx.jobs.get(job_id).status
+                    raise JobEnded(f"job {job_id} was {status} before its training finished: nothing was "
+                                   "registered and the active reward model is unchanged")
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
@@ -91,14 +109,23 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
 
 
 def _training_data(store: Store, registry: RewardRegistry, request: TrainingRequest):
+    """The pairs to learn from, all of one kind of output, and where they came from."""
     from studio.rewards.data import from_comparisons, read_pairs_file
 
     if request.pairs_file:
-        return read_pairs_file(request.pairs_file), f"file:{Path(request.pairs_file).name}"
+        if request.kind == "image":
+            raise InputError("a pairs file holds text (prompt, chosen, rejected): drop kind='image'")
+        return read_pairs_file(request.pairs_file), "text", f"file:{Path(request.pairs_file).name}"
     with store.reader() as tx:
         newest = tx.reward_models.max_comparison_id()
         rows = list(tx.reward_models.preference_rows(newest))
-    return from_comparisons(rows, media_file=registry.media_file), "votes"
+    data = from_comparisons(rows, media_file=registry.media_file)
+    kinds = data.kinds
+    if request.kind is None and len(kinds) > 1:
+        raise InputError("the votes are on text and on image outputs: train one reward model per kind, "
+                         "kind='text' or kind='image' (`studio train --kind`)")
+    kind = request.kind or (kinds.pop() if kinds else "text")
+    return data.of_kind(kind), kind, "votes"
 
 
 def _active_on(registry: RewardRegistry, heldout, kind: str):

@@ -1,18 +1,26 @@
 """Jobs: the database mirror of background tasks (status, progress, result, error).
 
+A job moves one way only: queued -> running -> done | failed | cancelled (a queued job may
+also fail or be cancelled before it runs). Every transition is one conditional UPDATE on
+the status it leaves, so a job ends once: a late writer (a training finishing after the
+reaper failed it, a cancel racing a finish) changes nothing and is told so (False).
+
 `active_key` is set while a job is queued or running and cleared when it ends; its unique
 index means a second job with the same key (e.g. "train_reward_model") cannot be created
 while the first is alive: "never two trainings at once" holds across processes and machines.
+
+`worker` ("host:pid") and `heartbeat_at` are the running job's heartbeat, written by the
+process running it every few seconds whatever the job is doing (`services.heartbeat`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from studio.errors import NotFoundError
 from studio.store.schema import Job, utcnow
@@ -114,8 +122,11 @@ class JobRepo(Repo):
         result = self.session.execute(query)
         return pd.DataFrame(result.fetchall(), columns=COLUMNS)
 
-    def set_task_id(self, job_id: int, task_id: str) -> None:
-        self.session.execute(update(Job).where(Job.id == job_id).values(task_id=task_id))
+    def set_task_id(self, job_id: int, task_id: str) -> bool:
+        """The queue's id of a queued job's task (the first one, or a re-sent one)."""
+        done = self.session.execute(update(Job).where(Job.id == job_id, Job.status == "queued")
+                                    .values(task_id=task_id))
+        return done.rowcount == 1
 
     def start(self, job_id: int, worker: str) -> bool:
         """queued -> running; False when the job was cancelled (or already taken)."""
@@ -127,24 +138,40 @@ class JobRepo(Repo):
 
     def report(self, job_id: int, *, step: int, total_steps: int | None, eta_s: float | None,
                message: str) -> bool:
-        """Progress and a heartbeat; returns whether a cancel was requested."""
+        """Progress and a heartbeat; returns whether the job should stop (a cancel was
+        requested, or the job is no longer running: failed by a reaper, cancelled)."""
         fraction = min(1.0, step / total_steps) if total_steps else 0.0
         self.session.execute(update(Job).where(Job.id == job_id, Job.status == "running")
                              .values(step=step, total_steps=total_steps, eta_s=eta_s, message=_text(message[:2000]),
                                      progress=fraction, heartbeat_at=utcnow()))
-        return self.cancel_requested(job_id)
+        return self.should_stop(job_id)
+
+    def beat(self, job_id: int, worker: str) -> bool:
+        """The heartbeat of a running job, from the process running it; False when the job
+        is no longer running there (it ended, or another process took it)."""
+        done = self.session.execute(update(Job).where(Job.id == job_id, Job.status == "running",
+                                                      Job.worker == worker).values(heartbeat_at=utcnow()))
+        return done.rowcount == 1
 
     def cancel_requested(self, job_id: int) -> bool:
         return bool(self.session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
 
-    def finish(self, job_id: int, result: dict[str, Any], message: str = "done") -> None:
-        self._end(job_id, "done", result=result, message=message, progress=1.0)
+    def should_stop(self, job_id: int) -> bool:
+        """A cancel was requested, or the job is not running any more."""
+        row = self.session.execute(select(Job.status, Job.cancel_requested).where(Job.id == job_id)).one_or_none()
+        return row is None or row.status != "running" or bool(row.cancel_requested)
 
-    def fail(self, job_id: int, error: str) -> None:
-        self._end(job_id, "failed", error=_text(error[:4000]), message="failed")
+    def finish(self, job_id: int, result: dict[str, Any], message: str = "done") -> bool:
+        """running -> done; False (and nothing written) when the job had already ended."""
+        return self._end(job_id, "done", ("running",), result=result, message=message, progress=1.0)
 
-    def cancelled(self, job_id: int, message: str = "cancelled") -> None:
-        self._end(job_id, "cancelled", message=message)
+    def fail(self, job_id: int, error: str) -> bool:
+        """queued or running -> failed; False when it had already ended."""
+        return self._end(job_id, "failed", ALIVE, error=_text(error[:4000]), message="failed")
+
+    def cancelled(self, job_id: int, message: str = "cancelled") -> bool:
+        """queued or running -> cancelled; False when it had already ended."""
+        return self._end(job_id, "cancelled", ALIVE, message=message)
 
     def request_cancel(self, job_id: int) -> JobRecord:
         """A queued job ends now; a running one is asked to stop at its next step."""
@@ -152,31 +179,45 @@ class JobRepo(Repo):
         if job.status == "queued":
             self.cancelled(job_id, "cancelled before it started")
         elif job.status == "running":
-            self.session.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True,
-                                                                            message="cancelling"))
+            self.session.execute(update(Job).where(Job.id == job_id, Job.status == "running")
+                                 .values(cancel_requested=True, message="cancelling"))
         return self.get(job_id)
 
-    def fail_abandoned(self, *, dead_workers: set[str], stale_after: timedelta) -> list[int]:
-        """Mark failed the running jobs whose worker is known dead, or silent for too long."""
-        now = utcnow()
-        rows = self.session.execute(select(Job.id, Job.worker, Job.heartbeat_at).where(Job.status == "running")).all()
-        abandoned = [job_id for job_id, worker, beat in rows
-                     if worker in dead_workers or beat is None or _aware(beat) < now - stale_after]
-        for job_id in abandoned:
-            self.fail(job_id, "the worker running this job stopped (killed or crashed); "
-                              "the previous reward model stays active")
-        return abandoned
+    def running(self) -> list[tuple[int, str | None, datetime | None]]:
+        """(id, worker, last heartbeat) of every running job."""
+        rows = self.session.execute(select(Job.id, Job.worker, Job.heartbeat_at).where(Job.status == "running"))
+        return [(job_id, worker, _aware(beat) if beat else None) for job_id, worker, beat in rows]
+
+    def fail_if_silent(self, job_id: int, *, since: datetime, error: str) -> bool:
+        """Fail a running job unless it beat at or after `since` (checked in the same
+        UPDATE, so a beat arriving meanwhile keeps it alive)."""
+        done = self.session.execute(
+            update(Job).where(Job.id == job_id, Job.status == "running",
+                              or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < since))
+            .values(status="failed", active_key=None, finished_at=utcnow(), message="failed", eta_s=None,
+                    error=_text(error[:4000])))
+        return done.rowcount == 1
+
+    def queued(self, *, created_before: datetime | None = None) -> list[JobRecord]:
+        """Queued jobs, oldest first (created before a moment, when given)."""
+        query = select(Job).where(Job.status == "queued").order_by(Job.id)
+        if created_before is not None:
+            query = query.where(Job.created_at < created_before)
+        return [to_record(JobRecord, row) for row in self.session.scalars(query)]
+
+    def requeued(self, job_id: int, task_id: str, message: str) -> bool:
+        """A queued job whose task was re-sent: its new task id and why."""
+        done = self.session.execute(update(Job).where(Job.id == job_id, Job.status == "queued")
+                                    .values(task_id=task_id, message=_text(message[:2000])))
+        return done.rowcount == 1
 
     def recent_payloads(self, kind: str, limit: int = 50) -> list[dict[str, Any]]:
         """The payloads of the newest jobs of one kind, newest first."""
         return [payload or {} for payload in self.session.scalars(
             select(Job.payload).where(Job.kind == kind).order_by(Job.id.desc()).limit(limit))]
 
-    def running_workers(self) -> list[str]:
-        return [w for w in self.session.scalars(select(Job.worker).where(Job.status == "running")) if w]
-
-    def _end(self, job_id: int, status: str, *, result=None, error=None, message: str = "",
-             progress: float | None = None) -> None:
+    def _end(self, job_id: int, status: str, leaving: tuple[str, ...], *, result=None, error=None,
+             message: str = "", progress: float | None = None) -> bool:
         values: dict[str, Any] = {"status": status, "active_key": None, "finished_at": utcnow(),
                                   "message": message, "eta_s": None}
         if result is not None:
@@ -185,7 +226,8 @@ class JobRepo(Repo):
             values["error"] = error
         if progress is not None:
             values["progress"] = progress
-        self.session.execute(update(Job).where(Job.id == job_id).values(**values))
+        done = self.session.execute(update(Job).where(Job.id == job_id, Job.status.in_(leaving)).values(**values))
+        return done.rowcount == 1
 
 
 def _aware(moment: datetime) -> datetime:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from studio.errors import NotFoundError
 from studio.store.schema import Comparison, RewardModel, RewardPrediction
 from studio.store.sql import Repo, chunked, insert_ignoring, to_record
-from studio.store.vote_sides import PROMPT, VOTE, side_content, vote_sides
+from studio.store.vote_sides import LEFT, PROMPT, VOTE, side_content, vote_sides, vote_sides_from
 
 TRAINABLE = ("left", "right", "tie")   # "both_bad" says nothing about which side is better
 COLUMNS = ["version", "kind", "mode", "backbone", "active", "created_at", "heldout_accuracy",
@@ -99,17 +99,25 @@ class RewardModelRepo(Repo):
     def max_comparison_id(self) -> int:
         return int(self.session.scalar(select(func.max(Comparison.id))) or 0)
 
-    def data_through(self, mode: str | None) -> int:
-        """The newest vote the versions of this mode (any mode: None) were trained on."""
+    def data_through(self, mode: str | None, kind: str | None = None) -> int:
+        """The newest vote the versions of this mode (any mode: None) and kind of output
+        (any: None) were trained on."""
         query = select(func.max(RewardModel.data_max_comparison_id))
         if mode is not None:
             query = query.where(RewardModel.mode == mode)
+        if kind is not None:
+            query = query.where(RewardModel.kind == kind)
         return int(self.session.scalar(query) or 0)
 
-    def votes_after(self, comparison_id: int) -> int:
-        """Trainable votes (not "both bad") recorded after a comparison id."""
-        return int(self.session.scalar(select(func.count()).select_from(Comparison).where(
-            Comparison.id > comparison_id, Comparison.outcome.in_(TRAINABLE))) or 0)
+    def votes_after(self, comparison_id: int, kind: str | None = None) -> int:
+        """Trainable votes (not "both bad") recorded after a comparison id, on outputs of one
+        kind (text or image; None: both)."""
+        query = (select(func.count()).select_from(vote_sides_from(prompt=False))
+                 .where(VOTE.c.id > comparison_id, VOTE.c.outcome.in_(TRAINABLE)))
+        if kind is not None:
+            has_media = LEFT.c.media_path.is_not(None)
+            query = query.where(has_media if kind == "image" else ~has_media)
+        return int(self.session.scalar(query) or 0)
 
     def preference_rows(self, max_comparison_id: int, *, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Trainable votes up to an id, joined to their prompt and both generations."""

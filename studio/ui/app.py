@@ -4,10 +4,12 @@
     demo = build_app(studio, options)       # a gr.Blocks, not started
     launch(demo, options)                   # serve it (blocks unless prevent_thread_lock)
 
-Page start: the load event asks the server who is calling. With a users file Gradio's
-login has already named them; without one, the page asks for a name once per browser
-session (kept in the browser's storage) before showing the tabs. Admin tabs are shown
-only to admins, and their handlers check the role again on every call.
+Page start: the load event asks the server who is calling. With a users file the studio's
+login (`studio.ui.login`) has already named them; without one, the page asks for a name
+once per browser session (kept in the browser's storage) before showing the tabs. Admin
+tabs are shown only to admins (with a users file, its admins; without one, a browser that
+opened the admin link, `studio.ui.admin_link`), and their handlers check the role again on
+every call.
 """
 
 from __future__ import annotations
@@ -34,11 +36,12 @@ from studio.ui.keys import head_script
 from studio.ui.options import ServeOptions
 from studio.ui.session import RaterSession, counter, whoami
 from studio.ui.style import CSS, theme
-from studio.ui.wiring import Panel, named, username
+from studio.ui.wiring import Panel, named
 
 ADMIN_TABS = ("training_tab", "data_tab", "settings_tab")
 TITLE = "Feedback Studio"
 CACHE_PRUNING = (3600, 86400)   # (every N seconds, files older than N seconds)
+AUTH_MESSAGE = "Sign in with the name and password your admin gave you."
 
 
 def build_app(studio, options: ServeOptions, *, pool=None) -> gr.Blocks:
@@ -94,7 +97,7 @@ class PageHandlers:
 
     def load(self, saved_name: str | None, request: gr.Request) -> dict[str, Any]:
         typed = None if self.ctx.access.gated else _stored_name(saved_name)
-        person = self.ctx.access.person(username(request), typed)
+        person = self.ctx.caller(request, typed)
         if person is None:
             if self.ctx.access.gated:  # logged in but no longer in the users file
                 raise AccessDenied("your account is not in the users file any more; ask an admin")
@@ -106,12 +109,12 @@ class PageHandlers:
         if self.ctx.access.gated:
             raise AccessDenied("this studio has a users file: sign in instead")
         typed = clean_typed_name(name)
-        person = self.ctx.access.require(username(request), typed)
+        person = self.ctx.person(request, RaterSession(typed_name=typed))
         return {**self.enter(person, typed), "saved_name": typed}
 
     def tab_selected(self, session: RaterSession, request: gr.Request, selected: gr.SelectData) -> dict[str, Any]:
         """The Training tab refreshes itself only while an admin has it open."""
-        person = self.ctx.access.person(username(request), session.typed_name)
+        person = self.ctx.caller(request, session.typed_name)
         open_training = selected.value == training.TITLE and person is not None and person.is_admin
         return {"training_timer": gr.update(active=open_training)}
 
@@ -179,8 +182,15 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
            quiet: bool = False) -> Any:
     """Serve an app (the full studio, or the notebook's arena): private by default (no
     analytics, no share link, no run history), only the media folder readable from disk, the
-    vote group sized for many raters at once, and the JSON vote API (`studio.ui.vote_api`)
-    on the same port, ahead of Gradio's routes, when the app has it."""
+    vote group sized for many raters at once, and on the same port, ahead of Gradio's routes:
+    the JSON vote API (`studio.ui.vote_api`) when the app has it, the admin link's route, and
+    with a users file the studio's own login (`studio.ui.login`). Every request passes the
+    cross-site guard (`studio.ui.origin_guard`) first."""
+    from starlette.middleware import Middleware
+
+    from studio.ui import admin_link, login
+    from studio.ui.origin_guard import OriginGuard
+
     # Gradio rebuilds a summary of its recent events (a DataFrame of up to 10,000 rows, for
     # its monitoring page) after every event by default: tens of milliseconds per vote once
     # the history is full, for a page this app turns off. Once per 10,000 events is plenty.
@@ -188,14 +198,20 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "10000")
     demo.queue(default_concurrency_limit=4, max_size=None)
     users = options.users
+    routes = [*admin_link.routes(options.admin_link, options.port), *getattr(demo, "studio_routes", [])]
+    middleware = [Middleware(OriginGuard)]
+    user = None
+    if users is not None:
+        user = login.signed_in(options.sign_ins, options.port)
+        routes = login.routes(users, options.sign_ins, options.port, AUTH_MESSAGE) + routes
+        middleware.append(Middleware(login.LoginRedirect, user=user))
     return demo.launch(
         server_name=options.host, server_port=options.port, share=options.share, inline=False,
-        auth=users.check if users is not None else None,
-        auth_message="Feedback Studio: sign in with the name and password your admin gave you.",
+        auth_dependency=user,
         allowed_paths=[str(options.media_root.resolve())],
         max_threads=options.vote_concurrency + 16,
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, show_error=False,
         footer_links=[], run_history=False, enable_monitoring=False, mcp_server=False, ssr_mode=False,
         pwa=False, theme=theme(), css=CSS, head=head_script(options.poll_seconds),
         # No FastAPI schema at /openapi.json: it answers before any login and lists every route.
-        app_kwargs={"routes": list(getattr(demo, "studio_routes", [])), "openapi_url": None})
+        app_kwargs={"routes": routes, "middleware": middleware, "openapi_url": None})

@@ -7,11 +7,12 @@ The users file is TOML written by `studio users add`:
     password = "scrypt$16384$8$1$<salt>$<hash>"
 
 Passwords are never stored or logged: only a salted `hashlib.scrypt` hash. With a users
-file, Gradio's login gates the app and `gr.Request.username` names the rater; every
+file, people sign in on the studio's own login page (`studio.ui.login`: rate-limited, a
+bounded number of scrypt computations at once, a session cookie of its own) and every
 handler asks `Access` for the role, so the check happens on the server for each call.
-Without one, the rater types a name once per browser session; admin powers then go to
-whoever reaches the app only when it listens on a loopback address (the person at the
-machine), and to nobody otherwise.
+Without one, the rater types a name once per browser session, and nobody is an admin
+except a browser that opened the admin link `studio serve` prints (`studio.ui.admin_link`):
+where the server listens grants nothing.
 """
 
 from __future__ import annotations
@@ -202,32 +203,35 @@ class Person:
 class Access:
     """Who is calling, decided on the server for every request."""
 
-    def __init__(self, users: Users | None, *, local_admin: bool):
+    def __init__(self, users: Users | None):
         self.users = users
-        self.local_admin = local_admin
 
     @property
     def gated(self) -> bool:
         return self.users is not None
 
-    def person(self, username: str | None, typed_name: str | None) -> Person | None:
-        """The caller: the logged-in user with a users file, else the name typed in this
-        browser session; None when nobody is known yet."""
+    def person(self, username: str | None, typed_name: str | None, *, admin_link: bool = False) -> Person | None:
+        """The caller: the signed-in user with a users file (their role from the file), else
+        the name typed in this browser session, an admin only when this browser opened the
+        server's admin link (`admin_link`); None when nobody is known yet."""
         if self.users is not None:
             role = self.users.role(username)
             return Person(username, role) if username and role else None
         if not typed_name:
             return None
-        return Person(typed_name, "admin" if self.local_admin else "rater")
+        return Person(typed_name, "admin" if admin_link else "rater")
 
-    def require(self, username: str | None, typed_name: str | None) -> Person:
-        person = self.person(username, typed_name)
+    def require(self, username: str | None, typed_name: str | None, *, admin_link: bool = False) -> Person:
+        person = self.person(username, typed_name, admin_link=admin_link)
         if person is None:
             raise AccessDenied("sign in (or enter your name) before rating")
         return person
 
-    def require_admin(self, username: str | None, typed_name: str | None) -> Person:
-        person = self.require(username, typed_name)
+    def require_admin(self, username: str | None, typed_name: str | None, *, admin_link: bool = False) -> Person:
+        person = self.require(username, typed_name, admin_link=admin_link)
         if not person.is_admin:
+            if self.users is None:
+                raise AccessDenied(f"{person.name} is a rater: this action needs the admin role (open the admin "
+                                   "link `studio serve` printed, in this browser)")
             raise AccessDenied(f"{person.name} is a rater: this action needs the admin role")
         return person

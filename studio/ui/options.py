@@ -1,14 +1,18 @@
 """What the UI needs to know, built once from `StudioConfig` and the `studio serve` flags
-and passed to every part of the app (nothing lives in module globals)."""
+and passed to every part of the app (nothing lives in module globals), with the server's
+own secrets: the admin link and the sign-in sessions, new for every `ServeOptions` (so for
+every start of `studio serve`)."""
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.config import StudioConfig
+from studio.ui.admin_link import AdminLink
 from studio.ui.auth import Access, Users
+from studio.ui.login import SignIns
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class ServeOptions:
     prompt_set: str | None = None          # show only this prompt set's pairs (None: all)
     poll_seconds: float = 3.0              # how often an empty arena asks for a new pair
     admin_refresh_seconds: float = 2.0     # Training tab refresh while open
+    admin_link: AdminLink = field(default_factory=AdminLink)
+    sign_ins: SignIns = field(default_factory=SignIns)
 
     @classmethod
     def from_config(cls, config: StudioConfig, *, users: Users | None = None, **changes) -> ServeOptions:
@@ -41,7 +47,21 @@ class ServeOptions:
         except ValueError:
             return False
 
+    @property
+    def url(self) -> str:
+        """The server's address as a browser on this machine reaches it."""
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "[::1]"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    def admin_url(self) -> str | None:
+        """The admin link to print; None with a users file (admins sign in)."""
+        return None if self.users is not None else self.admin_link.url(self.url)
+
     def access(self) -> Access:
-        # Without a users file nobody can prove who they are: the person at the machine
-        # (a loopback address) is the admin; on a network address nobody is.
-        return Access(self.users, local_admin=self.users is None and self.loopback)
+        return Access(self.users)

@@ -3,8 +3,12 @@
 Markdown is rendered on the server with raw HTML turned off, so `<script>`, `<img onerror>`
 and the like arrive in the page as visible text, and markdown-it refuses `javascript:`,
 `vbscript:` and `data:` link targets. Every other string goes through `html.escape`.
-Images are `<img>` tags pointing at Gradio's file route for files inside the media
-folder only (the one folder the app is allowed to serve).
+
+Nothing rendered loads anything from outside: a Markdown image (`![alt](https://host/p.png)`,
+a tracking pixel in a prompt, an imported file or a model output) becomes a plain link
+named after its alt text, never an `<img>`; with raw HTML off no `<iframe>`, `<link>`,
+`srcset` or `style` can appear. The only `<img>` tags are the studio's own, pointing at
+Gradio's file route for files inside the media folder (the one folder the app serves).
 """
 
 from __future__ import annotations
@@ -19,6 +23,19 @@ from markdown_it import MarkdownIt
 # breaks: a single newline is a line break, as a model (or a poem) means it.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False, "typographer": False}) \
     .enable("table").enable("strikethrough")
+
+
+def _image_as_link(renderer, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    alt = escape(renderer.renderInlineAsText(token.children or [], options, env) or "image", quote=True)
+    inside_link = sum(1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx]) > 0
+    if inside_link:              # a link cannot hold another: the image is its text
+        return f'<span class="studio-image-link">[image: {alt}]</span>'
+    src = escape(str(token.attrGet("src") or ""), quote=True)
+    return f'<a href="{src}" class="studio-image-link">[image: {alt}]</a>'
+
+
+_MARKDOWN.add_render_rule("image", _image_as_link)
 
 # Characters that template engines in the browser could treat as syntax; as entities they
 # display the same and mean nothing.

@@ -17,12 +17,24 @@ if TYPE_CHECKING:
 
 def serve(studio: Studio, options: ServeOptions, *, pool: bool = True, worker: bool = True) -> None:
     """Serve until interrupted. `pool` keeps pairs ready in a thread of this process;
-    `worker` starts the job worker (training) as a child process."""
+    `worker` starts the job worker (training) as a child process. Without a users file the
+    admin link is printed once the server answers."""
     try:
         with _sigterm_as_interrupt(), background(studio, options, pool=pool, worker=worker) as pool_worker:
-            launch(build_app(studio, options, pool=pool_worker), options)
+            demo = build_app(studio, options, pool=pool_worker)
+            launch(demo, options, prevent_thread_lock=True)
+            announce(options)
+            demo.block_thread()
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before Gradio took over the wait: a normal stop
         pass
+
+
+def announce(options: ServeOptions) -> None:
+    """Print the admin link (without a users file: the only way to the admin tabs)."""
+    url = options.admin_url()
+    if url is not None:
+        print(f"* Admin link (opens Training, Data and Settings in the browser that opens it; keep it to "
+              f"yourself, it changes at every start):\n  {url}", flush=True)
 
 
 @contextlib.contextmanager

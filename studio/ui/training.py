@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from studio.errors import InputError
 from studio.ui import render
 from studio.ui.context import Context
 from studio.ui.session import RaterSession
@@ -16,6 +17,7 @@ from studio.ui.wiring import Panel, named
 
 JOB_ROWS = 20
 TITLE = "Training"
+KINDS = ["auto", "text", "image"]
 
 
 def layout(ctx: Context) -> Panel:
@@ -24,6 +26,8 @@ def layout(ctx: Context) -> Panel:
         with gr.Row():
             p["training_mode"] = gr.Radio(["head", "full"], value=ctx.studio.config.training.mode,
                                           label="Mode (head: fast, frozen backbone; full: fine-tune)")
+            p["training_kind"] = gr.Radio(KINDS, value="auto",
+                                          label="Model (one per kind of output; auto: the votes' kind)")
             p["training_start"] = gr.Button("Train now", variant="primary", elem_id="train-now")
         p["training_message"] = gr.Markdown()
         p["training_jobs"] = gr.HTML(elem_id="training-jobs")
@@ -53,10 +57,13 @@ class TrainingHandlers:
                 "training_models": models_frame(studio.reward_models()),
                 "training_agreement": agreement_text(studio.reward_agreement())}
 
-    def train_now(self, mode: str, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+    def train_now(self, mode: str, kind: str | None, session: RaterSession, request: gr.Request) -> dict[str, Any]:
         person = self.ctx.admin(request, session)
-        job = self.ctx.studio.enqueue_training(mode=mode, requested_by=person.name)
-        return {"training_message": f"Training job {job.id} is {job.status} ({mode}).",
+        if kind not in (None, *KINDS):
+            raise InputError("the model is auto, text or image")
+        chosen = None if kind in (None, "auto") else kind
+        job = self.ctx.studio.enqueue_training(mode=mode, kind=chosen, requested_by=person.name)
+        return {"training_message": f"Training job {job.id} is {job.status} ({mode}, {chosen or 'the votes’ kind'}).",
                 **self.refresh(session, request)}
 
     def cancel(self, job_id: float | None, session: RaterSession, request: gr.Request) -> dict[str, Any]:
@@ -119,7 +126,8 @@ def wire(page: Panel, handlers: TrainingHandlers, ctx: Context) -> None:
                                 api_visibility="private", **limit)
     started = page.subset("training_message", *shown)
     page["training_start"].click(named(handlers.train_now, started),
-                                 inputs=[page["training_mode"], page["session"]], outputs=list(started.values()),
+                                 inputs=[page["training_mode"], page["training_kind"], page["session"]],
+                                 outputs=list(started.values()),
                                  api_name="train_now", **limit)
     page["training_cancel"].click(named(handlers.cancel, started),
                                   inputs=[page["training_cancel_id"], page["session"]],

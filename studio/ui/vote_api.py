@@ -15,10 +15,11 @@ rater's next pair, assigned in the same transaction. Resending the same `idempot
 already used for another item is refused (409).
 
 Who votes: with a users file (`--auth`), the signed-in user. Sign in once with
-`POST /login` (form fields username, password) and send the cookie it sets; `rater` may be
-left out, and naming someone else is refused. Without a users file, `rater` is the name,
+`POST /login` (form fields username, password; `studio.ui.login`) and send the cookie it
+sets; `rater` may be left out, and naming someone else is refused. Without a users file, `rater` is the name,
 as typed on the page. Errors are JSON {"error": "one line"} with 400 (bad input),
-401 (not signed in), 403 (refused), 404 (no such item), 409 (key reused).
+401 (not signed in), 403 (refused, or sent by another site's page: `studio.ui.origin_guard`),
+404 (no such item), 409 (key reused), 415 (a body that is not JSON).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from studio.records import MAX_IDEMPOTENCY_KEY, ItemView
 from studio.ui import render
 from studio.ui.auth import clean_typed_name
 from studio.ui.context import Context
+from studio.ui.login import signed_in
 from studio.ui.text_input import MAX_RATIONALE, typed_text
 
 OUTCOMES = {"left": "left", "right": "right", "tie": "tie", "both_bad": "both_bad", "a": "left", "b": "right"}
@@ -55,25 +57,19 @@ def routes(ctx: Context) -> list[APIRoute]:
             APIRoute("/api/next", api.next, methods=["GET"], include_in_schema=False)]
 
 
-def signed_in_user(request: Request) -> str | None:
-    """The user Gradio's login attached to this request's cookie (the same lookup as
-    Gradio's own `/gradio_api/user` route), or None."""
-    app = request.app
-    cookie_id = getattr(app, "cookie_id", None)
-    if cookie_id is None:
-        return None
-    token = request.cookies.get(f"access-token-{cookie_id}") or \
-        request.cookies.get(f"access-token-unsecure-{cookie_id}")
-    return getattr(app, "tokens", {}).get(token)
-
-
 class VoteApi:
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        self.signed_in = signed_in(ctx.options.sign_ins, ctx.options.port)
 
     # The database work runs in the server's thread pool, so votes run in parallel with each
     # other and with the page's events, never on the event loop.
     async def vote(self, request: Request) -> Response:
+        kind = request.headers.get("content-type")
+        if kind is not None and kind.split(";")[0].strip().lower() != "application/json":
+            # A browser form (or a no-preflight fetch) posts text/plain or form data; the
+            # cross-site guard refuses those from other origins, and the API reads JSON only.
+            return json_response({"error": "send the vote as JSON (Content-Type: application/json)"}, 415)
         body = await request.body()
         return await run_in_threadpool(self._answer, lambda: self._vote(request, body))
 
@@ -124,7 +120,7 @@ class VoteApi:
     def _rater(self, request: Request, named: Any) -> str:
         access = self.ctx.access
         if access.gated:
-            user = signed_in_user(request)
+            user = self.signed_in(request)
             if user is None:
                 raise ApiError(401, "sign in first: POST /login with username and password, then send its cookie")
             person = access.person(user, None)

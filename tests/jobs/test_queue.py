@@ -7,6 +7,7 @@ import pytest
 
 from studio.errors import ConfigError
 from studio.jobs import make_huey
+from tests.jobs.test_job_states import backdate_heartbeat
 from tests.rewards.helpers import add_marker_votes
 
 
@@ -120,5 +121,6 @@ def test_a_training_left_running_by_a_dead_process_does_not_block_the_next(open_
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     with studio.store.transaction() as tx:                          # as if a notebook died mid-training
         assert tx.jobs.start(job.id, f"{socket.gethostname()}:{int(gone.stdout)}")
+    backdate_heartbeat(studio, job.id, 45)                          # ... and stopped beating a while ago
     assert studio.train_reward_model(progress=False)["version"] == 1
     assert studio.job(job.id).status == "failed"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from studio.errors import StudioError
 from tests.reliability.conftest import EXAMPLES, hostile_settings
 from tests.reliability.markup import live_markup, visible_text
-from tests.ui.conftest import add_text_pairs
+from tests.ui.conftest import add_text_pairs, admin_request
 
 NASTY = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "'; DROP TABLE comparisons; --",
          "../../etc/passwd", "\u202eevil", "a\x00b", "\x00", "x\ud800y", "\udfff", "x" * 200_000, "\x1b[2J\x07",
@@ -30,7 +30,7 @@ PAIRS = max(40, EXAMPLES + 10)      # one fresh pair for every input tried
 
 @pytest.fixture
 def ctx(studio):
-    """The app's context for a studio on each back end, served on loopback (local admin)."""
+    """The app's context for a studio on each back end (admin calls carry its admin link's cookie)."""
     from studio.ui.context import Context
     from studio.ui.options import ServeOptions
 
@@ -142,7 +142,7 @@ def test_hostile_admin_filters_are_refused_or_just_filter(ctx, tried):
     @given(rater=hostile_text, contender=hostile_text, prompt_set=hostile_text)
     def check(rater, contender, prompt_set):
         tried("ui: data tab filters (admin)")
-        refused, shown = refused_cleanly(lambda: data.recent(rater, contender, prompt_set, 10, admin, None))
+        refused, shown = refused_cleanly(lambda: data.recent(rater, contender, prompt_set, 10, admin, admin_request(ctx.options)))
         if not refused:
             assert len(shown["data_table"]) == 0 or not (rater.strip() or contender.strip() or prompt_set.strip())
 
@@ -162,7 +162,7 @@ def test_hostile_prompt_set_names_are_refused_or_stored_as_typed(ctx, tried, tmp
     def check(prompt_set):
         tried("ui: prompt set (settings, add prompts)")
         before = ctx.studio.prompt_sets()
-        refused, _ = refused_cleanly(lambda: settings.add_prompts(str(prompts), prompt_set, admin, None))
+        refused, _ = refused_cleanly(lambda: settings.add_prompts(str(prompts), prompt_set, admin, admin_request(ctx.options)))
         after = ctx.studio.prompt_sets()
         if refused:
             assert after == before

@@ -137,6 +137,21 @@ def users_file(tmp_path) -> Path:
     return path
 
 
+def admin_request(options):
+    """A request from a browser that opened the server's admin link (its cookie), as Gradio
+    hands it to a handler."""
+    import gradio as gr
+
+    from studio.ui.admin_link import cookie_name
+
+    return gr.Request(cookies={cookie_name(options.port): options.admin_link.cookie_value})
+
+
+def open_admin_link(page, served) -> None:
+    """Open the admin link `studio serve` prints, in this browser (sets the admin cookie)."""
+    page.goto(served.options.admin_url())
+
+
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name

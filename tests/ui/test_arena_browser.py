@@ -8,7 +8,14 @@ import shutil
 import pytest
 
 from tests.ui.browser import REVEAL, current_token, enter_name, external_requests, wait_for_new_pair
-from tests.ui.conftest import add_image_item, add_text_pairs, artifact, publish_screenshot, serve
+from tests.ui.conftest import (
+    add_image_item,
+    add_text_pairs,
+    artifact,
+    open_admin_link,
+    publish_screenshot,
+    serve,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -134,7 +141,13 @@ def test_an_empty_arena_says_so_and_shows_a_pair_when_one_is_ready(served, page)
 
 def test_every_tab_opens_its_own_panel(served, page):
     add_text_pairs(served.studio, [("p", "a", "b")], names=NAMES)
-    enter_name(page, served.url, "fay")                       # on loopback without users: the admin
+    page.goto(served.url)                                      # without the admin link: a rater
+    page.locator("#welcome-name textarea, #welcome-name input").first.fill("fay")
+    page.click("#welcome-go")
+    page.wait_for_selector("#studio-tabs", state="visible")
+    assert "Training" not in [t.inner_text() for t in page.get_by_role("tab").all()]
+    open_admin_link(page, served)                              # the link `studio serve` printed
+    page.wait_for_selector("#tab-training-button, #studio-tabs >> text=Training")    # fay, now as admin
     panels = {"Arena": "tab-arena", "Free prompt": "tab-free", "Image ranking": "tab-grid",
               "Leaderboard": "tab-leaderboard", "Training": "tab-training", "Data": "tab-data",
               "Settings": "tab-settings"}

@@ -50,23 +50,22 @@ def test_bad_names_roles_and_files_are_refused_with_one_line(tmp_path):
         Users.load(tmp_path / "missing.toml")
 
 
-def test_roles_come_from_the_users_file_and_without_one_from_the_address(tmp_path):
+def test_roles_come_from_the_users_file_and_without_one_from_the_admin_link(tmp_path):
     add_user(tmp_path / "u.toml", "rita", "pw", "rater")
     add_user(tmp_path / "u.toml", "adam", "pw", "admin")
-    gated = Access(Users.load(tmp_path / "u.toml"), local_admin=False)
+    gated = Access(Users.load(tmp_path / "u.toml"))
     assert gated.require("rita", "typed-name-is-ignored").name == "rita"
     with pytest.raises(AccessDenied):
-        gated.require_admin("rita", None)
+        gated.require_admin("rita", None, admin_link=True)      # the link grants nothing with a users file
     assert gated.require_admin("adam", None).is_admin
     with pytest.raises(AccessDenied):
         gated.require(None, "adam")          # a typed name never stands in for a login
-    on_loopback = Access(None, local_admin=True)
-    assert on_loopback.require_admin(None, "me").name == "me"
-    on_network = Access(None, local_admin=False)
+    open_studio = Access(None)
+    assert open_studio.require_admin(None, "me", admin_link=True).name == "me"
+    with pytest.raises(AccessDenied, match="admin link"):
+        open_studio.require_admin(None, "me")                     # wherever the server listens
     with pytest.raises(AccessDenied):
-        on_network.require_admin(None, "me")
-    with pytest.raises(AccessDenied):
-        on_network.require(None, None)
+        open_studio.require(None, None)
 
 
 def test_typed_names_are_trimmed_and_bounded():

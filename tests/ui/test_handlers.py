@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from studio.errors import AccessDenied, InputError
-from tests.ui.conftest import add_image_item, add_text_pairs
+from tests.ui.conftest import add_image_item, add_text_pairs, admin_request
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def ctx(ui_studio):
     from studio.ui.context import Context
     from studio.ui.options import ServeOptions
 
-    return Context(ui_studio, ServeOptions.from_config(ui_studio.config))      # loopback: local admin
+    return Context(ui_studio, ServeOptions.from_config(ui_studio.config))
 
 
 @pytest.fixture
@@ -111,9 +111,10 @@ def test_the_data_tab_lists_votes_and_exports_a_file(ctx):
     arena = ArenaHandlers(ctx)
     arena.vote("left", arena.next_pair("ana")["arena_token"], "", None, session_for("ana"), None)
     data = DataHandlers(ctx)
-    table = data.recent("ana", "", "", 50, session_for("ana"), None)["data_table"]
+    admin = admin_request(ctx.options)
+    table = data.recent("ana", "", "", 50, session_for("ana"), admin)["data_table"]
     assert table[["prompt", "outcome", "winner"]].values.tolist() == [["Explain tides.", "left", "alpha"]]
-    exported = data.export("trl", "", "", "", session_for("ana"), None)
+    exported = data.export("trl", "", "", "", session_for("ana"), admin)
     rows = [json.loads(line) for line in Path(exported["data_file"]).read_text().splitlines()]
     assert [(r["prompt"], r["chosen"], r["rejected"]) for r in rows] == [("Explain tides.", "The moon pulls.", "Wind.")]
     assert exported["data_message"].startswith("1 rows from 1 votes")
@@ -158,22 +159,27 @@ def test_the_training_tab_queues_shows_and_cancels_a_job(ctx, network_ctx):
     from studio.ui.training import TrainingHandlers
 
     with pytest.raises(AccessDenied):
-        TrainingHandlers(network_ctx).train_now("head", session_for("ana"), None)   # nobody is admin there
+        TrainingHandlers(network_ctx).train_now("head", "auto", session_for("ana"), None)   # nobody is admin there
+    with pytest.raises(AccessDenied, match="admin link"):
+        TrainingHandlers(ctx).train_now("head", "auto", session_for("ana"), None)           # on loopback neither
+    with pytest.raises(AccessDenied, match="admin role"):                          # nor another server's link
+        TrainingHandlers(ctx).train_now("head", "auto", session_for("ana"), admin_request(network_ctx.options))
     training = TrainingHandlers(ctx)
-    shown = training.refresh(session_for("ana"), None)
+    admin = admin_request(ctx.options)
+    shown = training.refresh(session_for("ana"), admin)
     assert "No jobs yet" in shown["training_jobs"] and "No active reward model" in shown["training_agreement"]
-    started = training.train_now("head", session_for("ana"), None)
+    started = training.train_now("head", "auto", session_for("ana"), admin)
     (job,) = ctx.studio.jobs().to_dict("records")
     assert job["status"] == "queued" and f"Training job {job['id']} is queued" in started["training_message"]
     assert "<progress" in started["training_jobs"] and "queued" in started["training_jobs"]
-    cancelled = training.cancel(job["id"], session_for("ana"), None)
+    cancelled = training.cancel(job["id"], session_for("ana"), admin)
     assert ctx.studio.job(job["id"]).status == "cancelled" and "cancelled" in cancelled["training_jobs"]
 
 
 def test_the_settings_tab_shows_the_setup_without_secrets(ctx):
     from studio.ui.settings import SettingsHandlers, without_password
 
-    shown = SettingsHandlers(ctx).overview(session_for("ana"), None)
+    shown = SettingsHandlers(ctx).overview(session_for("ana"), admin_request(ctx.options))
     assert shown["settings_config"]["server"]["analytics"] is False
     assert shown["settings_config"]["server"]["share"] is False
     assert without_password("postgresql://studio:s3cret@db.internal:5432/studio") == \

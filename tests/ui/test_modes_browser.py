@@ -66,7 +66,7 @@ def test_after_a_vote_the_active_reward_model_shows_its_guess(tmp_path, page):
     from studio.api import Studio
     from studio.config import TrainingConfig
     from studio.rewards.tiny import build_tiny_text_model
-    from tests.ui.conftest import add_text_pairs
+    from tests.ui.conftest import add_text_pairs, open_admin_link
 
     backbone = build_tiny_text_model(tmp_path / "encoder", architecture="encoder")
     with Studio.open(tmp_path / "data", queue_url="immediate",
@@ -78,6 +78,7 @@ def test_after_a_vote_the_active_reward_model_shows_its_guess(tmp_path, page):
         version = studio.train_reward_model(mode="head", epochs=2)["version"]
         server = serve(studio)
         try:
+            open_admin_link(page, server)
             enter_name(page, server.url, "ivy")
             page.keyboard.press("1")
             page.wait_for_selector(f"#arena-prediction >> text=Reward model v{version} predicted")

@@ -66,3 +66,33 @@ def test_media_urls_only_for_files_inside_the_media_folder(tmp_path):
     assert render.media_url(media, "studio.db") is None
     assert render.media_url(media, "/etc/passwd") is None
     assert render.media_url(media, "media/ab/missing.png") is None
+
+
+REMOTE = [
+    "![pixel](https://tracker.example/p.png)",
+    "![](http://tracker.example/p.png \"title\")",
+    "[![badge](https://tracker.example/b.svg)](https://tracker.example/)",
+    "![ref][r]\n\n[r]: https://tracker.example/ref.png",
+    "<img src=https://tracker.example/raw.png srcset='https://tracker.example/2x.png 2x'>",
+    "<iframe src=https://tracker.example/frame></iframe><link rel=stylesheet href=https://tracker.example/s.css>",
+    "<div style=\"background: url(https://tracker.example/bg.png)\">x</div>",
+    "<video poster=https://tracker.example/v.png></video><object data=https://tracker.example/o></object>",
+]
+
+
+@pytest.mark.parametrize("payload", REMOTE)
+def test_markdown_never_makes_a_tag_that_loads_from_outside(payload):
+    """A Markdown image used to become a live <img> (a tracking pixel in a prompt or an
+    output); now it is a link to click, named after its alt text."""
+    html = render.markdown(payload)
+    tags = Tags(html).tags
+    assert {tag for tag, _ in tags} <= {"p", "a", "span", "br"}, html
+    for _, attrs in tags:
+        assert not {"src", "srcset", "style", "poster", "data"} & set(attrs), html
+
+
+def test_a_remote_image_becomes_a_plain_link_named_after_its_alt_text():
+    html = render.markdown("see ![a chart](https://tracker.example/c.png)")
+    (link,) = [attrs for tag, attrs in Tags(html).tags if tag == "a"]
+    assert link["href"] == "https://tracker.example/c.png" and "noreferrer" in link["rel"]
+    assert "[image: a chart]" in html

@@ -13,7 +13,7 @@ from tests.ui.browser import (
     sign_in,
     wait_for_new_pair,
 )
-from tests.ui.conftest import add_image_item, add_text_pairs, serve
+from tests.ui.conftest import add_image_item, add_text_pairs, open_admin_link, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,6 +42,7 @@ def test_html_and_script_in_prompts_outputs_and_names_are_shown_inert(ui_studio,
                    names=("<img src=x onerror=alert('contender')>", "<b>bold-contender</b>"))
     server = serve(ui_studio)
     try:
+        open_admin_link(page, server)                                  # to reach the Data tab
         enter_name(page, server.url, "<img src=x onerror=\"alert('rater')\">")
         assert "<script>" in page.inner_text("#arena-prompt")          # shown as text
         assert "onerror" in page.inner_text("#arena-side-a")
@@ -50,13 +51,54 @@ def test_html_and_script_in_prompts_outputs_and_names_are_shown_inert(ui_studio,
         page.click("#arena-vote-a")
         wait_for_new_pair(page, first)
         assert "<b>bold-contender</b>" in page.inner_text("#arena-reveal")   # revealed names are text too
-        page.get_by_role("tab", name="Data").click()                   # the local admin's vote table
+        page.get_by_role("tab", name="Data").click()                   # the admin's vote table
         page.click("#data-refresh")
         page.wait_for_selector("#data-table >> text=Prompt")
         page.wait_for_timeout(500)
         assert live_markup(page) == {"scripts": 0, "handlers": 0, "js_links": 0, "iframes": 0, "pwned": False}
         assert page.dialogs == []
         assert external_requests(page) == []
+    finally:
+        server.close()
+
+
+TRACKER = "tracker.invalid"
+REMOTE = (f"![pixel](https://{TRACKER}/p.png) ![ref][r] [![badge](https://{TRACKER}/b.svg)](https://{TRACKER}/) "
+          f"<img src=https://{TRACKER}/raw.png srcset='https://{TRACKER}/2x.png 2x'> "
+          f"<iframe src=https://{TRACKER}/f></iframe><link rel=stylesheet href=https://{TRACKER}/s.css> "
+          f"<div style=\"background:url(https://{TRACKER}/bg.png)\">bg</div>\n\n[r]: https://{TRACKER}/ref.png")
+
+
+def test_hostile_outputs_prompts_and_imported_files_load_nothing_from_outside(ui_studio, page, tmp_path):
+    """Tracking pixels in a prompt, in both outputs and in an imported pairs file: the arena,
+    its reveal and the Data tab make no request beyond the studio's own
+    origin (the page fixture records every request the browser made)."""
+    import json
+
+    add_text_pairs(ui_studio, [(f"Remote prompt {REMOTE}", f"Output A {REMOTE}", f"Output B {REMOTE}")],
+                   names=(f"![c](https://{TRACKER}/c.png)", "plain-contender"))
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"prompt": f"Imported {REMOTE}", "chosen": f"yes {REMOTE}",
+                                 "rejected": f"no {REMOTE}"}) + "\n")
+    assert ui_studio.import_prefs(pairs).added == 1
+    server = serve(ui_studio)
+    try:
+        open_admin_link(page, server)
+        enter_name(page, server.url, f"![r](https://{TRACKER}/rater.png)")
+        page.wait_for_selector("#arena-prompt >> text=Remote prompt")
+        assert "[image: pixel]" in page.inner_text("#arena-prompt")       # a link to click, not an image
+        first = current_token(page)
+        page.click("#arena-vote-a")
+        wait_for_new_pair(page, first)
+        page.get_by_role("tab", name="Data").click()
+        page.click("#data-refresh")
+        page.wait_for_selector("#data-table >> text=Imported")
+        # Every image the page holds has loaded or failed: any request a tag made is recorded.
+        page.wait_for_function("() => [...document.images].every(image => image.complete)")
+        origin = server.url.rstrip("/")
+        outside = [u for u in page.requests if not u.startswith((origin + "/", "data:", "blob:"))]
+        assert outside == []
+        assert page.locator(f"img[src*='{TRACKER}'], iframe, link[href*='{TRACKER}']").count() == 0
     finally:
         server.close()
 
@@ -98,7 +140,7 @@ def test_admin_endpoints_refuse_a_rater_calling_through_the_api(gated):
 
     rater = Client(gated.url, auth=("rita", "rita-password"), verbose=False, analytics_enabled=False,
                    download_files=False)
-    for endpoint, args in (("/train_now", ("head",)), ("/data_recent", ("", "", "", 10)),
+    for endpoint, args in (("/train_now", ("head", "auto")), ("/data_recent", ("", "", "", 10)),
                            ("/data_export", ("jsonl", "", "", "")), ("/settings_overview", ()),
                            ("/cancel_job", (1,))):
         with pytest.raises(AppError, match="admin role"):
@@ -114,8 +156,8 @@ def test_admin_endpoints_refuse_a_rater_calling_through_the_api(gated):
 def test_without_signing_in_only_the_login_page_answers(gated):
     media = next((gated.studio.config.data_dir / "media").rglob("*.png"))
     with httpx.Client(base_url=gated.url, timeout=10) as anonymous:
-        page = anonymous.get("/")
-        assert page.status_code == 200 and '"auth_required":true' in page.text.replace(" ", "")
+        page = anonymous.get("/", follow_redirects=True)
+        assert page.status_code == 200 and str(page.url).endswith("/login") and 'name="password"' in page.text
         assert "Gated prompt" not in page.text
         assert anonymous.get("/config").status_code == 401
         assert anonymous.get("/gradio_api/info").status_code == 401
@@ -124,6 +166,7 @@ def test_without_signing_in_only_the_login_page_answers(gated):
                                                                   "session_hash": "x"})
         assert joined.status_code == 401
         assert anonymous.post("/login", data={"username": "rita", "password": "wrong"}).status_code == 400
+        assert anonymous.get("/gradio_api/user").json() is None
 
 
 def test_only_the_media_folder_is_served_from_disk(gated):

@@ -63,12 +63,43 @@ def test_serve_answers_on_its_port_and_stops_with_its_worker(tmp_path):
     assert not any(Path(f"/proc/{pid}").exists() for pid in worker), "the worker outlived the server"
 
 
-def test_demo_writes_the_starter_prompts_and_contenders_then_serves(tmp_path):
+def printed_admin_link(process: subprocess.Popen, timeout: float = 120) -> str:
+    """Read the server's output until the admin link line; returns the link."""
+    import re
+    import threading
+
+    found: list[str] = []
+    lines: list[str] = []
+
+    def read():
+        for line in process.stdout:
+            lines.append(line)
+            match = re.search(r"http://\S+/admin\?token=\S+", line)
+            if match:
+                found.append(match.group(0))
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    assert found, "no admin link printed: " + "".join(lines)[-2000:]
+    return found[0]
+
+
+def test_demo_writes_the_starter_prompts_and_contenders_then_serves_with_an_admin_link(tmp_path):
+    """`make run` is `studio demo`: it prints the admin link once it serves; opening the
+    link sets the admin cookie, and the page opened without it has no admin powers."""
     port = free_port()
     demo = start("demo", "--port", str(port), "--no-worker", cwd=tmp_path)
     try:
         wait_for_port(port, timeout=120)
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200
+        link = printed_admin_link(demo)
+        assert link.startswith(f"http://127.0.0.1:{port}/admin?token=")
+        opened = httpx.get(link, timeout=30)
+        assert opened.status_code == 303 and opened.cookies.get(f"studio-admin-{port}")
+        wrong = httpx.get(link[:-2], timeout=30)
+        assert wrong.status_code == 403 and not wrong.cookies
     finally:
         output = stop(demo)
     assert demo.returncode == 0, output
