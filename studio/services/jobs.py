@@ -27,11 +27,14 @@ from typing import Protocol
 
 import pandas as pd
 
+from studio.services.heartbeat import HEARTBEAT_EVERY_S
 from studio.store import Store
 from studio.store.jobs import JobRecord
 
 STALE_AFTER = timedelta(minutes=5)              # no heartbeat for this long: gone, on any host
-DEAD_PROCESS_SILENCE = timedelta(seconds=30)    # this host, its process gone, no beat for this long
+# This host, its process gone: failed once its last beat is older than one beat interval
+# (a beat that recent could still be fresh; an older one cannot be).
+DEAD_PROCESS_SILENCE = timedelta(seconds=HEARTBEAT_EVERY_S + 2)
 LOST_TASK_GRACE = timedelta(minutes=1)          # a queued job with no task id yet: its send may be under way
 
 
