@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import func, select, update
 
 from studio.errors import NotFoundError
+from studio.store.counted import counted_votes
 from studio.store.schema import Comparison, RewardModel, RewardPrediction
 from studio.store.sql import Repo, chunked, insert_ignoring, to_record
 from studio.store.vote_sides import PROMPT, VOTE, side_content, vote_sides
@@ -109,14 +110,15 @@ class RewardModelRepo(Repo):
     def votes_after(self, comparison_id: int) -> int:
         """Trainable votes (not "both bad") recorded after a comparison id."""
         return int(self.session.scalar(select(func.count()).select_from(Comparison).where(
-            Comparison.id > comparison_id, Comparison.outcome.in_(TRAINABLE))) or 0)
+            Comparison.id > comparison_id, Comparison.outcome.in_(TRAINABLE), counted_votes())) or 0)
 
     def preference_rows(self, max_comparison_id: int, *, batch: int = 5000) -> Iterator[dict[str, Any]]:
-        """Trainable votes up to an id, joined to their prompt and both generations."""
+        """Trainable counted votes up to an id, joined to their prompt and both generations."""
         last = 0
         while True:
             query = (_vote_with_sides()
-                     .where(VOTE.c.id > last, VOTE.c.id <= max_comparison_id, VOTE.c.outcome.in_(TRAINABLE))
+                     .where(VOTE.c.id > last, VOTE.c.id <= max_comparison_id, VOTE.c.outcome.in_(TRAINABLE),
+                            counted_votes(VOTE))
                      .order_by(VOTE.c.id).limit(batch))
             rows = self.session.execute(query).mappings().all()
             if not rows:
@@ -151,7 +153,7 @@ class RewardModelRepo(Repo):
             select(Comparison.outcome, RewardPrediction.prob_left)
             .join(Comparison, Comparison.id == RewardPrediction.comparison_id)
             .where(RewardPrediction.reward_model_id == reward_model_id,
-                   Comparison.outcome.in_(("left", "right")))).all()
+                   Comparison.outcome.in_(("left", "right")), counted_votes())).all()
         agree = sum(1.0 if (p > 0.5) == (o == "left") else 0.0 for o, p in rows if p != 0.5)
         agree += sum(0.5 for _, p in rows if p == 0.5)
         return {"votes": len(rows), "agree": agree, "agreement": agree / len(rows) if rows else None}
