@@ -210,13 +210,13 @@ class ServerGone(Exception):
     """The server stopped answering (killed, restarting)."""
 
 
-def _client(url: str):
+def connect(url: str):
     from gradio_client import Client
 
     return Client(url, verbose=False, analytics_enabled=False, download_files=False)
 
 
-def _call(client, *args, api_name: str, timeout: float):
+def call(client, *args, api_name: str, timeout: float):
     """A gradio_client call that gives up when the server vanishes (a killed server leaves
     the client's event stream waiting forever)."""
     from gradio_client.exceptions import AppError
@@ -236,8 +236,8 @@ def sign_in(url: str, name: str, *, deadline: float, timeout: float):
     while True:
         try:
             if httpx.get(url, timeout=5).status_code == 200:      # cheap: is it serving yet?
-                client = _client(url)
-                return client, token_in(_call(client, name, api_name="/start", timeout=timeout))
+                client = connect(url)
+                return client, token_in(call(client, name, api_name="/start", timeout=timeout))
         except Exception as exc:         # noqa: BLE001 - the server is down or half up: try again
             if time.monotonic() > deadline:
                 raise ServerGone(f"{name}: no server before the deadline ({exc})") from exc
@@ -268,7 +268,7 @@ def gradio_rater(url: str, name: str, votes: int, deadline: float, seed: int, le
             while True:
                 attempt = time.monotonic()
                 try:
-                    result = _call(client, token, "", None, api_name=endpoint, timeout=call_timeout)
+                    result = call(client, token, "", None, api_name=endpoint, timeout=call_timeout)
                     break
                 except ServerGone:
                     ledger.retry()

@@ -3,7 +3,7 @@
     python bench/vote_durability.py                    # SQLite: 32 raters x 40 votes, SIGKILL half-way
     python bench/vote_durability.py --postgres         # the same on a throwaway PostgreSQL (Debian binaries)
     python bench/vote_durability.py --database-url postgresql://user@host/db   # an empty database of yours
-    python bench/vote_durability.py --quick            # 8 raters x 10 votes, 5 s throughput runs
+    python bench/vote_durability.py --quick            # 8 raters x 10 votes, 3 x 3 double votes, 5 s throughput runs
 
 1. Crash: `studio serve --no-worker --no-pool` runs as a child process on loopback over a
    warm pool (pairs of stored texts imported through the Studio API). 32 raters, each a
@@ -14,7 +14,12 @@
    export) and checked: every acknowledged vote is there exactly once, no rater voted twice
    on an item, `PRAGMA integrity_check` is ok. Printed: sent, acknowledged, found, lost (0),
    duplicated (0), votes/s, and how long the restarted server took to serve again.
-2. Throughput: sustained votes/s on a fresh server from lean clients (asyncio, keep-alive),
+2. Double votes: on a fresh server, raters with two tabs on the same pair vote in both at
+   once (the second tab must be told "already saved as ..."), raters reload the page before
+   their vote is answered and vote on what the reload shows, and intruders `POST /api/vote`
+   on items never handed to them (each must be refused with 409). Then the database, every
+   stored row included, must hold one vote per rater per pair: double votes 0.
+3. Throughput: sustained votes/s on a fresh server from lean clients (asyncio, keep-alive),
    through the arena's Gradio event (what the page does) and through `POST /api/vote`
    (the JSON vote API), side by side, with the server's CPU per vote. Goal: 500 votes/s.
 
@@ -35,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._durability import crash_run  # noqa: E402
+from bench._durability import crash_run, double_vote_run  # noqa: E402
 from bench._raters import ServeProcess, warm_pool  # noqa: E402
 from bench._throughput import HEADER, measure  # noqa: E402
 
@@ -69,6 +74,8 @@ def main() -> None:
     parser.add_argument("--kill-at", type=float, default=0.5, help="SIGKILL once this share of the votes "
                                                                     "is acknowledged (default 0.5)")
     parser.add_argument("--max-seconds", type=float, default=180.0, help="time bound of the crash run's voting")
+    parser.add_argument("--double-raters", type=int, default=None, help="raters per double-vote case (8)")
+    parser.add_argument("--double-rounds", type=int, default=None, help="pairs each of them double-votes on (10)")
     parser.add_argument("--throughput-raters", type=int, default=32)
     parser.add_argument("--throughput-seconds", type=float, default=None, help="length of each throughput run (15)")
     parser.add_argument("--no-throughput", action="store_true", help="only the crash run")
@@ -78,12 +85,15 @@ def main() -> None:
     raters = args.raters or (8 if args.quick else 32)
     votes = args.votes or (10 if args.quick else 40)
     seconds = args.throughput_seconds or (5.0 if args.quick else 15.0)
+    double_raters = args.double_raters or (3 if args.quick else 8)
+    double_rounds = args.double_rounds or (3 if args.quick else 10)
 
     with contextlib.ExitStack() as stack:
         url = args.database_url or (stack.enter_context(postgres_database()) if args.postgres else None)
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "data"
         backend = "PostgreSQL (fsync on)" if url else "SQLite (WAL, synchronous=FULL)"
-        pool = raters * votes * 2 + (0 if args.no_throughput else int(2 * seconds * 700))
+        pool = (raters * votes * 2 + double_raters * (double_rounds * 4 + 2)
+                + (0 if args.no_throughput else int(2 * seconds * 700)))
         made = time.perf_counter()
         warm_pool(data_dir, pool, database_url=url)
         print(f"{backend}: warm pool of {pool} pairs imported in {time.perf_counter() - made:.1f} s; "
@@ -100,8 +110,18 @@ def main() -> None:
         print(f"   {'PASS' if report.ok else 'FAIL'}: lost {report.lost}, duplicated {report.duplicated}, "
               f"double votes {report.double_votes}, integrity {report.integrity}")
 
+        print(f"\n2. double votes: {double_raters} raters with two tabs and {double_raters} reloading, "
+              f"{double_rounds} pairs each; API votes on items never handed out")
+        with contextlib.redirect_stderr(client_noise):
+            doubles = double_vote_run(data_dir, raters=double_raters, rounds=double_rounds,
+                                      log=data_dir / "serve-double.log")
+        for line in doubles.lines():
+            print(f"   {line}")
+        print(f"   {'PASS' if doubles.ok else 'FAIL'}: double votes {doubles.double_votes}, API votes on items "
+              f"not handed out written {doubles.written_by_intruders}")
+
         if not args.no_throughput:
-            print(f"\n2. sustained votes/s, {args.throughput_raters} lean raters flat out for {seconds:g} s each "
+            print(f"\n3. sustained votes/s, {args.throughput_raters} lean raters flat out for {seconds:g} s each "
                   f"(goal 500 votes/s)")
             server = ServeProcess(data_dir, log=data_dir / "serve-throughput.log").start()
             try:
@@ -112,7 +132,7 @@ def main() -> None:
             print(HEADER)
             for run in runs:
                 print(run.row())
-    sys.exit(0 if report.ok else 1)
+    sys.exit(0 if report.ok and doubles.ok else 1)
 
 
 if __name__ == "__main__":

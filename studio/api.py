@@ -184,7 +184,11 @@ class Studio:
         """Record one vote on a rating item (or on two generations given as `left`/`right`).
 
         The vote is committed before this returns. Retrying with the same
-        `idempotency_key` returns the first vote and writes nothing.
+        `idempotency_key` returns the first vote and writes nothing. A vote on an item
+        counts only when the item was handed to this rater (`next_item`, a free prompt) and
+        they have not voted on it yet: a second vote, whatever its key, writes nothing and
+        returns the first with `duplicate=True`; an item never shown to them, or a key
+        already used for another vote, raises ConflictError.
         """
         return self.voting.vote(item_id, outcome=outcome, rater=rater, left=left, right=right,
                                 idempotency_key=idempotency_key, rationale=rationale, decision_ms=decision_ms,
@@ -197,7 +201,8 @@ class Studio:
         """`vote(item_id, ...)` then `next_item(rater, ...)`, committed together: the vote is
         durable when this returns, and the next item is already assigned to the rater.
         Retrying with the same `idempotency_key` writes nothing and returns the rater's
-        open item again. (`kind` is the old name of `shape`.)"""
+        open item again; the rules of `vote` apply, and when it is refused nothing is
+        assigned either. (`kind` is the old name of `shape`.)"""
         return self.voting.vote_and_next(item_id, outcome=outcome, rater=rater, idempotency_key=idempotency_key,
                                          rationale=rationale, decision_ms=decision_ms, session_id=session_id,
                                          prompt_set=prompt_set, shape=kind or shape)
@@ -206,7 +211,8 @@ class Studio:
              decision_ms: int | None = None, session_id: str | None = None) -> list[VoteResult]:
         """Record a ranking of an item's outputs (generation ids, best first; listing only the
         best means best vs each of the rest) as the pairwise comparisons it implies, sharing
-        one group id, in one transaction. Retrying with the same key writes nothing new."""
+        one group id, in one transaction. Retrying with the same key writes nothing new;
+        one ranking per rater per grid, as `vote` (a second returns the first, `duplicate`)."""
         return self.voting.rank(item_id, order, rater=rater, idempotency_key=idempotency_key,
                                 decision_ms=decision_ms, session_id=session_id)
 
@@ -225,11 +231,13 @@ class Studio:
     def comparisons(self, *, prompt_set: str | None = None, contender: str | None = None,
                     rater: str | None = None, source: str | None = None, since=None, until=None,
                     limit: int | None = None, newest_first: bool = False,
-                    with_content: bool = True) -> pd.DataFrame:
-        """Votes as a DataFrame, one row per comparison, oldest first."""
+                    with_content: bool = True, include_superseded: bool = False) -> pd.DataFrame:
+        """Votes as a DataFrame, one row per comparison, oldest first. `include_superseded`
+        adds the votes that do not count (a rater's second vote on an item, from before
+        one vote per item was enforced), with a `superseded_by` column naming the one that does."""
         filters = ComparisonFilter(prompt_set=prompt_set, contender=contender, rater=rater, source=source,
                                    since=_time(since), until=_time(until), limit=limit,
-                                   newest_first=newest_first)
+                                   newest_first=newest_first, include_superseded=include_superseded)
         return self.catalog.comparisons(filters, with_content=with_content)
 
     def generations(self, *, contender: str | None = None, prompt_set: str | None = None,

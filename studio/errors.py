@@ -33,3 +33,8 @@ class ModelLoadError(StudioError):
 
 class AccessDenied(StudioError):
     """The caller's role does not allow this action."""
+
+
+class ConflictError(StudioError):
+    """The request contradicts what is stored: a vote on an item the rater was not shown,
+    or an idempotency key already used for another vote."""

@@ -146,7 +146,10 @@ class ComparisonRecord:
 @dataclass(frozen=True)
 class VoteResult:
     comparison: ComparisonRecord
-    created: bool                           # False: the key was seen before; nothing was written
+    created: bool                           # False: nothing was written (a retry, or a second vote)
+    # True: the rater had already voted on this item (under another key): `comparison` is
+    # that first vote, which stands (the UI says "already saved as ...", the API answers 409).
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ def export(
                                                           "It appears only when complete.")],
     aggregate: Annotated[str, typer.Option("--aggregate", help="raw: one row per vote; majority: one row per "
                                                                "pair, with vote count and agreement.")] = "raw",
-    ties: Annotated[str, typer.Option("--ties", help="drop ties (and 'both bad' from pair formats), or keep "
-                                                     "them with label 0.5 / margin 0.")] = "drop",
+    ties: Annotated[str, typer.Option("--ties", help="drop ties, or keep them (pair formats: two rows, one "
+                                                     "each way, label 0.5 / margin 0). Pair formats always "
+                                                     "drop 'both bad'.")] = "drop",
     split: Annotated[list[str] | None, typer.Option("--split", metavar="NAME=FRACTION",
                                                     help="Hold out prompts, e.g. test=0.1 (repeatable); the "
                                                          "rest is train. No prompt is in two splits.")] = None,

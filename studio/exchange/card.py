@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from studio.exchange.formats import Options
+from studio.exchange.formats import Options, handling
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,10 @@ class Overview:
 
 
 def render(*, options: Options, overview: Overview, rows: dict[str, int], filters: dict[str, Any],
-           split: dict[str, float], min_agreement: float | None, columns: list[str]) -> str:
+           split: dict[str, float], min_agreement: float | None, columns: list[str],
+           no_preference: dict[str, int] | None = None) -> str:
+    """The card; `no_preference`: how many tie and both-bad votes (or majority pairs) the
+    export read, said with what the format did with them."""
     lines = [
         "---",
         'license: ""  # fill in: the license under which these ratings may be shared',
@@ -57,7 +60,7 @@ def render(*, options: Options, overview: Overview, rows: dict[str, int], filter
         "",
         "## How ties and disagreements were handled",
         "",
-        *[f"- {line}" for line in _handling(options, min_agreement)],
+        *[f"- {line}" for line in _handling(options, min_agreement, no_preference or {})],
         "",
         "## Selection and split",
         "",
@@ -73,7 +76,7 @@ def render(*, options: Options, overview: Overview, rows: dict[str, int], filter
     return "\n".join(lines)
 
 
-def _handling(o: Options, min_agreement: float | None) -> list[str]:
+def _handling(o: Options, min_agreement: float | None, counts: dict[str, int]) -> list[str]:
     lines = []
     if o.majority:
         lines.append("Votes on the same two outputs were merged: each row holds the outcome most raters chose, "
@@ -86,14 +89,26 @@ def _handling(o: Options, min_agreement: float | None) -> list[str]:
     if o.format == "kto":
         lines.append("A win makes the winner desirable and the loser undesirable; 'both bad' makes both "
                      "undesirable; ties say nothing about either output and are left out.")
-    elif o.format in ("jsonl", "csv", "parquet"):
-        lines.append("Ties were kept." if o.ties == "keep" else "Ties were left out; 'both bad' votes were kept.")
-    elif o.ties == "keep":
-        lines.append("Ties and 'both bad' votes were kept with the left output as `chosen`, `label` 0.5 and "
-                     "`margin` 0.0 (decisive rows: `label` 1.0, `margin` 1.0).")
-    else:
-        lines.append("Ties and 'both bad' votes (no preferred output) were left out.")
+    unit = "pair" if o.majority else "vote"
+    for outcome, done in handling(o).items():
+        n = counts.get(outcome, 0)
+        lines.append(f"{n:,} {_OUTCOME_NAMES[outcome]} {unit}{'' if n == 1 else 's'}: {_DONE[outcome, done]}")
     return lines
+
+
+_OUTCOME_NAMES = {"tie": "tie", "both_bad": "'both bad'"}
+# What a format did with the votes that prefer neither output, as the card says it.
+_DONE = {
+    ("tie", "kept"): "kept (`outcome` says tie).",
+    ("tie", "dropped"): "left out: a row of this format can only say which output is better, and a tie "
+                        "must not read as a win.",
+    ("tie", "both ways"): "each written as two rows, one each way, with `label` 0.5 and `margin` 0.0, so a "
+                          "pairwise loss learns no preference from them (decisive rows: `label` 1.0, "
+                          "`margin` 1.0).",
+    ("both_bad", "kept"): "kept.",
+    ("both_bad", "dropped"): "left out: neither output is preferred, and the order of two bad outputs is not "
+                             "known.",
+}
 
 
 def _filters(filters: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from studio.errors import InputError
 from studio.exchange import card
 from studio.exchange import split as splits
 from studio.exchange.aggregate import add_majority, at_least, check_min_agreement, take
-from studio.exchange.formats import SUFFIX, Options, build, schema
+from studio.exchange.formats import IMAGE_FORMATS, SUFFIX, Options, build, handling, schema
 from studio.exchange.writers import (
     CsvWriter,
     HfSplitWriter,
@@ -50,8 +50,13 @@ class ExportPlan:
         object.__setattr__(self, "split", splits.check(self.split))
 
     @property
+    def dataset(self) -> bool:
+        """Written as a `datasets` folder: `hf`, and `trl` with images (datasets.Image)."""
+        return self.options.format == "hf" or (self.options.images and self.options.format in IMAGE_FORMATS)
+
+    @property
     def directory(self) -> bool:
-        return self.options.format == "hf" or bool(self.split)
+        return self.dataset or bool(self.split)
 
 
 @dataclass(frozen=True)
@@ -76,9 +81,11 @@ def check_target(path: str | os.PathLike[str], plan: ExportPlan) -> Path:
     expected = SUFFIX[plan.options.format]
     if plan.directory:
         if suffix in DATA_SUFFIXES:
-            what = "a dataset folder" if plan.options.format == "hf" else f"a folder (one {expected} file a split)"
-            raise InputError(f"--format {plan.options.format}{' with --split' if plan.split else ''} writes "
-                             f"{what}: name it without the '{suffix}' ending")
+            what = "a dataset folder" if plan.dataset else f"a folder (one {expected} file a split)"
+            why = (" with --split" if plan.split else
+                   " of image votes (images as datasets.Image)" if plan.dataset and plan.options.format != "hf" else "")
+            raise InputError(f"--format {plan.options.format}{why} writes {what}: name it without the "
+                             f"'{suffix}' ending")
     elif suffix in DATA_SUFFIXES and suffix != expected and not (suffix == ".json" and expected == ".jsonl"):
         raise InputError(f"--format {plan.options.format} writes a {expected} file: give --out a name "
                          f"ending in {expected}")
@@ -100,6 +107,7 @@ def write_export(path: str | os.PathLike[str], chunks: Iterable[Chunk], plan: Ex
             writers[name] = _writer(files[name], out_schema, plan, read_media)
             open_writers.callback(writers[name].close)
         read = 0
+        no_preference = dict.fromkeys(handling(options), 0)     # ties and both-bad rows read, for the card
         stream = open_writers.enter_context(closing(prefetched(chunks)))   # the reader stops first
         for chunk in stream:
             if options.majority:
@@ -109,6 +117,9 @@ def write_export(path: str | os.PathLike[str], chunks: Iterable[Chunk], plan: Ex
                     chunk = at_least(chunk, plan.min_agreement)
             else:
                 votes_read = len(chunk["outcome"])
+            for outcome in chunk["outcome"]:
+                if outcome in no_preference:
+                    no_preference[outcome] += 1
             for name, rows in splitter.rows_by_split(chunk["prompt"]).items():
                 writers[name].write(build(take(chunk, rows), options))
             read += votes_read
@@ -116,7 +127,7 @@ def write_export(path: str | os.PathLike[str], chunks: Iterable[Chunk], plan: Ex
                 advance(votes_read)
         open_writers.close()
         rows = {name: writers[name].rows for name in names}
-        if options.format == "hf":
+        if plan.dataset:
             save_hf_dataset(files, temp, as_dict=bool(plan.split))
             for part in files.values():
                 part.unlink(missing_ok=True)
@@ -124,15 +135,16 @@ def write_export(path: str | os.PathLike[str], chunks: Iterable[Chunk], plan: Ex
         if plan.directory:
             (temp / "README.md").write_text(card.render(
                 options=options, overview=overview, rows=rows, filters=plan.filters, split=plan.split,
-                min_agreement=plan.min_agreement, columns=out_schema.names), encoding="utf-8")
+                min_agreement=plan.min_agreement, columns=out_schema.names, no_preference=no_preference),
+                encoding="utf-8")
     final = {name: (path if not plan.directory else path / files[name].name) for name in names}
-    if options.format == "hf":
+    if plan.dataset:
         final = {name: (path / name if plan.split else path) for name in names}
     return ExportSummary(format=options.format, path=path, rows=rows, paths=final, comparisons=read)
 
 
 def _files(temp: Path, names: list[str], plan: ExportPlan) -> dict[str, Path]:
-    if plan.options.format == "hf":
+    if plan.dataset:
         (temp / "_build").mkdir()
         return {name: temp / "_build" / f"{name}.arrow" for name in names}
     if not plan.directory:
@@ -142,7 +154,7 @@ def _files(temp: Path, names: list[str], plan: ExportPlan) -> dict[str, Path]:
 
 
 def _writer(path: Path, out_schema, plan: ExportPlan, read_media: Callable[[str], bytes] | None) -> Writer:
-    if plan.options.format == "hf":
+    if plan.dataset:
         return HfSplitWriter(path, out_schema, read_media=read_media)
     return _FILE_WRITERS[SUFFIX[plan.options.format]](path, out_schema)
 

@@ -11,10 +11,18 @@ Formats:
 - `hf`: the `trl` columns plus who and when, and the images as `datasets.Image` columns.
 - `jsonl`, `csv`, `parquet`: the votes themselves, every column.
 
-A side's content is its text, or for an image its media path (relative to the data dir).
-Ties (and "both bad" votes, which prefer neither side) are dropped from preference formats,
-or with `ties="keep"` written with the left side as `chosen`, `label` 0.5 and `margin` 0.0
-(decisive rows: `label` 1.0, `margin` 1.0; TRL's RewardTrainer reads `margin`).
+A side's content is its text. In `trl` and `hf`, an image side is a `datasets.Image` in
+`chosen_image` / `rejected_image` (its text column empty), so those exports of image votes
+are dataset folders; the other formats write an image's media path (relative to the data dir).
+
+A tie never becomes a win. A preference row can only say which side is better, so ties are
+dropped from the preference formats, or with `ties="keep"` written as two rows, one each
+way, with `label` 0.5 and `margin` 0.0: TRL's loss (`-logsigmoid(r_chosen - r_rejected -
+margin)`) on the pair of rows is smallest when both sides score the same, which is what a
+tie says (decisive rows: `label` 1.0, `margin` 1.0). "Both bad" prefers neither side and
+says nothing about their order: dropped from the preference formats (as the reward model's
+own training does), kept in `kto` (both undesirable) and the vote formats. `handling()`
+says what each format does; the dataset card counts them.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ Chunk = dict[str, Sequence[Any]]   # columns: name -> values, one per row
 
 PREFERENCE_FORMATS = ("trl", "trl-implicit", "trl-conversational", "hf")
 VOTE_FORMATS = ("jsonl", "csv", "parquet")
+IMAGE_FORMATS = ("trl", "hf")      # image sides as datasets.Image, so written as a dataset folder
 FORMATS = (*PREFERENCE_FORMATS[:3], "kto", "hf", *VOTE_FORMATS)
 AGGREGATES = ("raw", "majority")
 TIES = ("drop", "keep")
@@ -48,7 +57,7 @@ class Options:
     format: str
     aggregate: str = "raw"
     ties: str = "drop"
-    images: bool = False          # hf: add `chosen_image` / `rejected_image` columns
+    images: bool = False          # trl, hf: `chosen_image` / `rejected_image` columns (datasets.Image)
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("format", self.format, FORMATS), ("aggregate", self.aggregate, AGGREGATES),
@@ -72,9 +81,9 @@ def schema(o: Options) -> pa.Schema:
         fields = [("chosen", text), ("rejected", text)]
     else:
         fields = [("prompt", text), ("chosen", text), ("rejected", text)]
+    if o.images and o.format in IMAGE_FORMATS:
+        fields += [("chosen_image", pa.string()), ("rejected_image", pa.string())]
     if o.format == "hf":
-        if o.images:
-            fields += [("chosen_image", pa.string()), ("rejected_image", pa.string())]
         fields += [("prompt_set", pa.string()), ("chosen_contender", pa.string()),
                    ("rejected_contender", pa.string()), ("comparison_id", pa.int64()), ("created_at", TIME)]
         if not o.majority:
@@ -84,6 +93,16 @@ def schema(o: Options) -> pa.Schema:
     if o.ties == "keep" and o.format in PREFERENCE_FORMATS:
         fields += [("label", pa.float64()), ("margin", pa.float64())]
     return pa.schema(fields)
+
+
+def handling(o: Options) -> dict[str, str]:
+    """What a format does with the votes that prefer neither side, by outcome: "kept" (the
+    row says so), "both ways" (a tie as two rows, one each way) or "dropped"."""
+    if o.format in VOTE_FORMATS:
+        return {"tie": "kept" if o.ties == "keep" else "dropped", "both_bad": "kept"}
+    if o.format == "kto":
+        return {"tie": "dropped", "both_bad": "kept"}
+    return {"tie": "both ways" if o.ties == "keep" else "dropped", "both_bad": "dropped"}
 
 
 def build(chunk: Chunk, o: Options) -> Chunk:
@@ -109,42 +128,53 @@ def _preferences(chunk: Chunk, o: Options) -> Chunk:
     out: Chunk = {name: [] for name in schema(o).names}
     keep_ties = o.ties == "keep"
     for i, outcome in enumerate(chunk["outcome"]):
-        if outcome == "right":
-            chosen, rejected, label = "right", "left", 1.0
-        elif outcome == "left":
-            chosen, rejected, label = "left", "right", 1.0
-        elif keep_ties:
-            chosen, rejected, label = "left", "right", 0.5
+        if outcome in ("left", "right"):
+            rows = [(outcome, "right" if outcome == "left" else "left", 1.0)]
+        elif outcome == "tie" and keep_ties:        # one row each way: no side wins
+            rows = [("left", "right", 0.5), ("right", "left", 0.5)]
         else:
             continue
-        prompt = chunk["prompt"][i]
-        chosen_text = content(chunk[f"{chosen}_text"][i], chunk[f"{chosen}_media"][i])
-        rejected_text = content(chunk[f"{rejected}_text"][i], chunk[f"{rejected}_media"][i])
-        if o.format == "trl-conversational":
-            prompt = _prompt_messages(chunk, i)
-            chosen_text = [{"role": "assistant", "content": chosen_text}]
-            rejected_text = [{"role": "assistant", "content": rejected_text}]
-        elif o.format == "trl-implicit":
-            chosen_text, rejected_text = fold(prompt, chosen_text), fold(prompt, rejected_text)
-        if "prompt" in out:
-            out["prompt"].append(prompt)
-        out["chosen"].append(chosen_text)
-        out["rejected"].append(rejected_text)
-        if o.format == "hf":
-            _hf_extras(out, chunk, i, chosen, rejected, o)
-        if o.majority:
-            out["votes"].append(chunk["votes"][i])
-            out["agreement"].append(chunk["agreement"][i])
-        if keep_ties:
-            out["label"].append(label)
-            out["margin"].append(1.0 if label == 1.0 else 0.0)
+        for chosen, rejected, label in rows:
+            _preference_row(out, chunk, i, chosen, rejected, label, o)
     return out
 
 
-def _hf_extras(out: Chunk, chunk: Chunk, i: int, chosen: str, rejected: str, o: Options) -> None:
-    if o.images:
+def _preference_row(out: Chunk, chunk: Chunk, i: int, chosen: str, rejected: str, label: float,
+                    o: Options) -> None:
+    prompt = chunk["prompt"][i]
+    chosen_text, rejected_text = _side(chunk, chosen, i, o), _side(chunk, rejected, i, o)
+    if o.format == "trl-conversational":
+        prompt = _prompt_messages(chunk, i)
+        chosen_text = [{"role": "assistant", "content": chosen_text}]
+        rejected_text = [{"role": "assistant", "content": rejected_text}]
+    elif o.format == "trl-implicit":
+        chosen_text, rejected_text = fold(prompt, chosen_text), fold(prompt, rejected_text)
+    if "prompt" in out:
+        out["prompt"].append(prompt)
+    out["chosen"].append(chosen_text)
+    out["rejected"].append(rejected_text)
+    if o.images and o.format in IMAGE_FORMATS:
         out["chosen_image"].append(chunk[f"{chosen}_media"][i])
         out["rejected_image"].append(chunk[f"{rejected}_media"][i])
+    if o.format == "hf":
+        _hf_extras(out, chunk, i, chosen, rejected, o)
+    if o.majority:
+        out["votes"].append(chunk["votes"][i])
+        out["agreement"].append(chunk["agreement"][i])
+    if o.ties == "keep":
+        out["label"].append(label)
+        out["margin"].append(1.0 if label == 1.0 else 0.0)
+
+
+def _side(chunk: Chunk, side: str, i: int, o: Options) -> str | None:
+    """A side's text; an image's media path, except where the image itself is written."""
+    text, media = chunk[f"{side}_text"][i], chunk[f"{side}_media"][i]
+    if o.images and o.format in IMAGE_FORMATS and text is None and media is not None:
+        return None                 # the image is in chosen_image / rejected_image
+    return content(text, media)
+
+
+def _hf_extras(out: Chunk, chunk: Chunk, i: int, chosen: str, rejected: str, o: Options) -> None:
     out["prompt_set"].append(chunk["prompt_set"][i])
     out["chosen_contender"].append(chunk[f"{chosen}_contender"][i])
     out["rejected_contender"].append(chunk[f"{rejected}_contender"][i])

@@ -1,6 +1,12 @@
 """Votes: one on a pair, a ranking of a grid, and the arena's click (a vote and the rater's
 next item committed together, sharing the commit with other raters' concurrent clicks).
 
+A vote on an item is bound to what the rater was shown: it counts only while the item is
+open for them (assigned by `next_item`, a free prompt, not voted on yet). A second vote on
+the same item, under any key, writes nothing and returns the first (`VoteResult.duplicate`);
+an item never shown to them, or a key already used for another vote, raises ConflictError
+and writes nothing (in `vote_and_next`, the next item is not assigned either).
+
 Every new vote is announced, after its commit, to the listeners registered with `on_vote`
 (the training service counts them towards the next retrain). A retry with the same
 idempotency key writes nothing and announces nothing.
@@ -86,13 +92,10 @@ class Voting:
             if item is None:
                 raise NotFoundError(f"no rating item with id {item_id}")
             group = ranking_group(idempotency_key)
-            results = [tx.votes.record(VoteIn(
+            results = tx.votes.record_ranking([VoteIn(
                 left_generation_id=c.left, right_generation_id=c.right, outcome=c.outcome, rater=rater,
                 idempotency_key=c.key, decision_ms=decision_ms, session_id=session_id, group_id=group,
-                item_id=item_id)) for c in ranking_comparisons(item.generation_ids, order, idempotency_key)]
-            created = sum(r.created for r in results)
-            if created > 1:
-                tx.items.add_votes(item_id, 1 - created)   # one ranking is one vote on the item
+                item_id=item_id) for c in ranking_comparisons(item.generation_ids, order, idempotency_key)])
         self._announce(results)
         return results
 

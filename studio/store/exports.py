@@ -14,7 +14,7 @@ join only prompts and generations.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from studio.errors import NotFoundError
+from studio.store.counted import counted_votes
 from studio.store.schema import Comparison, Contender, Generation, Prompt, Rater
 from studio.store.sql import Repo, chunked
 from studio.store.vote_sides import LEFT, RIGHT, VOTE, side_content, vote_sides
@@ -60,6 +61,7 @@ class ExportFilter:
     since: datetime | None = None           # UTC, inclusive
     until: datetime | None = None           # UTC, exclusive
     max_id: int | None = None               # set by `snapshot`: the cut this export reads
+    include_superseded: bool = False        # also a rater's second votes on an item (never counted)
 
 
 @dataclass
@@ -86,8 +88,7 @@ def snapshot(session: Session, f: ExportFilter) -> ExportFilter:
     _ids_for(session, Contender, f.contenders, "contender")
     _ids_for(session, Rater, f.raters, "rater")
     newest = session.scalar(select(func.max(Comparison.id))) or 0
-    return ExportFilter(prompt_set=f.prompt_set, contenders=f.contenders, raters=f.raters, source=f.source,
-                        since=f.since, until=f.until, max_id=newest)
+    return replace(f, max_id=newest)
 
 
 def count(session: Session, f: ExportFilter) -> int:
@@ -311,7 +312,7 @@ def _utc(times: Sequence[datetime | None]) -> Sequence[datetime | None]:
 
 
 def _conditions(session: Session, f: ExportFilter) -> list:
-    conditions = []
+    conditions = [counted_votes(VOTE, include_superseded=f.include_superseded)]
     if f.max_id is not None:
         conditions.append(Comparison.id <= f.max_id)
     if f.prompt_set is not None:
@@ -327,7 +328,7 @@ def _conditions(session: Session, f: ExportFilter) -> list:
         conditions.append(Comparison.created_at >= f.since)
     if f.until is not None:
         conditions.append(Comparison.created_at < f.until)
-    return [and_(*conditions)] if conditions else []
+    return [and_(*conditions)]
 
 
 def _ids_for(session: Session, table, names: Sequence[str], what: str) -> list[int]:

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from studio.store.counted import counted_votes, superseded_count
 from studio.store.schema import (
     Comparison,
     Contender,
@@ -35,6 +36,7 @@ class ComparisonFilter:
     max_id: int | None = None
     limit: int | None = None
     newest_first: bool = False
+    include_superseded: bool = False    # also a rater's second votes on an item (kept, never counted)
 
 
 _LEFT_CONTENDER = Contender.__table__.alias("left_contender")
@@ -58,12 +60,14 @@ def comparisons_query(f: ComparisonFilter = ComparisonFilter(), *, with_content:
     if with_content:
         columns[3:3] = [PROMPT.c.text.label("prompt")]
         columns += side_content()
+    if f.include_superseded:
+        columns.append(VOTE.c.superseded_by)
     joined = (vote_sides_from(prompt=True, sides=with_content)
               .join(left_con, left_con.c.id == VOTE.c.left_contender_id)
               .join(right_con, right_con.c.id == VOTE.c.right_contender_id)
               .join(_RATER, _RATER.c.id == VOTE.c.rater_id))
     query = select(*columns).select_from(joined)
-    conditions = []
+    conditions = [counted_votes(VOTE, include_superseded=f.include_superseded)]
     if f.prompt_set is not None:
         conditions.append(PROMPT.c.prompt_set == f.prompt_set)
     if f.contender is not None:
@@ -80,8 +84,7 @@ def comparisons_query(f: ComparisonFilter = ComparisonFilter(), *, with_content:
         conditions.append(VOTE.c.id >= f.min_id)
     if f.max_id is not None:
         conditions.append(VOTE.c.id <= f.max_id)
-    if conditions:
-        query = query.where(and_(*conditions))
+    query = query.where(and_(*conditions))
     query = query.order_by(VOTE.c.id.desc() if f.newest_first else VOTE.c.id)
     if f.limit is not None:
         query = query.limit(f.limit)
@@ -119,9 +122,9 @@ class FrameRepo(Repo):
 
     def contenders(self) -> pd.DataFrame:
         left = (select(Comparison.left_contender_id.label("cid"), func.count().label("n"))
-                .group_by(Comparison.left_contender_id))
+                .where(counted_votes()).group_by(Comparison.left_contender_id))
         right = (select(Comparison.right_contender_id.label("cid"), func.count().label("n"))
-                 .group_by(Comparison.right_contender_id))
+                 .where(counted_votes()).group_by(Comparison.right_contender_id))
         votes = {}
         for query in (left, right):
             for cid, n in self.session.execute(query):
@@ -138,14 +141,16 @@ class FrameRepo(Repo):
                      "generations", "votes", "created_at"])
 
     def counts(self) -> dict[str, int]:
-        """How many of each thing the studio holds (for `studio stats` and the overview)."""
+        """How many of each thing the studio holds (for `studio stats` and the overview):
+        `comparisons` counts the votes that count, `superseded_votes` the rest (kept)."""
         def count(model) -> int:
             return self.session.scalar(select(func.count()).select_from(model)) or 0
 
         open_items = self.session.scalar(select(func.count()).select_from(RatingItem)
                                          .where(RatingItem.votes_received < RatingItem.votes_wanted)) or 0
+        votes = self.session.scalar(select(func.count()).select_from(Comparison).where(counted_votes())) or 0
         return {
             "prompts": count(Prompt), "contenders": count(Contender), "generations": count(Generation),
-            "comparisons": count(Comparison), "raters": count(Rater), "ready_items": open_items,
-            "jobs": count(Job), "reward_models": count(RewardModel),
+            "comparisons": votes, "superseded_votes": superseded_count(self.session), "raters": count(Rater),
+            "ready_items": open_items, "jobs": count(Job), "reward_models": count(RewardModel),
         }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select
 
 from studio.records import ItemView, SideView
 from studio.store.schema import Contender, Generation, Prompt, RatingAssignment, RatingItem, utcnow
@@ -15,6 +15,9 @@ from studio.store.sql import Repo, chunked, insert_ignoring
 
 # An item shown to a rater who never voted is offered to others again after this long.
 LEASE = timedelta(minutes=10)
+# The source of a free-prompt item: it belongs to the rater who typed the prompt (assigned
+# when made) and is never picked for anyone else, leased out or not.
+FREE_PROMPT_SOURCE = "free"
 # PostgreSQL advisory lock key under which raters pick their next item one at a time.
 PICK_LOCK = 0x5157_0001
 
@@ -104,12 +107,6 @@ class ItemRepo(Repo):
         self.session.execute(insert_ignoring(self.session, RatingAssignment.__table__, ["item_id", "rater_id"])
                              .values(item_id=item_id, rater_id=rater_id, assigned_at=utcnow()))
 
-    def add_votes(self, item_id: int, delta: int) -> None:
-        """Correct an item's received-vote count (a ranking of a grid counts as one vote
-        although it is stored as several pairwise comparisons)."""
-        self.session.execute(update(RatingItem).where(RatingItem.id == item_id)
-                             .values(votes_received=RatingItem.votes_received + delta))
-
     def view(self, item: ItemRecord) -> ItemView:
         ids = item.generation_ids
         rows = self.connection.execute(_view(len(ids)), {f"g{i}": g for i, g in enumerate(ids)}).all()
@@ -164,12 +161,12 @@ def _in_flight(lease_start):
 @cache
 def _pick(by_prompt_set: bool, by_shape: bool):
     """The oldest item wanting votes that this rater was never shown, counting recent
-    unfinished views by others as promised votes."""
+    unfinished views by others as promised votes; never someone's free-prompt item."""
     in_flight = _in_flight(bindparam("lease_start"))
     seen = exists().where(and_(_assignments.item_id == _items.id, _assignments.rater_id == bindparam("rater_id")))
     return (_ITEM.where(_items.votes_received < _items.votes_wanted, ~seen,
                         _items.votes_received + in_flight < _items.votes_wanted,
-                        *_bound_filters(by_prompt_set, by_shape))
+                        _items.source != FREE_PROMPT_SOURCE, *_bound_filters(by_prompt_set, by_shape))
             .order_by(_items.id).limit(1))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import distinct, func, select
 
+from studio.store.counted import counted_votes
 from studio.store.schema import Comparison, Generation, Prompt, RatingItem
 from studio.store.sql import Repo
 
@@ -28,11 +29,12 @@ class OverviewRepo(Repo):
         votes = {row[0]: row[1:] for row in s.execute(
             select(by_set, func.count(Comparison.id), func.count(distinct(Comparison.rater_id)),
                    func.min(Comparison.created_at), func.max(Comparison.created_at))
-            .join(Comparison, Comparison.prompt_id == Prompt.id).group_by(by_set))}
+            .join(Comparison, Comparison.prompt_id == Prompt.id).where(counted_votes()).group_by(by_set))}
         rows = {name: [count, generations.get(name, 0), *items.get(name, (0, 0)), *votes.get(name, (0, 0, None, None))]
                 for name, count in sorted(prompts.items())}
         total_votes = s.execute(select(func.count(Comparison.id), func.count(distinct(Comparison.rater_id)),
-                                       func.min(Comparison.created_at), func.max(Comparison.created_at))).one()
+                                       func.min(Comparison.created_at), func.max(Comparison.created_at))
+                               .where(counted_votes())).one()
         total_items = s.execute(select(func.count(RatingItem.id), func.count(RatingItem.id).filter(
             RatingItem.votes_received < RatingItem.votes_wanted))).one()
         rows[ALL] = [sum(prompts.values()), sum(generations.values()), *total_items, *total_votes]

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from studio.store.counted import counted_votes
 from studio.store.schema import Comparison, Contender, Prompt, Rater, RewardModel, RewardPrediction
 from studio.store.sql import Repo
 
@@ -19,11 +20,11 @@ VOTE_COLUMNS = ["id", "prompt_id", "left_generation_id", "right_generation_id", 
 
 class RankingRepo(Repo):
     def votes(self, *, prompt_set: str | None = None, source: str | None = None) -> pd.DataFrame:
-        """Every vote (oldest first), optionally of one prompt set and/or one source."""
+        """Every counted vote (oldest first), optionally of one prompt set and/or one source."""
         query = select(Comparison.id, Comparison.prompt_id, Comparison.left_generation_id,
                        Comparison.right_generation_id, Comparison.left_contender_id,
                        Comparison.right_contender_id, Comparison.outcome, Comparison.rater_id,
-                       Comparison.decision_ms).order_by(Comparison.id)
+                       Comparison.decision_ms).where(counted_votes()).order_by(Comparison.id)
         if prompt_set is not None:
             query = query.join(Prompt, Prompt.id == Comparison.prompt_id).where(Prompt.prompt_set == prompt_set)
         if source is not None:
@@ -60,7 +61,7 @@ class RankingRepo(Repo):
                        (and_(RewardPrediction.prob_left < 0.5, Comparison.outcome == "right"), 1), else_=0)
         query = (select(RewardPrediction.reward_model_id, func.count(), func.sum(correct))
                  .join(Comparison, Comparison.id == RewardPrediction.comparison_id)
-                 .where(Comparison.outcome.in_(("left", "right")), RewardPrediction.prob_left != 0.5)
+                 .where(Comparison.outcome.in_(("left", "right")), RewardPrediction.prob_left != 0.5, counted_votes())
                  .group_by(RewardPrediction.reward_model_id))
         return pd.DataFrame(self.session.execute(query).all(), columns=["reward_model_id", "predicted", "correct"])
 

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import func, select, update
 
 from studio.errors import NotFoundError
+from studio.store.counted import counted_votes
 from studio.store.schema import Comparison, RewardModel, RewardPrediction
 from studio.store.sql import Repo, chunked, insert_ignoring, to_record
 from studio.store.vote_sides import LEFT, PROMPT, VOTE, side_content, vote_sides, vote_sides_from
@@ -113,18 +114,19 @@ class RewardModelRepo(Repo):
         """Trainable votes (not "both bad") recorded after a comparison id, on outputs of one
         kind (text or image; None: both)."""
         query = (select(func.count()).select_from(vote_sides_from(prompt=False))
-                 .where(VOTE.c.id > comparison_id, VOTE.c.outcome.in_(TRAINABLE)))
+                 .where(VOTE.c.id > comparison_id, VOTE.c.outcome.in_(TRAINABLE), counted_votes()))
         if kind is not None:
             has_media = LEFT.c.media_path.is_not(None)
             query = query.where(has_media if kind == "image" else ~has_media)
         return int(self.session.scalar(query) or 0)
 
     def preference_rows(self, max_comparison_id: int, *, batch: int = 5000) -> Iterator[dict[str, Any]]:
-        """Trainable votes up to an id, joined to their prompt and both generations."""
+        """Trainable counted votes up to an id, joined to their prompt and both generations."""
         last = 0
         while True:
             query = (_vote_with_sides()
-                     .where(VOTE.c.id > last, VOTE.c.id <= max_comparison_id, VOTE.c.outcome.in_(TRAINABLE))
+                     .where(VOTE.c.id > last, VOTE.c.id <= max_comparison_id, VOTE.c.outcome.in_(TRAINABLE),
+                            counted_votes(VOTE))
                      .order_by(VOTE.c.id).limit(batch))
             rows = self.session.execute(query).mappings().all()
             if not rows:
@@ -159,7 +161,7 @@ class RewardModelRepo(Repo):
             select(Comparison.outcome, RewardPrediction.prob_left)
             .join(Comparison, Comparison.id == RewardPrediction.comparison_id)
             .where(RewardPrediction.reward_model_id == reward_model_id,
-                   Comparison.outcome.in_(("left", "right")))).all()
+                   Comparison.outcome.in_(("left", "right")), counted_votes())).all()
         agree = sum(1.0 if (p > 0.5) == (o == "left") else 0.0 for o, p in rows if p != 0.5)
         agree += sum(0.5 for _, p in rows if p == 0.5)
         return {"votes": len(rows), "agree": agree, "agreement": agree / len(rows) if rows else None}

@@ -160,6 +160,11 @@ class RatingAssignment(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# The row that stands for a rater's vote on an item (a pair's one comparison, a ranking's
+# first), not superseded: at most one per (item, rater).
+_ITEM_VOTE = sql_text("item_id IS NOT NULL AND superseded_by IS NULL AND vote_part = 0")
+
+
 class Comparison(Created, Base):
     """One human judgement between two generations, in the order they were shown."""
 
@@ -169,6 +174,9 @@ class Comparison(Created, Base):
         CheckConstraint("left_generation_id <> right_generation_id", name="two_sides"),
         Index("ix_comparisons_contenders", "left_contender_id", "right_contender_id"),
         Index("ix_comparisons_created_at", "created_at"),
+        # One vote per rater per item: a second tab, a reload or a script cannot add another.
+        Index("ix_comparisons_one_vote_per_item", "item_id", "rater_id", unique=True,
+              sqlite_where=_ITEM_VOTE, postgresql_where=_ITEM_VOTE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,6 +195,13 @@ class Comparison(Created, Base):
     session_id: Mapped[str | None] = mapped_column(String(100))
     group_id: Mapped[str | None] = mapped_column(String(100), index=True)
     source: Mapped[str] = mapped_column(String(300), default="ui", index=True)
+    # Which comparison of its vote this row is: 0 for a pair's vote (or a vote without an
+    # item) and a ranking's first comparison, 1, 2, ... for the rest of that ranking.
+    vote_part: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    # Set on a rater's second vote on the same item (stored before the one-vote rule): the
+    # id of the vote that counts. Superseded rows are kept but read by no leaderboard,
+    # agreement, training or export (store/counted.py).
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class Job(Created, Base):

@@ -44,10 +44,11 @@ def _module(session_or_dialect: Session | str):
     return postgresql if name == "postgresql" else sqlite
 
 
-def insert_ignoring(session: Session | str, table: Table, conflict_columns: Sequence[str]):
-    """INSERT ... ON CONFLICT (cols) DO NOTHING, for SQLite and PostgreSQL alike
-    (for the session's database, or the dialect named)."""
-    return _module(session).insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+def insert_ignoring(session: Session | str, table: Table, conflict_columns: Sequence[str] | None):
+    """INSERT ... ON CONFLICT (cols) DO NOTHING, for SQLite and PostgreSQL alike (for the
+    session's database, or the dialect named); `None`: a conflict on any unique index."""
+    columns = None if conflict_columns is None else list(conflict_columns)
+    return _module(session).insert(table).on_conflict_do_nothing(index_elements=columns)
 
 
 def upsert(session: Session | str, table: Table, conflict_columns: Sequence[str], *, update_columns: Sequence[str]):

@@ -153,11 +153,11 @@ def streaming(prefix: str, prompt: str, text_a: str, text_b: str) -> dict[str, A
             f"{prefix}_token": ""}
 
 
-def reveal(comparison: ComparisonRecord, names: dict[int, str]) -> str:
+def reveal(comparison: ComparisonRecord, names: dict[int, str], *, lead: str = "Previous pair saved as") -> str:
     """After the vote: which contender was A and which was B, and what was recorded."""
     a = names.get(comparison.left_contender_id, "?")
     b = names.get(comparison.right_contender_id, "?")
-    return (f'<div class="studio-reveal-body">Previous pair saved as '
+    return (f'<div class="studio-reveal-body">{render.text(lead)} '
             f'<b>{render.text(OUTCOME_WORDS[comparison.outcome])}</b>: '
             f'A was <b class="studio-name">{render.text(a)}</b>, '
             f'B was <b class="studio-name">{render.text(b)}</b>.</div>')

@@ -11,15 +11,18 @@ event queue in between.
 is {"comparison_id", "created", "item_id", "outcome", "left_contender", "right_contender",
 "next"}: the vote is committed before it is sent, and `next` (unless "next": false) is the
 rater's next pair, assigned in the same transaction. Resending the same `idempotency_key`
-(after a timeout or a server restart) writes nothing and answers `"created": false`; a key
-already used for another item is refused (409).
+(after a timeout or a server restart) writes nothing and answers `"created": false`. One
+vote per rater per item: a second one under a new key writes nothing and answers 409 with
+the first vote's fields (`outcome`, `comparison_id`, `"duplicate": true`, and `next`); an
+item never handed to the caller, or a key already used for another vote, is refused (409)
+and assigns nothing.
 
 Who votes: with a users file (`--auth`), the signed-in user. Sign in once with
 `POST /login` (form fields username, password; `studio.ui.login`) and send the cookie it
 sets; `rater` may be left out, and naming someone else is refused. Without a users file, `rater` is the name,
 as typed on the page. Errors are JSON {"error": "one line"} with 400 (bad input),
 401 (not signed in), 403 (refused, or sent by another site's page: `studio.ui.origin_guard`),
-404 (no such item), 409 (key reused), 415 (a body that is not JSON).
+404 (no such item), 409 (see above), 415 (a body that is not JSON).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from studio.errors import AccessDenied, InputError, NotFoundError, StudioError
+from studio.errors import AccessDenied, ConflictError, InputError, NotFoundError, StudioError
 from studio.records import MAX_IDEMPOTENCY_KEY, ItemView
 from studio.ui import render
 from studio.ui.auth import clean_typed_name
@@ -45,9 +48,10 @@ FIELDS = {"item_id", "outcome", "idempotency_key", "rater", "rationale", "decisi
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, extra: dict[str, Any] | None = None):
         super().__init__(message)
         self.status = status
+        self.extra = extra or {}        # more fields of the JSON answer, next to "error"
 
 
 def routes(ctx: Context) -> list[APIRoute]:
@@ -85,11 +89,13 @@ class VoteApi:
         try:
             return json_response(work())
         except ApiError as exc:
-            return json_response({"error": str(exc)}, exc.status)
+            return json_response({"error": str(exc), **exc.extra}, exc.status)
         except AccessDenied as exc:
             return json_response({"error": str(exc)}, 403)
         except NotFoundError as exc:
             return json_response({"error": str(exc)}, 404)
+        except ConflictError as exc:        # an item not shown to the caller, a key used for another vote
+            return json_response({"error": str(exc)}, 409)
         except StudioError as exc:
             return json_response({"error": str(exc)}, 400)
 
@@ -106,15 +112,15 @@ class VoteApi:
         else:
             result = self.ctx.studio.vote(item_id, **vote)
         comparison = result.comparison
-        if comparison.item_id != item_id:
-            raise ApiError(409, f"idempotency_key {key!r} was already used for a vote on item "
-                                f"{comparison.item_id}: send a new key for a new vote")
         names = self.ctx.contender_names(comparison.left_contender_id, comparison.right_contender_id)
         answer = {"comparison_id": comparison.id, "created": result.created, "item_id": item_id,
                   "outcome": comparison.outcome, "left_contender": names.get(comparison.left_contender_id),
                   "right_contender": names.get(comparison.right_contender_id)}
         if fields.get("next", True):
             answer["next"] = self._view(following)
+        if result.duplicate:        # the rater's first vote on the item stands; nothing was written
+            raise ApiError(409, f"{rater!r} already voted on item {item_id}: saved as {comparison.outcome} "
+                                "(one vote per rater per item)", {**answer, "duplicate": True})
         return answer
 
     def _rater(self, request: Request, named: Any) -> str:

@@ -14,6 +14,8 @@ from studio.ui.context import Context
 from studio.ui.session import RaterSession, counter
 from studio.ui.text_input import MAX_RATIONALE, typed_text
 
+ALREADY = "You rated this pair before; this vote was not counted. It is already saved as"
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -28,7 +30,9 @@ def record(ctx: Context, prefix: str, outcome: str, token: str, rationale: str |
            then_next: bool = False) -> Recorded:
     """Check the caller, write the vote (committed before this returns) and say what was saved;
     with `then_next`, the rater's next pair comes from the same transaction.
-    The same token sent twice (a retry, a double click) finds the first row and counts once."""
+    The same token sent twice (a retry, a double click) finds the first row and counts once;
+    a second vote on the same pair (another tab, a reload) writes nothing and says what the
+    first one saved."""
     person = ctx.person(request, session)
     shown = pair_view.Token.parse(token)
     vote = dict(outcome=outcome, rater=person.name, idempotency_key=shown.key,
@@ -42,6 +46,9 @@ def record(ctx: Context, prefix: str, outcome: str, token: str, rationale: str |
     comparison = result.comparison
     session = session.counted(comparison.id, result.created)
     names = ctx.contender_names(comparison.left_contender_id, comparison.right_contender_id)
-    return Recorded(person, session, {f"{prefix}_reveal": pair_view.reveal(comparison, names),
+    # A second vote on the pair (another tab, a reload): nothing was written; the first one stands.
+    lead = ALREADY if result.duplicate else "Previous pair saved as"
+    shown_after = pair_view.reveal(comparison, names, lead=lead)
+    return Recorded(person, session, {f"{prefix}_reveal": shown_after,
                                       f"{prefix}_rationale": "", "counter": counter(session),
                                       "session": session}, following)

@@ -86,6 +86,12 @@ def filled(sqlite_studio, tmp_path) -> Filled:
 
 
 @pytest.fixture
+def text_filled(sqlite_studio, tmp_path) -> Filled:
+    """Text votes only (a `trl` export of image votes is a dataset folder, not a file)."""
+    return fill(sqlite_studio, tmp_path / "data", images=False)
+
+
+@pytest.fixture
 def filled_any(studio, tmp_path) -> Filled:
     """The same data on SQLite and on PostgreSQL."""
     return fill(studio, tmp_path / "data", images=False)

@@ -17,7 +17,8 @@ def jsonl(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_trl_export_has_one_row_per_decisive_vote_in_vote_order(filled, tmp_path):
+def test_trl_export_has_one_row_per_decisive_vote_in_vote_order(text_filled, tmp_path):
+    filled = text_filled
     summary = filled.studio.export(tmp_path / "prefs.jsonl", format="trl")
     rows = jsonl(tmp_path / "prefs.jsonl")
     frame = filled.studio.comparisons()
@@ -25,14 +26,25 @@ def test_trl_export_has_one_row_per_decisive_vote_in_vote_order(filled, tmp_path
     assert summary.rows == {"train": len(decisive)} == {"train": len(rows)}
     assert summary.comparisons == filled.votes
     assert set(rows[0]) == {"prompt", "chosen", "rejected"}
-    def winner(row):
-        side = row.outcome
-        text = getattr(row, f"{side}_text")
-        return text if isinstance(text, str) else getattr(row, f"{side}_media")
+    assert [r["chosen"] for r in rows] == [getattr(r, f"{r.outcome}_text") for r in decisive.itertuples()]
 
-    winners = [winner(r) for r in decisive.itertuples()]
-    assert [r["chosen"] for r in rows] == winners
-    assert rows[-1]["chosen"].startswith("media/") and rows[-1]["chosen"].endswith(".png")
+
+def test_trl_export_of_image_votes_is_a_dataset_with_the_images(filled, tmp_path):
+    """Image votes carry their images (datasets.Image), not media paths posing as text; a
+    JSON Lines file cannot hold them, so such an export is a dataset folder."""
+    from datasets import Image, load_from_disk
+
+    with pytest.raises(InputError, match="image votes .* dataset folder: name it without the '.jsonl' ending"):
+        filled.studio.export(tmp_path / "prefs.jsonl", format="trl")
+    assert not (tmp_path / "prefs.jsonl").exists()
+    summary = filled.studio.export(tmp_path / "prefs", format="trl")
+    loaded = load_from_disk(str(tmp_path / "prefs"))
+    assert isinstance(loaded.features["chosen_image"], Image) and len(loaded) == summary.rows["train"]
+    pictures = [row for row in loaded if row["chosen_image"] is not None]
+    assert len(pictures) == filled.image_votes
+    assert all(row["chosen"] is None and row["rejected"] is None for row in pictures)
+    assert pictures[0]["chosen_image"].size == (8, 8) and pictures[0]["chosen_image"].getpixel((0, 0))[0] == 200
+    assert all(row["chosen"] and row["rejected_image"] is None for row in loaded if row["chosen_image"] is None)
 
 
 def test_raw_vote_formats_agree_with_each_other_and_keep_every_column(filled, tmp_path):
@@ -67,7 +79,8 @@ def test_majority_gives_one_row_per_pair_with_votes_and_agreement(filled, tmp_pa
     assert disputed[0]["winner"] == "alpha" and disputed[0]["agreement"] == 1.0
     # prompt 3: r3 said tie, r4 said beta: no single majority, so a tie at 0.5
     assert disputed[1]["outcome"] == "tie" and disputed[1]["agreement"] == 0.5
-    trl = filled.studio.export(tmp_path / "t.jsonl", format="trl", aggregate="majority", min_agreement=0.9)
+    trl = filled.studio.export(tmp_path / "t.jsonl", format="trl", aggregate="majority", min_agreement=0.9,
+                               prompt_set="math")
     kept = jsonl(tmp_path / "t.jsonl")
     assert trl.rows["train"] == len(kept) and all(r["agreement"] >= 0.9 and r["votes"] >= 1 for r in kept)
 
@@ -101,8 +114,8 @@ def test_filters_select_votes(filled, tmp_path):
         studio.export(tmp_path / "h.jsonl", format="jsonl", since="last tuesday")
 
 
-def test_split_never_puts_a_prompt_on_both_sides_and_is_deterministic(filled, tmp_path):
-    studio = filled.studio
+def test_split_never_puts_a_prompt_on_both_sides_and_is_deterministic(text_filled, tmp_path):
+    studio = text_filled.studio
     summary = studio.export(tmp_path / "split", format="trl", split={"test": 0.3}, ties="keep")
     train, test = jsonl(summary.paths["train"]), jsonl(summary.paths["test"])
     assert train and test and summary.rows == {"train": len(train), "test": len(test)}
@@ -123,15 +136,16 @@ def test_small_chunks_write_the_same_file_as_one_big_chunk(filled, tmp_path):
         assert one.paths["train"].read_bytes() == many.paths["train"].read_bytes()
 
 
-def test_progress_callback_counts_votes(filled, tmp_path):
+def test_progress_callback_counts_votes(text_filled, tmp_path):
+    filled = text_filled
     seen = []
     filled.studio.export(tmp_path / "p.jsonl", format="trl", progress=lambda done, total: seen.append((done, total)),
                          chunk_size=10)
     assert seen[-1] == (filled.votes, filled.votes) and len(seen) == -(-filled.votes // 10)
 
 
-def test_existing_outputs_are_replaced_only_with_force(filled, tmp_path):
-    studio = filled.studio
+def test_existing_outputs_are_replaced_only_with_force(text_filled, tmp_path):
+    studio = text_filled.studio
     target = tmp_path / "prefs.jsonl"
     target.write_text("precious\n")
     with pytest.raises(InputError, match="exists: choose another --out, or --force"):
@@ -151,7 +165,8 @@ def test_existing_outputs_are_replaced_only_with_force(filled, tmp_path):
     studio.export(tmp_path / "ds", format="hf", force=True)      # an earlier export: replaced
 
 
-def test_names_that_do_not_match_the_format_are_refused(filled, tmp_path):
+def test_names_that_do_not_match_the_format_are_refused(text_filled, tmp_path):
+    filled = text_filled
     with pytest.raises(InputError, match="a name ending in .jsonl"):
         filled.studio.export(tmp_path / "prefs.parquet", format="trl")
     with pytest.raises(InputError, match="without the '.jsonl' ending"):

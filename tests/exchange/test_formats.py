@@ -8,7 +8,7 @@ from studio.errors import InputError
 from studio.exchange import split
 from studio.exchange.aggregate import add_majority, at_least, check_min_agreement, majority_outcome
 from studio.exchange.dialogue import fold, split_prompt, turns
-from studio.exchange.formats import Options, build, schema
+from studio.exchange.formats import Options, build, handling, schema
 
 
 def chunk(outcomes, *, system=(None, None)):
@@ -30,10 +30,22 @@ def test_trl_rows_put_the_winner_in_chosen_and_drop_no_preference():
     assert out == {"prompt": ["Q?", "Q?"], "chosen": ["L", "R"], "rejected": ["R", "L"]}
 
 
-def test_kept_ties_get_label_one_half_and_zero_margin():
-    out = build(chunk(["right", "tie", "both_bad"]), Options("trl", ties="keep"))
-    assert out["chosen"] == ["R", "L", "L"]
+@pytest.mark.parametrize("fmt", ["trl", "trl-implicit", "trl-conversational", "hf"])
+def test_a_kept_tie_is_written_both_ways_so_no_side_wins(fmt):
+    """A row of a preference format says which side won; a tie written once (left chosen,
+    margin 0) trains as "left wins". Kept, it is two rows, one each way; "both bad" (no
+    order between two bad outputs) is left out."""
+    out = build(chunk(["right", "tie", "both_bad"]), Options(fmt, ties="keep"))
+    chosen, rejected = (["R", "L", "R"], ["L", "R", "L"])
+    if fmt == "trl-implicit":
+        chosen, rejected = [fold("Q?", c) for c in chosen], [fold("Q?", r) for r in rejected]
+    elif fmt == "trl-conversational":
+        chosen = [[{"role": "assistant", "content": c}] for c in chosen]
+        rejected = [[{"role": "assistant", "content": r}] for r in rejected]
+    assert out["chosen"] == chosen and out["rejected"] == rejected
     assert out["label"] == [1.0, 0.5, 0.5] and out["margin"] == [1.0, 0.0, 0.0]
+    assert handling(Options(fmt, ties="keep")) == {"tie": "both ways", "both_bad": "dropped"}
+    assert handling(Options(fmt)) == {"tie": "dropped", "both_bad": "dropped"}
 
 
 def test_implicit_rows_fold_the_prompt_into_an_hh_dialogue():
@@ -63,12 +75,15 @@ def test_vote_rows_keep_every_column_and_name_the_winner():
     assert build(chunk(["tie"]), Options("csv", ties="keep"))["outcome"] == ["tie"]
 
 
-def test_images_export_their_media_path():
+def test_image_sides_are_images_in_trl_and_hf_and_media_paths_elsewhere():
     rows = chunk(["left"])
     rows["left_text"], rows["left_media"] = [None], ["media/ab/abc.png"]
-    assert build(rows, Options("trl"))["chosen"] == ["media/ab/abc.png"]
-    hf = build(rows, Options("hf", images=True))
-    assert hf["chosen_image"] == ["media/ab/abc.png"] and hf["rejected_image"] == [None]
+    for fmt in ("trl", "hf"):
+        out = build(rows, Options(fmt, images=True))
+        assert out["chosen"] == [None] and out["rejected"] == ["R"]     # no file path posing as text
+        assert out["chosen_image"] == ["media/ab/abc.png"] and out["rejected_image"] == [None]
+    assert build(rows, Options("trl-implicit"))["chosen"] == [fold("Q?", "media/ab/abc.png")]
+    assert build(rows, Options("kto"))["completion"][0] == "media/ab/abc.png"
 
 
 @pytest.mark.parametrize("counts, expected", [

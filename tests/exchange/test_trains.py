@@ -66,10 +66,15 @@ def test_hf_export_loads_with_its_features_and_images(filled, tmp_path):
     pictures = [row for part in loaded.values() for row in part if row["chosen_image"] is not None]
     assert len(pictures) == filled.image_votes
     assert pictures[0]["chosen_image"].size == (8, 8) and pictures[0]["chosen_image"].getpixel((0, 0))[0] == 200
+    assert all(row["chosen"] is None and row["rejected"] is None for row in pictures)   # images, not paths
     texts = [row for part in loaded.values() for row in part if row["chosen_image"] is None]
     assert texts and all(row["rejected_image"] is None and row["chosen"] for row in texts)
     card = (tmp_path / "ds" / "README.md").read_text()
-    for expected in ("license:", "| alpha |", "rater(s)", "Ties and 'both bad' votes", "| test |"):
+    outcomes = filled.studio.comparisons()["outcome"]
+    ties, both_bad = int((outcomes == "tie").sum()), int((outcomes == "both_bad").sum())
+    assert ties and both_bad
+    for expected in ("license:", "| alpha |", "rater(s)", f"{ties} tie votes: left out",
+                     f"{both_bad} 'both bad' votes: left out", "| test |"):
         assert expected in card
 
 
@@ -83,3 +88,53 @@ def test_hf_export_of_text_only_votes_has_no_image_columns(sqlite_studio, tmp_pa
     sqlite_studio.export(tmp_path / "none", format="hf", source="nowhere", split={"test": 0.5})
     empty = load_from_disk(str(tmp_path / "none"))          # an empty export still loads
     assert {name: len(part) for name, part in empty.items()} == {"train": 0, "test": 0}
+
+
+@pytest.mark.slow
+def test_trl_trained_on_a_tie_only_export_learns_no_preference(sqlite_studio, tmp_path):
+    """Ties kept in a `trl` export must not train as wins. Written once each with the left
+    side as `chosen` (the old export), TRL learns "left wins"; written both ways, the same
+    training leaves both sides scoring alike."""
+    import torch
+    from datasets import load_dataset
+    from trl import RewardConfig, RewardTrainer
+
+    from studio.config import ContenderSpec
+    from studio.records import GenerationIn
+
+    studio = sqlite_studio
+    sunny, grey = (studio.add_contender(ContenderSpec(name=n, backend="external")) for n in ("sunny", "grey"))
+    for i in range(12):
+        prompt_id = studio.add_prompts([f"Describe day {i}."])[0]
+        left, right = studio.add_generations([
+            GenerationIn(prompt_id=prompt_id, contender_id=sunny.id, text=f"warm bright sun {i}"),
+            GenerationIn(prompt_id=prompt_id, contender_id=grey.id, text=f"cold grey rain {i}")])
+        studio.vote(left=left, right=right, outcome="tie", rater="ana")
+    summary = studio.export(tmp_path / "ties.jsonl", format="trl", ties="keep")
+    ties = load_dataset("json", data_files=str(summary.paths["train"]), split="train",
+                        cache_dir=str(tmp_path / "hf-cache"))
+    assert len(ties) == 24 and set(ties["label"]) == {0.5} and set(ties["margin"]) == {0.0}
+    sunny_first = list(range(0, 24, 2))                  # each tie: sunny chosen, then grey chosen
+    assert all(ties[i]["chosen"].startswith("warm") and ties[i + 1]["chosen"].startswith("cold")
+               for i in sunny_first)
+    as_wins = ties.select(sunny_first)                  # what the export wrote before: left "wins"
+
+    def sunny_gap_after_training(dataset) -> float:
+        torch.manual_seed(0)
+        model, tokenizer = tiny_reward_model(r["prompt"] + " " + r["chosen"] + " " + r["rejected"] for r in ties)
+        args = RewardConfig(output_dir=str(tmp_path / "rm"), max_steps=8, learning_rate=5e-2,
+                            per_device_train_batch_size=len(dataset), report_to=[], save_strategy="no",
+                            use_cpu=True, max_length=64, disable_tqdm=True, seed=0)
+        trainer = RewardTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
+        trainer.train()
+        model.eval()
+        rows = trainer.train_dataset.select(range(0, len(dataset), len(dataset) // 12))  # the sunny-chosen rows
+        with torch.no_grad():
+            gaps = [model(input_ids=torch.tensor([r["chosen_ids"]])).logits.item()
+                    - model(input_ids=torch.tensor([r["rejected_ids"]])).logits.item() for r in rows]
+        return sum(gaps) / len(gaps)
+
+    learned_from_wins = sunny_gap_after_training(as_wins)
+    learned_from_ties = sunny_gap_after_training(ties)
+    assert learned_from_wins > 1.0                       # the old rows do teach a preference
+    assert abs(learned_from_ties) < 0.1 * learned_from_wins

@@ -22,6 +22,7 @@ def make_grid(studio):
 def test_a_full_ranking_is_six_comparisons_in_one_group_written_once(studio):
     item = make_grid(studio)
     a, b, c, d = item.generation_ids
+    assert studio.next_item("ana", shape="grid").item_id == item.id
     results = studio.rank(item.id, [c, a, d, b], rater="ana", idempotency_key="rank-1", decision_ms=900)
     assert len(results) == 6 and all(r.created for r in results)
     assert len({r.comparison.group_id for r in results}) == 1
@@ -39,6 +40,7 @@ def test_a_full_ranking_is_six_comparisons_in_one_group_written_once(studio):
 def test_naming_only_the_best_compares_it_with_each_of_the_rest(studio):
     item = make_grid(studio)
     best = item.generation_ids[2]
+    assert studio.next_item("ana", shape="grid").item_id == item.id
     results = studio.rank(item.id, [best], rater="ana", idempotency_key="best-only")
     assert len(results) == 3
     frame = studio.comparisons()

@@ -11,6 +11,7 @@ import traceback
 import pytest
 
 from tests.notebooks.helpers import text_studio
+from tests.shown import show
 
 VOTES = 120
 WAIT_S = 90          # generous: a failure shows as an error report, not as this timeout
@@ -129,6 +130,8 @@ def _next(results, role: str):
 def test_a_reader_process_never_loses_or_blocks_a_writer_process(tmp_path):
     studio, items, _ = text_studio(tmp_path / "data", [(f"Question {i}?", f"yes {i}", f"no {i}")
                                                        for i in range(VOTES)])
+    for n, item in enumerate(items):
+        show(studio, item, f"rater-{n % 4}")
     studio.close()
     context = multiprocessing.get_context("spawn")
     halfway, caught_up, done = context.Event(), context.Event(), context.Event()
@@ -158,7 +161,9 @@ def test_an_open_read_transaction_does_not_stop_the_writer(tmp_path):
     studio, items, _ = text_studio(tmp_path / "data", [(f"Question {i}?", f"yes {i}", f"no {i}")
                                                        for i in range(20)])
     for item in items[:5]:
-        studio.vote(item, outcome="right", rater="early")
+        studio.vote(show(studio, item, "early"), outcome="right", rater="early")
+    for item in items[5:]:
+        show(studio, item, "writer")
     studio.close()
     context = multiprocessing.get_context("spawn")
     reading, done = context.Event(), context.Event()

@@ -9,6 +9,7 @@ import pytest
 
 from studio.errors import InputError
 from tests.notebooks.helpers import text_studio
+from tests.shown import show
 
 
 @pytest.fixture
@@ -22,6 +23,9 @@ def three_raters(tmp_path):
     with studio.store.transaction() as tx:
         prompt_id = tx.items.get(items[0]).prompt_id
         swapped = tx.items.create(prompt_id, [split_right, split_left], votes_wanted=1, source="test").id
+    show(studio, items[0], "ana", "ben")
+    show(studio, swapped, "chen")
+    show(studio, items[1], "ana", "ben", "chen")
     studio.vote(items[0], outcome="left", rater="ana")          # red
     studio.vote(items[0], outcome="left", rater="ben")          # red
     studio.vote(swapped, outcome="left", rater="chen")          # "a colour", seen on the left
@@ -29,7 +33,7 @@ def three_raters(tmp_path):
         studio.vote(items[1], outcome="right", rater=rater)     # "two", unanimous
     other, other_items, _ = text_studio(tmp_path / "data", [("Say hi.", "hi", "hello")], prompt_set="greetings",
                                         names=("gamma", "delta"))
-    other.vote(other_items[0], outcome="tie", rater="ana")
+    other.vote(show(other, other_items[0], "ana"), outcome="tie", rater="ana")
     other.close()
     yield studio
     studio.close()
@@ -64,9 +68,14 @@ def test_disagreements_follow_the_output_not_the_side(three_raters):
 
 
 def test_a_raters_last_vote_on_a_pair_is_their_verdict(tmp_path):
+    """A second vote on the same item is not counted (one vote per rater per item), but a
+    rater may judge the same two outputs again outside an item (a notebook, a script)."""
     studio, items, sides = text_studio(tmp_path / "data", [("Pick one.", "x", "y")], votes_wanted=5)
+    show(studio, items[0], "ana", "ben")
     studio.vote(items[0], outcome="left", rater="ana")
-    studio.vote(items[0], outcome="right", rater="ana", idempotency_key="changed-mind")
+    assert studio.vote(items[0], outcome="right", rater="ana", idempotency_key="second-tab").duplicate
+    (left, right), = sides
+    studio.vote(left=left, right=right, outcome="right", rater="ana", idempotency_key="changed-mind")
     studio.vote(items[0], outcome="left", rater="ben")
     split = studio.disagreements()
     assert split["verdicts"].tolist() == ["ana: B · ben: A"] and split["raters"].tolist() == [2]
@@ -93,6 +102,7 @@ def test_model_disagreements_put_the_model_beside_the_raters(tmp_path, tiny_enco
              for i in range(12)]
     studio, items, sides = text_studio(tmp_path / "data", pairs, votes_wanted=2)
     for n, item in enumerate(items):
+        show(studio, item, "ana", "ben")
         studio.vote(item, outcome="left", rater="ana")
         studio.vote(item, outcome="right" if n % 3 == 0 else "left", rater="ben")
     metrics = studio.train_reward_model(mode="head", backbone=tiny_encoder, progress=False)

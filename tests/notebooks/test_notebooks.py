@@ -72,7 +72,10 @@ def test_notebook_reads_the_data_dir_it_is_given(run_notebook, tmp_path):
 
     studio, items, _ = text_studio(tmp_path / "given", [(f"Question {i}?", f"a long answer {i}", "short")
                                                        for i in range(10)], votes_wanted=3)
+    from tests.shown import show
+
     for n, item in enumerate(items):
+        show(studio, item, "ana", "ben", "cy")
         for rater in ("ana", "ben"):
             studio.vote(item, outcome="left", rater=rater)
         studio.vote(item, outcome="right" if n % 2 else "left", rater="cy")

@@ -95,6 +95,60 @@ def test_refusals_are_one_line_with_their_status_and_write_nothing(open_app, ui_
     assert len(server.studio.comparisons()) == 1
 
 
+def assigned(studio, rater: str) -> dict[int, bool]:
+    """item id -> voted, for every item handed to the rater."""
+    from sqlalchemy import select
+
+    from studio.store.schema import RatingAssignment
+
+    with studio.store.reader() as tx:
+        rater_id = tx.raters.id_for(rater)
+        return {item: done is not None for item, done in tx.session.execute(
+            select(RatingAssignment.item_id, RatingAssignment.completed_at).where(RatingAssignment.rater_id == rater_id))}
+
+
+def test_a_vote_on_an_item_not_handed_to_the_caller_is_refused(open_app):
+    server, client = open_app
+    item = client.get("/api/next", params={"rater": "ana"}).json()["next"]["item_id"]
+    for rater, target in (("bo", item), ("ana", item + 1), ("mallory", item + 2)):
+        for _ in range(3):          # new keys each time: still refused
+            answer = vote(client, target, rater=rater)
+            assert answer.status_code == 409 and "was never shown to rater" in one_line_error(answer)
+    assert server.studio.comparisons().empty and server.studio.stats()["comparisons"] == 0
+    assert assigned(server.studio, "bo") == {} and assigned(server.studio, "ana") == {item: False}
+
+
+def test_a_second_vote_on_an_item_answers_409_with_the_first(open_app):
+    server, client = open_app
+    item = client.get("/api/next", params={"rater": "ana"}).json()["next"]["item_id"]
+    first = vote(client, item, rater="ana", outcome="left")
+    assert first.status_code == 200
+    second = vote(client, item, rater="ana", outcome="right")                # another tab: a new key
+    assert second.status_code == 409, second.text
+    body = second.json()
+    assert "already voted on item" in one_line_error(second) and "saved as left" in body["error"]
+    assert body["duplicate"] is True and body["created"] is False and body["outcome"] == "left"
+    assert body["comparison_id"] == first.json()["comparison_id"]
+    assert body["next"]["item_id"] == first.json()["next"]["item_id"]        # the open pair, not another
+    rows = server.studio.comparisons()
+    assert len(rows) == 1 and rows.iloc[0]["outcome"] == "left"
+
+
+def test_a_409_for_a_reused_key_commits_no_next_item(open_app):
+    server, client = open_app
+    first = client.get("/api/next", params={"rater": "ana"}).json()["next"]["item_id"]
+    assert vote(client, first, key="used", rater="ana", next=False).status_code == 200
+    assert assigned(server.studio, "ana") == {first: True}                   # no open item now
+    reused = vote(client, first + 1, key="used", rater="ana")
+    assert reused.status_code == 409 and "already used" in one_line_error(reused)
+    assert assigned(server.studio, "ana") == {first: True}                   # nothing was assigned
+    shown = client.get("/api/next", params={"rater": "ana"}).json()["next"]["item_id"]
+    reused = vote(client, shown, key="used", rater="ana")
+    assert reused.status_code == 409 and "already used" in one_line_error(reused)
+    assert assigned(server.studio, "ana") == {first: True, shown: False}     # still open, nothing more
+    assert len(server.studio.comparisons()) == 1
+
+
 def test_with_a_users_file_only_the_signed_in_user_votes_as_themself(gated_app):
     with httpx.Client(base_url=gated_app.url, timeout=30) as anonymous:
         refused = anonymous.get("/api/next")

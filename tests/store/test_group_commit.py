@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from studio.errors import NotFoundError
 from studio.store.schema import Comparison
+from tests.shown import show
 from tests.store.test_items import make_items
 
 
@@ -63,6 +64,8 @@ def test_concurrent_raters_share_commits_and_every_vote_lands_once(studio):
 
 def test_a_failing_vote_is_undone_alone_and_its_batch_mates_commit(studio):
     items = make_items(studio, 2)
+    for item in items:
+        show(studio, item.id, "ana")
     gate = threading.Event()
 
     def hold_the_writer(tx):          # keeps the writer busy so the next three queue up together
@@ -90,6 +93,7 @@ def test_a_failing_vote_is_undone_alone_and_its_batch_mates_commit(studio):
 
 def test_an_acknowledged_vote_is_visible_to_a_new_connection_at_once(studio):
     item = make_items(studio, 1)[0]
+    show(studio, item.id, "ana")
     result = studio.store.grouped(lambda tx: tx.votes.record(_vote(item, "seen")))
     studio.store.engine.dispose()             # nothing cached: a fresh connection reads it
     with studio.store.reader() as tx:
@@ -108,5 +112,6 @@ def test_votes_still_commit_after_the_writer_was_stopped(studio):
     """Closing a studio stops its writer thread; a studio object used again (a notebook cell
     run twice) starts a new one instead of leaving the vote waiting forever."""
     item = make_items(studio, 1)[0]
+    show(studio, item.id, "ana")
     studio.store.committer.stop()
     assert studio.store.grouped(lambda tx: tx.votes.record(_vote(item, "after-stop"))).created

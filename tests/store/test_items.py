@@ -47,6 +47,7 @@ def test_one_item_is_not_handed_to_more_raters_than_it_wants(studio):
 
 def test_a_rater_never_gets_the_same_item_twice(studio):
     item = make_items(studio, 1, votes_wanted=3)[0]
+    assert studio.next_item("ana").item_id == item.id
     studio.vote(item.id, outcome="left", rater="ana", idempotency_key="k1")
     assert studio.next_item("ana") is None
     assert studio.next_item("bo").item_id == item.id

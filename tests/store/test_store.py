@@ -132,6 +132,7 @@ def test_vote_on_a_rating_item_counts_on_the_item(studio):
     prompt_id, left, right = _pair(studio)
     with studio.store.transaction() as tx:
         item = tx.items.create(prompt_id, [right, left])
+    assert studio.next_item("ana").item_id == item.id
     result = studio.vote(item.id, outcome="left", rater="ana", idempotency_key="item-vote")
     assert (result.comparison.left_generation_id, result.comparison.right_generation_id) == (right, left)
     with studio.store.reader() as tx:

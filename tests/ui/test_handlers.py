@@ -51,6 +51,42 @@ def test_a_retried_vote_writes_one_row_and_counts_once(ctx):
     assert json.loads(first["arena_token"])["item"] != json.loads(shown["arena_token"])["item"]
 
 
+def test_two_tabs_of_one_rater_count_once_and_the_second_says_what_was_saved(ctx):
+    """Both tabs show the rater's open pair (each with its own token); the second vote on it
+    writes nothing, counts nothing and says what the first one saved."""
+    from studio.ui.arena import ArenaHandlers
+
+    add_text_pairs(ctx.studio, [("p1", "a1", "b1"), ("p2", "a2", "b2")])
+    arena = ArenaHandlers(ctx)
+    tab_1, tab_2 = arena.next_pair("ana"), arena.next_pair("ana")       # a second tab, or a reload
+    assert json.loads(tab_1["arena_token"])["item"] == json.loads(tab_2["arena_token"])["item"]
+    first = arena.vote("left", tab_1["arena_token"], "", None, session_for("ana"), None)
+    second = arena.vote("right", tab_2["arena_token"], "", None, session_for("ana"), None)
+    rows = ctx.studio.comparisons()
+    assert len(rows) == 1 and rows.iloc[0]["outcome"] == "left"
+    assert "already saved as <b>A is better</b>" in second["arena_reveal"] and "not counted" in second["arena_reveal"]
+    assert "already" not in first["arena_reveal"]
+    assert first["session"].votes_this_session == 1 and second["session"].votes_this_session == 0
+    assert json.loads(second["arena_token"])["item"] == json.loads(first["arena_token"])["item"]   # the next pair
+
+
+def test_a_free_prompt_pair_voted_twice_counts_once(ctx):
+    from studio.ui import free_prompt, pair_view
+    from studio.ui.free_prompt import FreePromptHandlers
+
+    (item_id,) = add_text_pairs(ctx.studio, [("my own prompt", "a1", "b1")], prompt_set="free")
+    with ctx.studio.store.transaction() as tx:      # as free_prompt() leaves it: the typing rater's item
+        tx.items.assign(item_id, tx.raters.id_for("ana"))
+    view = ctx.studio.next_item("ana")
+    tokens = [pair_view.show(free_prompt.PREFIX, view, ctx.options.media_root, empty_message="")["free_token"]
+              for _ in range(2)]
+    vote = FreePromptHandlers(ctx).voter("tie")
+    first, second = (vote(token, "", None, session_for("ana"), None) for token in tokens)
+    assert len(ctx.studio.comparisons()) == 1
+    assert "already saved as <b>a tie</b>" in second["free_reveal"] and "already" not in first["free_reveal"]
+    assert second["session"].votes_this_session == 0
+
+
 def test_the_decision_time_is_the_browsers_measure_or_the_servers(ctx, monkeypatch):
     from studio.ui import pair_view
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.shown import show
 from tests.ui.browser import enter_name, external_requests
 from tests.ui.conftest import add_image_item, artifact, serve
 
@@ -74,6 +75,7 @@ def test_after_a_vote_the_active_reward_model_shows_its_guess(tmp_path, page):
         ids = add_text_pairs(studio, [(f"Question {i}: say something kind.", f"Thank you, friend {i}.",
                                        f"Go away {i}.") for i in range(14)])
         for item_id in ids[:12]:
+            show(studio, item_id, "seed")
             studio.vote(item_id, outcome="left", rater="seed", idempotency_key=uuid.uuid4().hex)
         version = studio.train_reward_model(mode="head", epochs=2)["version"]
         server = serve(studio)
