@@ -86,6 +86,7 @@ class ObjectArtifactStore(ArtifactStore):
         probe = f"{PARTIAL}/check-{uuid.uuid4().hex}"
         where = f"artifact store {self.url}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
         try:
+            self.fs.call_s3("head_bucket", Bucket=self.bucket)    # some stores make a bucket on the first write
             self.fs.pipe_file(self._full(probe), b"studio")
             if self.fs.cat_file(self._full(probe)) != b"studio":
                 raise OSError("a key written could not be read back the same")
