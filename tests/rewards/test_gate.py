@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
+
 from studio.rewards.gate import cluster_interval, decide
 from studio.splits import assign_sides, prompt_hash
 from tests.rewards.helpers import add_marker_votes, write_marker_pairs
@@ -33,7 +35,7 @@ def test_the_gate_wants_chance_length_and_the_best_so_far_beaten():
     assert not chance.passed and chance.reason.startswith("not better than chance")
     length_only = decide(good, good, prompts)
     assert not length_only.passed and length_only.reason == "not better than length"
-    worse = decide([1.0] * 50 + [0.0] * 30, coin, prompts, best=[1.0] * 80, best_version=2)
+    worse = decide([1.0, 1.0, 1.0, 0.0] * 20, coin, prompts, best=[1.0] * 80, best_version=2)
     assert worse.reason == "worse than the best so far (v2)" and not worse.passed
     assert not decide(good[:8], coin[:8], prompts[:8]).passed           # two prompts: cannot tell
 
@@ -47,6 +49,7 @@ def test_a_prompt_keeps_its_side_whatever_the_fraction_later():
     assert 0.3 < sum(later[p] for p in prompts[100:]) / 100 < 0.7    # new prompts use the new fraction
 
 
+@pytest.mark.slow
 def test_a_model_on_shuffled_labels_is_never_activated(open_sqlite_studio, tmp_path):
     rng = random.Random(5)
     pairs = write_marker_pairs(tmp_path / "pairs.jsonl", prompts=60, seed=4)
@@ -63,6 +66,7 @@ def test_a_model_on_shuffled_labels_is_never_activated(open_sqlite_studio, tmp_p
     assert not studio.reward_models()["active"].any()
 
 
+@pytest.mark.slow
 def test_the_heldout_set_is_the_same_across_retrains(open_studio):
     """Different seeds and a changed heldout_fraction: the prompts already held out stay
     held out (the next version is measured on them too, and never trains on them)."""
