@@ -62,6 +62,7 @@ class ExportFilter:
     until: datetime | None = None           # UTC, exclusive
     max_id: int | None = None               # set by `snapshot`: the cut this export reads
     include_superseded: bool = False        # also a rater's second votes on an item (never counted)
+    include_excluded: bool = False          # also the votes of excluded raters or sessions
 
 
 @dataclass
@@ -312,7 +313,7 @@ def _utc(times: Sequence[datetime | None]) -> Sequence[datetime | None]:
 
 
 def _conditions(session: Session, f: ExportFilter) -> list:
-    conditions = [counted_votes(VOTE, include_superseded=f.include_superseded)]
+    conditions = [counted_votes(VOTE, include_superseded=f.include_superseded, include_excluded=f.include_excluded)]
     if f.max_id is not None:
         conditions.append(Comparison.id <= f.max_id)
     if f.prompt_set is not None:
