@@ -27,9 +27,9 @@ from studio.services.catalog import Catalog, ImportSummary
 from studio.services.exports import Exports
 from studio.services.generation import GenerationService
 from studio.services.generators import Generators
+from studio.services.gold import GoldItems
 from studio.services.imports import Imports
 from studio.services.insights import Insights
-from studio.services.gold import GoldItems
 from studio.services.jobs import JobBoard
 from studio.services.pair_choice import PairChooser
 from studio.services.pool import PoolService

@@ -10,7 +10,15 @@ from functools import cache
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
 
 from studio.records import ItemView, SideView
-from studio.store.schema import Contender, Generation, GoldItem, Prompt, RatingAssignment, RatingItem, utcnow
+from studio.store.schema import (
+    Contender,
+    Generation,
+    GoldItem,
+    Prompt,
+    RatingAssignment,
+    RatingItem,
+    utcnow,
+)
 from studio.store.sql import Repo, chunked, insert_ignoring
 
 # An item shown to a rater who never voted is offered to others again after this long.

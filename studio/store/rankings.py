@@ -11,7 +11,15 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from studio.store.counted import counted_votes, excluded_vote
-from studio.store.schema import Comparison, Contender, Generation, Prompt, Rater, RewardModel, RewardPrediction
+from studio.store.schema import (
+    Comparison,
+    Contender,
+    Generation,
+    Prompt,
+    Rater,
+    RewardModel,
+    RewardPrediction,
+)
 from studio.store.sql import Repo
 
 VOTE_COLUMNS = ["id", "prompt_id", "left_generation_id", "right_generation_id", "left_contender",
