@@ -1,6 +1,6 @@
 """Active pair selection and rater checks through the studio itself (issue 18, integration).
 
-    python bench/sampling.py            # 3 seeds, 10 and 30 contenders, spreads 1 and 3, targets 100 and 70
+    python bench/sampling.py            # 3 seeds, 10 and 30 contenders, spreads 1 and 3, target 100
     python bench/sampling.py --quick    # 2 seeds, 10 contenders, spread 3, target 100; a small crowd
 
 Unlike bench/sampling_sim.py (the pure math), every vote here goes the way a rater's does:
@@ -159,7 +159,10 @@ def crowd_part(args) -> dict:
             simulated_studio(Path(folder), names, sampling="uniform", prompts=200) as studio:
         studio.refill_pool(min_ready=raters * each)
         for person, (kind, sharpness) in people.items():
-            rate(studio, person, each, chooser(kind, sharpness))
+            cast = rate(studio, person, each, chooser(kind, sharpness))
+            while cast < each:           # the pool ran short for this rater: top it up, go on
+                studio.refill_pool(min_ready=4 * each)
+                cast += rate(studio, person, each - cast, chooser(kind, sharpness))
         table = studio.raters().set_index("rater")
         kind = pd.Series({p: k for p, (k, _) in people.items()}).reindex(table.index)
         flagged = table["flagged"]
@@ -193,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--spreads", default="1,3", help="standard deviations of the true strengths (log-odds)")
-    parser.add_argument("--targets", default="100,70", help="mean interval widths to reach (rating points)")
+    parser.add_argument("--targets", default="100", help="mean interval widths to reach (rating points), "
+                                                          "e.g. 100,70")
     parser.add_argument("--contenders", default="10,30")
     parser.add_argument("--budget", type=int, default=40_000, help="most votes per run")
     parser.add_argument("--raters", type=int, default=200)

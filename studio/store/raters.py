@@ -54,10 +54,11 @@ class RaterRepo(Repo):
 
     def exclude(self, rater_id: int, session_id: str | None = None, reason: str = "") -> bool:
         """Leave the rater's votes (or one session's) out; False when already excluded."""
-        result = self.session.execute(
+        added = self.session.execute(
             insert_ignoring(self.session, RaterExclusion.__table__, ["rater_id", "session_id"])
-            .values(rater_id=rater_id, session_id=session_id or WHOLE_RATER, reason=reason, created_at=utcnow()))
-        return bool(result.rowcount)
+            .values(rater_id=rater_id, session_id=session_id or WHOLE_RATER, reason=reason, created_at=utcnow())
+            .returning(RaterExclusion.__table__.c.id)).scalar_one_or_none()
+        return added is not None
 
     def include(self, rater_id: int, session_id: str | None = None) -> bool:
         """Count them again; False when there was no such exclusion."""
