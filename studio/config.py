@@ -36,6 +36,9 @@ TEXT_PARAMS: dict[str, tuple[type, ...]] = {
     "repetition_penalty": (int, float),
     "do_sample": (bool,),
     "system_prompt": (str,),
+    # A PEFT LoRA adapter applied to the model: an artifact key in the data dir (what
+    # `studio improve` registers) or a local directory.
+    "adapter": (str,),
 }
 IMAGE_PARAMS: dict[str, tuple[type, ...]] = {
     "steps": (int,),
@@ -91,6 +94,8 @@ class PoolConfig:
     batch_size: int = 8         # prompts generated per batch
     votes_per_pair: int = 1     # raters asked to judge each pair (more gives agreement data)
     seed: int = 0
+    # Of an improved version's pairs, the share against its parent (the lift's votes).
+    versus_parent_share: float = 0.5
 
 
 @dataclass(frozen=True)

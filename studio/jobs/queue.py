@@ -19,6 +19,7 @@ from collections.abc import Callable
 from studio.config import StudioConfig
 from studio.errors import ConfigError
 from studio.jobs.tasks import WorkerServices
+from studio.services.improvement import IMPROVE_TASK, ImprovementService
 from studio.services.training import TRAIN_TASK, TrainingService
 
 QUEUE_NAME = "studio"
@@ -30,10 +31,11 @@ def is_immediate(config: StudioConfig) -> bool:
     return (config.queue_url or "").strip().lower() in (IMMEDIATE, "memory://")
 
 
-def make_huey(config: StudioConfig, training: Callable[[], TrainingService] | None = None):
+def make_huey(config: StudioConfig, training: Callable[[], TrainingService] | None = None,
+              improvement: Callable[[], ImprovementService] | None = None):
     """A Huey instance for this config with the studio's tasks registered on it. Tasks run on
-    `training()` when given (the caller's own service), else on services built from `config`
-    once per process (a worker)."""
+    `training()` / `improvement()` when given (the caller's own services), else on services
+    built from `config` once per process (a worker)."""
     from huey import MemoryHuey, RedisHuey, SqliteHuey
 
     url = (config.queue_url or "").strip()
@@ -47,16 +49,24 @@ def make_huey(config: StudioConfig, training: Callable[[], TrainingService] | No
     else:
         raise ConfigError(f"queue_url {url!r} is not supported: leave it unset (a SQLite queue in the data "
                           "dir), use redis://host:port/db, or 'immediate' to run jobs inline")
-    register_tasks(huey, training or WorkerServices(config).training)
+    services = None if training and improvement else WorkerServices(config)
+    register_tasks(huey, training or services.training, improvement or services.improvement)
     return huey
 
 
-def register_tasks(huey, training: Callable[[], TrainingService]) -> None:
+def register_tasks(huey, training: Callable[[], TrainingService],
+                   improvement: Callable[[], ImprovementService] | None = None) -> None:
     @huey.task(name=TRAIN_TASK)
     def train_reward_model(job_id: int) -> dict | None:
         return training().run_job(job_id)
 
     huey.studio_tasks = {TRAIN_TASK: train_reward_model}
+    if improvement is not None:
+        @huey.task(name=IMPROVE_TASK)
+        def improve_contender(job_id: int) -> dict | None:
+            return improvement().run_job(job_id)
+
+        huey.studio_tasks[IMPROVE_TASK] = improve_contender
 
 
 class JobQueue:
@@ -64,9 +74,10 @@ class JobQueue:
     list the waiting ones. The Huey instance is made on first use (or given: a worker's own)."""
 
     def __init__(self, config: StudioConfig, training: Callable[[], TrainingService] | None = None, *,
-                 huey=None):
+                 huey=None, improvement: Callable[[], ImprovementService] | None = None):
         self.config = config
         self._training = training if is_immediate(config) else None
+        self._improvement = improvement if is_immediate(config) else None
         self._huey = huey
         self._lock = threading.Lock()
 
@@ -74,7 +85,7 @@ class JobQueue:
     def huey(self):
         with self._lock:
             if self._huey is None:
-                self._huey = make_huey(self.config, self._training)
+                self._huey = make_huey(self.config, self._training, self._improvement)
             return self._huey
 
     def send(self, task: str, job_id: int) -> str:

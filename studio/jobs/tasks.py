@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from studio.config import StudioConfig
+from studio.services.improvement import ImprovementService
 from studio.services.jobs import JobBoard, TaskQueue
 from studio.services.training import TrainingService
 
@@ -23,6 +24,7 @@ class WorkerServices:
         self.config = config
         self.queue = queue
         self._training: TrainingService | None = None
+        self._improvement: ImprovementService | None = None
         self._lock = threading.Lock()
 
     def training(self) -> TrainingService:
@@ -38,6 +40,19 @@ class WorkerServices:
                                                  self.queue)
             return self._training
 
+    def improvement(self) -> ImprovementService:
+        """The improvement service on the training service's store and registry."""
+        training = self.training()
+        with self._lock:
+            if self._improvement is None:
+                from studio.services.generators import Generators
+
+                registry = training.registry
+                generators = Generators(training.store, self.config, registry, registry.artifacts)
+                self._improvement = ImprovementService(training.store, self.config, registry, generators,
+                                                       registry.artifacts, training.jobs, self.queue)
+            return self._improvement
+
     def job_board(self) -> JobBoard:
         return self.training().jobs
 
@@ -46,6 +61,16 @@ class WorkerServices:
             if self._training is not None:
                 self._training.store.close()
                 self._training = None
+                self._improvement = None
+
+
+def run_improvement_job(config: StudioConfig, job_id: int) -> dict[str, Any] | None:
+    """Run one queued improvement on fresh services, as a worker process would."""
+    services = WorkerServices(config)
+    try:
+        return services.improvement().run_job(job_id)
+    finally:
+        services.close()
 
 
 def run_training_job(config: StudioConfig, job_id: int) -> dict[str, Any] | None:

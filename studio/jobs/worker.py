@@ -31,7 +31,7 @@ def run_worker(config: StudioConfig, *, workers: int = 1) -> None:
     if is_immediate(config):
         raise ConfigError("queue_url is 'immediate': jobs run inline, there is nothing for a worker to do")
     services = WorkerServices(config)
-    huey = make_huey(config, services.training)
+    huey = make_huey(config, services.training, services.improvement)
     services.queue = JobQueue(config, huey=huey)
     recovery = Recovery(services.training).start()
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,

@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from studio.artifacts import ArtifactStore
 from studio.config import ContenderSpec, StudioConfig
-from studio.errors import InputError, NotFoundError, StudioError
+from studio.errors import InputError, ModelLoadError, NotFoundError, StudioError
 from studio.generation.base import GENERATING_BACKENDS, Generator, LoadedModels
 from studio.records import ContenderRecord
 from studio.services.registry import RewardRegistry
@@ -30,10 +32,12 @@ def spec_of(record: ContenderRecord) -> ContenderSpec:
 
 
 class Generators:
-    def __init__(self, store: Store, config: StudioConfig, registry: RewardRegistry):
+    def __init__(self, store: Store, config: StudioConfig, registry: RewardRegistry,
+                 artifacts: ArtifactStore | None = None):
         self.store = store
         self.config = config
         self.registry = registry
+        self.artifacts = artifacts or registry.artifacts
         self.models = LoadedModels()
         self._failures: dict[str, tuple[float, str, StudioError]] = {}
         self._failures_lock = threading.Lock()
@@ -91,7 +95,9 @@ class Generators:
         if spec.backend == "transformers":
             from studio.generation.text import load_text
 
-            return load_text(spec, self.config.cache_dir, self.models)
+            adapter = spec.params.get("adapter")
+            return load_text(spec, self.config.cache_dir, self.models,
+                             adapter_dir=self.adapter_dir(spec.name, adapter) if adapter else None)
         if spec.backend == "diffusers":
             from studio.generation.image import load_image
 
@@ -101,14 +107,43 @@ class Generators:
         base_name = spec.params["base"]
         if base_name in (*chain, spec.name):
             raise InputError(f"contender {spec.name!r}: best_of_n base {base_name!r} leads back to itself")
-        scorer = self._best_of_n_scorer(spec)       # refused before any model is loaded
-        base = self.load(self.spec(base_name), _chain=(*chain, spec.name))
+        base_spec = self.spec(base_name)
+        scorer = self._best_of_n_scorer(spec, base_spec.kind)       # refused before any model is loaded
+        base = self.load(base_spec, _chain=(*chain, spec.name))
         return BestOfN(spec, base, scorer)
 
-    def _best_of_n_scorer(self, spec: ContenderSpec) -> Callable[[str, list[str]], list[float]]:
+    def adapter_dir(self, contender: str, adapter: str) -> Path:
+        """The local directory of a contender's adapter: an artifact key (an improved
+        version's) or a directory given by hand."""
+        given = Path(adapter).expanduser()
+        if given.is_absolute() and given.is_dir():
+            return given
+        try:
+            return self.artifacts.path(adapter)
+        except StudioError as exc:
+            raise ModelLoadError(f"contender {contender!r}: adapter {adapter!r}: {exc}") from exc
+
+    def _best_of_n_scorer(self, spec: ContenderSpec, kind: str = "text") -> Callable[[str, list], list[float]]:
+        """The reward model that picks: the one named, or the active one for the base's kind of
+        output (text responses, or PNG images)."""
         which = spec.params.get("reward_model", "active")
         try:
+            if str(which).strip().lower() == "active" and kind == "image":
+                active = self.registry.active_record("image")
+                if active is None:
+                    raise NotFoundError("no active image reward model yet: train one (`studio train --kind image`)")
+                which = active.version
             model = self.registry.load(which)
         except NotFoundError as exc:
             raise StudioError(f"contender {spec.name!r} (best_of_n) needs the reward model {which!r}: {exc}") from exc
+        if kind == "image":
+            return lambda prompt, images: list(model.score_images(prompt, [_image(png) for png in images]))
         return lambda prompt, responses: list(model.score_batch([prompt] * len(responses), list(responses)))
+
+
+def _image(png: bytes):
+    from io import BytesIO
+
+    from PIL import Image
+
+    return Image.open(BytesIO(png)).convert("RGB")

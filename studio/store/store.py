@@ -28,6 +28,7 @@ from studio.store.exports import ExportRepo
 from studio.store.frames import FrameRepo
 from studio.store.generations import GenerationRepo
 from studio.store.group_commit import GroupCommitter
+from studio.store.improvement import ImprovementRepo
 from studio.store.items import ItemRepo
 from studio.store.jobs import JobRepo
 from studio.store.overview import OverviewRepo
@@ -86,6 +87,10 @@ class Tx:
     @cached_property
     def exports(self) -> ExportRepo:
         return ExportRepo(self.session)
+
+    @cached_property
+    def improvement(self) -> ImprovementRepo:
+        return ImprovementRepo(self.session)
 
     @cached_property
     def jobs(self) -> JobRepo:
