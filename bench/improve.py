@@ -174,7 +174,7 @@ def main() -> None:
             job_started = time.monotonic()
             metrics = studio.improve("smol", progress=False)
             name = metrics["contender"]
-            in_arena = first_arena_output(studio, name)
+            to_arena = first_arena_output(studio, name)
             wall = time.monotonic() - job_started
             print(f"  {name}: {metrics['pairs']} pairs, loss {metrics['first_loss']:.3f} -> {metrics['loss']:.3f}, "
                   f"{metrics['pairs_per_s']:.2f} pairs/s; generating in the arena {wall:.0f} s after the job "
@@ -186,7 +186,8 @@ def main() -> None:
             report["versions"].append({"name": name, "votes": target, "pairs": metrics["pairs"],
                                        "train": {k: metrics.get(k) for k in ("first_loss", "loss", "reward_accuracy",
                                                                               "steps", "pairs_per_s", "wall_s")},
-                                       "job_to_arena_s": round(wall, 1), "eval": duel})
+                                       "job_to_arena_s": round(wall, 1), "pool_to_arena_s": round(to_arena, 1),
+                                       "eval": duel})
         print("throughput, one epoch over the same pairs:", flush=True)
         report["throughput"] = throughput(studio, "smol", pairs_n)
         report["lift"] = studio.lift(predict=False).to_dict(orient="records")

@@ -27,12 +27,12 @@ from studio.services.catalog import Catalog, ImportSummary
 from studio.services.exports import Exports
 from studio.services.generation import GenerationService
 from studio.services.generators import Generators
+from studio.services.imports import Imports
 from studio.services.improvement import ImprovementService
 from studio.services.improvement_request import ImproveRequest
-from studio.services.imports import Imports
-from studio.services.lift import LiftService
 from studio.services.insights import Insights
 from studio.services.jobs import JobBoard
+from studio.services.lift import LiftService
 from studio.services.pool import PoolService
 from studio.services.rankings import Rankings
 from studio.services.registry import Prediction, RewardRegistry

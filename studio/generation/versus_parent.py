@@ -24,7 +24,7 @@ def versus_parent(planned: Sequence[PlannedItem], parents: Mapping[int, int], te
     extra = 0.0 if share <= natural else min(1.0, (share - natural) / (1.0 - natural))
     seen: dict[int, int] = {}
     result = []
-    for index, item in enumerate(planned):
+    for item in planned:
         result.append(item)
         if item.shape != "pair":
             continue

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from studio.policy.pairs import Pair, PairSet, best_vs_worst
 
+
 def beats_chance(accuracy: float | None, n: int | None) -> tuple[bool, str]:
     """Whether a reward model's held-out accuracy is above 50% beyond the noise (the lower end
     of its 95% interval), and a line that says so."""

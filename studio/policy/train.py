@@ -82,7 +82,7 @@ def train_dpo(model_dir: str | Path, pairs: Sequence[Pair], settings: DPOSetting
             gradient_accumulation_steps=settings.gradient_accumulation, num_train_epochs=settings.epochs,
             max_steps=settings.max_steps or -1, learning_rate=settings.learning_rate, beta=settings.beta,
             max_length=settings.max_length, precompute_ref_log_probs=settings.precompute_ref,
-            precompute_ref_batch_size=settings.batch_size * 2, gradient_checkpointing=settings.gradient_checkpointing,
+            precompute_ref_batch_size=settings.batch_size * 2, activation_checkpointing=settings.gradient_checkpointing,
             bf16=settings.bf16, use_cpu=not cuda, logging_steps=1, save_strategy="no", report_to="none",
             disable_tqdm=True, seed=settings.seed, data_seed=settings.seed, dataloader_num_workers=0)
         callback = _reporter(report, should_stop, total_steps)
@@ -93,7 +93,7 @@ def train_dpo(model_dir: str | Path, pairs: Sequence[Pair], settings: DPOSetting
         trainer.train()
         train_s = time.monotonic() - callback.started
         output_dir = Path(output_dir)
-        trainer.model.save_pretrained(str(output_dir))
+        trainer.model.save_pretrained(str(output_dir), selected_adapters=["default"])
     history = trainer.state.log_history
     metrics = _metrics(history, pairs=len(rows), steps=trainer.state.global_step, setup_s=setup_s, train_s=train_s,
                        wall_s=time.monotonic() - started, epochs=settings.epochs,

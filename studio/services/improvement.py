@@ -21,7 +21,12 @@ from studio.errors import NotFoundError, StudioError
 from studio.services.generators import Generators
 from studio.services.heartbeat import Heartbeat
 from studio.services.improvement_request import ImproveRequest
-from studio.services.improvement_run import ImprovementEnded, Plan, improve_and_register, plan_improvement
+from studio.services.improvement_run import (
+    ImprovementEnded,
+    Plan,
+    improve_and_register,
+    plan_improvement,
+)
 from studio.services.job_reporter import JobReporter
 from studio.services.jobs import JobBoard, TaskQueue, worker_name
 from studio.services.registry import RewardRegistry

@@ -100,23 +100,20 @@ def improve_and_register(services, plan: Plan, *, job_id: int | None,
     settings = request.dpo_settings()
     family = family_of((parent.lineage or {}).get("family") or parent.name)
     parent_adapter = spec.params.get("adapter")
-    staging = services.artifacts.root / ADAPTERS / f".staging-{uuid.uuid4().hex}"
-    staging.parent.mkdir(parents=True, exist_ok=True)
+    with services.store.reader() as tx:
+        version = 1 + max((c.version for c in tx.contenders.list() if family_of(c.name) == family), default=1)
+    name = version_name(family, version)
+    key = f"{ADAPTERS}/{family}/v{version}-{uuid.uuid4().hex[:8]}"
+    staging = _staging_dir(services.artifacts, key)
     try:
         outcome = train_dpo(
             base_model_dir(spec, services.config.cache_dir), train_pairs, settings, output_dir=staging,
             adapter_dir=services.generators.adapter_dir(parent.name, parent_adapter) if parent_adapter else None,
             progress=progress, should_stop=should_stop)
+        _move_tree_in(services.artifacts, key, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    with services.store.reader() as tx:
-        version = 1 + max((c.version for c in tx.contenders.list() if family_of(c.name) == family), default=1)
-    name = version_name(family, version)
-    key = f"{ADAPTERS}/{family}/v{version}-{uuid.uuid4().hex[:8]}"
-    final = services.artifacts.path(key)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(final)
     metrics = {**outcome.metrics, "method": request.method, "contender": name, "version": version,
                "parent": parent.name, "wall_s": round(time.monotonic() - started, 3), **pairs.counts()}
     record = lineage(parent=parent.name, parent_id=parent.id, family=family, method=request.method,
@@ -139,7 +136,7 @@ def improve_and_register(services, plan: Plan, *, job_id: int | None,
                     raise ImprovementEnded(f"job {job_id} was {status} before the improvement finished: "
                                            f"nothing was registered")
     except BaseException:
-        shutil.rmtree(final, ignore_errors=True)
+        _remove_tree(services.artifacts, key)
         raise
     return metrics
 
@@ -176,3 +173,30 @@ def _onpolicy_pairs(services, plan: Plan, progress, should_stop):
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and v != v else v) for k, v in metrics.items()}
 
+
+
+# The artifact store's tree operations (an adapter is a directory): the object-store-ready
+# methods when the store has them, else the data dir's files.
+
+def _staging_dir(artifacts, key: str):
+    if hasattr(artifacts, "staging_dir"):
+        return artifacts.staging_dir(key)
+    staging = artifacts.path(f"{ADAPTERS}/.staging-{uuid.uuid4().hex}")
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    return staging
+
+
+def _move_tree_in(artifacts, key: str, staging) -> None:
+    if hasattr(artifacts, "move_tree_in"):
+        artifacts.move_tree_in(key, staging)
+        return
+    final = artifacts.path(key)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging.rename(final)
+
+
+def _remove_tree(artifacts, key: str) -> None:
+    if hasattr(artifacts, "remove_tree"):
+        artifacts.remove_tree(key)
+    else:
+        shutil.rmtree(artifacts.path(key), ignore_errors=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from studio.config import ContenderSpec
+from tests.rewards.conftest import open_sqlite_studio, tiny_backbones, tiny_encoder  # noqa: F401
 
 # DPO settings that keep a run on the tiny model to a second or two.
 FAST = {"max_steps": 2, "batch_size": 4, "max_length": 64, "max_prompt_length": 32}
@@ -59,6 +60,3 @@ def improved(tmp_path_factory, tiny_gpt2):
     metrics = studio.improve("tiny-a", progress=False, **FAST)
     yield studio, metrics
     studio.close()
-
-
-from tests.rewards.conftest import open_sqlite_studio, tiny_backbones, tiny_encoder  # noqa: E402,F401

@@ -56,6 +56,14 @@ def test_about_half_of_a_versions_pairs_meet_its_parent():
     against_parent = [p for p in with_version if parent in p.contender_ids]
     assert len(against_parent) / len(with_version) == pytest.approx(0.5, abs=0.05)
     assert versus_parent(planned, {version: parent}, [parent, version, other], share=0.0) == planned
+    fourth = 4                                    # with more contenders, some of its pairs change to the parent
+    combos = [(parent, version), (version, other), (version, fourth), (parent, other), (parent, fourth),
+              (other, fourth)] * 40
+    planned4 = [PlannedItem(i, p) for i, p in enumerate(combos)]
+    result4 = versus_parent(planned4, {version: parent}, [parent, version, other, fourth], share=0.5)
+    mine = [p for p in result4 if version in p.contender_ids]
+    assert len(mine) == 120
+    assert sum(parent in p.contender_ids for p in mine) / len(mine) == pytest.approx(0.5, abs=0.05)
     assert versus_parent(planned, {version: parent}, [version, other], share=0.5) == planned   # parent disabled
 
 
