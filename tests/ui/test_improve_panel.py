@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.errors import AccessDenied, InputError
+from studio.errors import AccessDenied, NotFoundError
 from tests.policy.conftest import open_voted_studio
 from tests.ui.conftest import admin_request
 
@@ -29,6 +29,7 @@ def voted_ctx(tmp_path):
     studio.close()
 
 
+@pytest.mark.slow
 def test_the_improve_section_queues_a_job_for_admins_and_shows_the_lift(voted_ctx):
     from studio.ui.improvement import ImproveHandlers, text_contenders
 
@@ -37,7 +38,7 @@ def test_the_improve_section_queues_a_job_for_admins_and_shows_the_lift(voted_ct
         handlers.improve("tiny-a", "dpo", session_for("ana"), None)
     admin = admin_request(voted_ctx.options)
     assert text_contenders(voted_ctx) == ["tiny-a", "tiny-b"]
-    with pytest.raises(InputError, match="no contender named 'nobody'"):
+    with pytest.raises(NotFoundError, match="no contender named 'nobody'"):
         handlers.improve("nobody", "dpo", session_for("ana"), admin)
     assert voted_ctx.studio.jobs().empty
     shown = handlers.improve("tiny-a", "dpo", session_for("ana"), admin)

@@ -20,18 +20,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('contenders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('parent_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False))
-        batch_op.add_column(sa.Column('lineage', sa.JSON(), nullable=True))
-        batch_op.create_index('ix_contenders_parent_id', ['parent_id'], unique=False)
-        batch_op.create_foreign_key('fk_contenders_parent_id_contenders', 'contenders', ['parent_id'], ['id'])
+    # Plain ADD COLUMNs (no table rebuild on SQLite: the tables pointing at contenders forbid
+    # dropping it); parent_id is a plain integer like comparisons.superseded_by.
+    op.add_column('contenders', sa.Column('parent_id', sa.Integer(), nullable=True))
+    op.add_column('contenders', sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False))
+    op.add_column('contenders', sa.Column('lineage', sa.JSON(), nullable=True))
+    op.create_index('ix_contenders_parent_id', 'contenders', ['parent_id'], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('contenders', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_contenders_parent_id_contenders', type_='foreignkey')
-        batch_op.drop_index('ix_contenders_parent_id')
-        batch_op.drop_column('lineage')
-        batch_op.drop_column('version')
-        batch_op.drop_column('parent_id')
+    op.drop_index('ix_contenders_parent_id', table_name='contenders')
+    with op.batch_alter_table('contenders') as batch:
+        batch.drop_column('lineage')
+        batch.drop_column('version')
+        batch.drop_column('parent_id')
