@@ -189,3 +189,24 @@ def test_a_worker_killed_mid_training_registers_nothing(tmp_path, tiny_gpt2):
         assert studio.improve("tiny-a", background=True, **FAST).status == "queued"   # free again
     finally:
         studio.close()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "120"})
+
+
+@pytest.mark.slow
+def test_the_command_line_improves_lists_the_lift_and_refuses_in_one_line(improved):
+    studio, _ = improved
+    data = str(studio.config.data_dir)
+    refused = cli("improve", "nobody", "--data", data)
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == ["error: no contender named 'nobody': see `studio contenders list`"]
+    listed = cli("lift", "tiny-a", "--data", data, "--json")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)
+    assert row["contender"] == "tiny-a@v2" and row["parent"] == "tiny-a"
+    table = cli("lift", "--data", data)
+    assert "tiny-a@v2" in table.stdout and "verdict" in table.stdout.splitlines()[0]
+    assert "DPO" in cli("improve", "--help").stdout
