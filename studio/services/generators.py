@@ -119,9 +119,7 @@ class Generators:
         if given.is_absolute() and given.is_dir():
             return given
         try:
-            if hasattr(self.artifacts, "tree"):       # an object store downloads it once into the cache
-                return self.artifacts.tree(adapter)
-            return self.artifacts.path(adapter)
+            return self.artifacts.tree(adapter)      # an object store downloads it once into the cache
         except StudioError as exc:
             raise ModelLoadError(f"contender {contender!r}: adapter {adapter!r}: {exc}") from exc
 

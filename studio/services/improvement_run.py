@@ -104,13 +104,13 @@ def improve_and_register(services, plan: Plan, *, job_id: int | None,
         version = 1 + max((c.version for c in tx.contenders.list() if family_of(c.name) == family), default=1)
     name = version_name(family, version)
     key = f"{ADAPTERS}/{family}/v{version}-{uuid.uuid4().hex[:8]}"
-    staging = _staging_dir(services.artifacts, key)
+    staging = services.artifacts.staging_dir(key)
     try:
         outcome = train_dpo(
             base_model_dir(spec, services.config.cache_dir), train_pairs, settings, output_dir=staging,
             adapter_dir=services.generators.adapter_dir(parent.name, parent_adapter) if parent_adapter else None,
             progress=progress, should_stop=should_stop)
-        _move_tree_in(services.artifacts, key, staging)
+        services.artifacts.move_tree_in(key, staging)     # whole, before anything names it
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -136,7 +136,7 @@ def improve_and_register(services, plan: Plan, *, job_id: int | None,
                     raise ImprovementEnded(f"job {job_id} was {status} before the improvement finished: "
                                            f"nothing was registered")
     except BaseException:
-        _remove_tree(services.artifacts, key)
+        services.artifacts.remove_tree(key)
         raise
     return metrics
 
@@ -174,29 +174,3 @@ def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and v != v else v) for k, v in metrics.items()}
 
 
-
-# The artifact store's tree operations (an adapter is a directory): the object-store-ready
-# methods when the store has them, else the data dir's files.
-
-def _staging_dir(artifacts, key: str):
-    if hasattr(artifacts, "staging_dir"):
-        return artifacts.staging_dir(key)
-    staging = artifacts.path(f"{ADAPTERS}/.staging-{uuid.uuid4().hex}")
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    return staging
-
-
-def _move_tree_in(artifacts, key: str, staging) -> None:
-    if hasattr(artifacts, "move_tree_in"):
-        artifacts.move_tree_in(key, staging)
-        return
-    final = artifacts.path(key)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(final)
-
-
-def _remove_tree(artifacts, key: str) -> None:
-    if hasattr(artifacts, "remove_tree"):
-        artifacts.remove_tree(key)
-    else:
-        shutil.rmtree(artifacts.path(key), ignore_errors=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -95,13 +96,23 @@ class RewardRegistry:
         with self._lock:
             model = self._loaded.get(record.version)
             if model is None:
-                model = load(record.checkpoint_path, version=record.version, cache_root=self.embeddings_dir)
+                model = load(self.checkpoint_dir(record), version=record.version, cache_root=self.embeddings_dir)
                 self._loaded[record.version] = model
                 while len(self._loaded) > LOADED_MODELS_KEPT:
                     self._loaded.popitem(last=False)
             self._loaded.move_to_end(record.version)
         model.active = record.active
         return model
+
+    def checkpoint_dir(self, record: RewardModelRecord) -> Path:
+        """A local directory holding a version's checkpoint: its key in the artifact store
+        (downloaded once into this machine's cache), or the absolute path a version was
+        registered under before checkpoints had keys (`studio db upgrade` rewrites those that
+        lie in the data dir)."""
+        stored = record.checkpoint_path
+        if Path(stored).is_absolute():
+            return Path(stored)
+        return self.artifacts.tree(stored)
 
     def forget(self) -> None:
         """Drop the loaded models (a version was registered or activated meanwhile)."""

@@ -22,6 +22,8 @@ from studio.services.registry import RewardRegistry
 from studio.services.training_request import TrainingRequest
 from studio.store import Store
 
+CHECKPOINTS_PREFIX = "reward-models"      # checkpoint keys: reward-models/rm-<time>-<hex>
+
 
 class JobEnded(StudioError):
     """The job of a training ended (failed or cancelled elsewhere) before it finished."""
@@ -34,7 +36,6 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
     """Train, evaluate, save, register and (maybe) activate one reward model, and finish
     `job_id` (its message: `summary(metrics)`) in the same transaction. Returns its metrics
     with `version`, `activated` and `kind`."""
-    from studio.rewards import checkpoint
     from studio.rewards.data import read_pairs_file, split_by_prompt
     from studio.rewards.net import build_net, make_spec
     from studio.rewards.train import TrainSettings, compare_on, train
@@ -81,7 +82,7 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
     data_range = {"source": source, "min_comparison_id": data.min_comparison_id,
                   "max_comparison_id": data.max_comparison_id, "train_pairs": len(train_data.pairs),
                   "heldout_pairs": len(heldout.pairs), "job_id": job_id}
-    path = checkpoint.save(outcome.net, config.checkpoints_dir / name, metrics=metrics, data=data_range)
+    key = store_checkpoint(registry.artifacts, outcome.net, name, metrics=metrics, data=data_range)
     metrics["wall_s"] = round(time.monotonic() - started, 3)
     metrics["kind"] = kind
     try:
@@ -91,7 +92,7 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
             metrics["activated"] = activate
             record = tx.reward_models.register(
                 version=version, kind=spec.kind, mode=spec.mode, backbone=spec.backbone,
-                checkpoint_path=str(path), metrics=jsonable(metrics),
+                checkpoint_path=key, metrics=jsonable(metrics),
                 data_max_comparison_id=data.max_comparison_id, job_id=job_id)
             if activate:
                 tx.reward_models.activate(record.version)
@@ -102,10 +103,24 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
                     raise JobEnded(f"job {job_id} was {status} before its training finished: nothing was "
                                    "registered and the active reward model is unchanged")
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        registry.artifacts.remove_tree(key)
         raise
     registry.forget()
     return metrics
+
+
+def store_checkpoint(artifacts, net, name: str, *, metrics: dict[str, Any], data: dict[str, Any]) -> str:
+    """Save the net's checkpoint into the artifact store as `reward-models/<name>`; returns the
+    key once it is stored whole (only then may the database name it)."""
+    from studio.rewards import checkpoint
+
+    key = f"{CHECKPOINTS_PREFIX}/{name}"
+    staging = artifacts.staging_dir(key)
+    try:
+        saved = checkpoint.save(net, staging / name, metrics=metrics, data=data)
+        return artifacts.move_tree_in(key, saved)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _training_data(store: Store, registry: RewardRegistry, request: TrainingRequest):

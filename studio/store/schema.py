@@ -250,7 +250,7 @@ class RewardModel(Created, Base):
     kind: Mapped[str] = mapped_column(String(16), default="text")
     mode: Mapped[str] = mapped_column(String(16), default="head")
     backbone: Mapped[str] = mapped_column(Text)
-    checkpoint_path: Mapped[str] = mapped_column(Text)
+    checkpoint_path: Mapped[str] = mapped_column(Text)     # its key in the artifact store (migration 0004)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The last comparison id the training data included.
     data_max_comparison_id: Mapped[int] = mapped_column(Integer, default=0)

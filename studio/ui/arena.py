@@ -47,7 +47,7 @@ class ArenaHandlers:
     def showing(self, item: ItemView | None) -> dict[str, Any]:
         if item is None:
             self.ctx.nothing_ready()
-        return pair_view.show(PREFIX, item, self.ctx.options.media_root, empty_message=EMPTY)
+        return pair_view.show(PREFIX, item, empty_message=EMPTY)
 
     def voter(self, outcome: str) -> Callable[..., dict[str, Any]]:
         def vote(token: str, rationale: str, decision_ms: float | None, session: RaterSession,

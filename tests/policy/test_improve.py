@@ -210,3 +210,22 @@ def test_the_command_line_improves_lists_the_lift_and_refuses_in_one_line(improv
     table = cli("lift", "--data", data)
     assert "tiny-a@v2" in table.stdout and "verdict" in table.stdout.splitlines()[0]
     assert "DPO" in cli("improve", "--help").stdout
+
+
+@pytest.mark.slow
+def test_rm_dpo_trains_on_samples_the_reward_model_ranks_when_it_beats_chance(open_sqlite_studio, tiny_gpt2):
+    from tests.policy.conftest import specs
+    from tests.rewards.helpers import add_marker_votes
+
+    studio = open_sqlite_studio(queue_url="immediate")
+    add_marker_votes(studio, prompts=24)
+    model = studio.train_reward_model(progress=False)
+    for spec in specs(tiny_gpt2):
+        studio.add_contender(spec)
+    metrics = studio.improve("tiny-a", method="rm-dpo", samples=3, max_prompts=6, progress=False, **FAST)
+    assert model["heldout_accuracy"] > 0.5
+    assert metrics["contender"] == "tiny-a@v2" and metrics["method"] == "rm-dpo"
+    assert 0 < metrics["pairs"] <= 6 and metrics["pairs"] + metrics.get("no_margin", 0) == 6
+    lineage = studio.contender("tiny-a@v2").lineage
+    assert lineage["method"] == "rm-dpo" and "held-out accuracy" in lineage["reward_model_gate"]
+    assert lineage["votes"]["count"] == 0 and lineage["prompts"]["count"] == metrics["pairs"]
