@@ -108,9 +108,9 @@ class Generators:
         if base_name in (*chain, spec.name):
             raise InputError(f"contender {spec.name!r}: best_of_n base {base_name!r} leads back to itself")
         base_spec = self.spec(base_name)
-        scorer = self._best_of_n_scorer(spec, base_spec.kind)       # refused before any model is loaded
+        scorer, why_not = self._best_of_n_scorer(spec, base_spec.kind)
         base = self.load(base_spec, _chain=(*chain, spec.name))
-        return BestOfN(spec, base, scorer)
+        return BestOfN(spec, base, scorer, fallback=why_not)
 
     def adapter_dir(self, contender: str, adapter: str) -> Path:
         """The local directory of a contender's adapter: an artifact key (an improved
@@ -123,22 +123,22 @@ class Generators:
         except StudioError as exc:
             raise ModelLoadError(f"contender {contender!r}: adapter {adapter!r}: {exc}") from exc
 
-    def _best_of_n_scorer(self, spec: ContenderSpec, kind: str = "text") -> Callable[[str, list], list[float]]:
-        """The reward model that picks: the one named, or the active one for the base's kind of
-        output (text responses, or PNG images)."""
+    def _best_of_n_scorer(self, spec: ContenderSpec, kind: str = "text") -> tuple[Callable[[str, list], list[float]] | None, str]:
+        """(the scorer, "") from a reward model that passed the activation gate, or (None, why
+        not): best-of-n then falls back to its base contender. "active" means the active
+        model of the base's kind of output (text responses, or PNG images)."""
         which = spec.params.get("reward_model", "active")
-        try:
-            if str(which).strip().lower() == "active" and kind == "image":
-                active = self.registry.active_record("image")
-                if active is None:
-                    raise NotFoundError("no active image reward model yet: train one (`studio train --kind image`)")
-                which = active.version
-            model = self.registry.load(which)
-        except NotFoundError as exc:
-            raise StudioError(f"contender {spec.name!r} (best_of_n) needs the reward model {which!r}: {exc}") from exc
+        if str(which).strip().lower() == "active" and kind == "image":
+            active = self.registry.active_record("image")
+            if active is None:
+                return None, "no active image reward model yet: train one (`studio train --kind image`)"
+            which = active.version
+        model, why_not = self.registry.steering_model(which)
+        if model is None:
+            return None, why_not
         if kind == "image":
-            return lambda prompt, images: list(model.score_images(prompt, [_image(png) for png in images]))
-        return lambda prompt, responses: list(model.score_batch([prompt] * len(responses), list(responses)))
+            return (lambda prompt, images: list(model.score_images(prompt, [_image(png) for png in images]))), ""
+        return (lambda prompt, responses: list(model.score_batch([prompt] * len(responses), list(responses)))), ""
 
 
 def _image(png: bytes):

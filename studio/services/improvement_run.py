@@ -64,18 +64,22 @@ def plan_improvement(services, request: ImproveRequest) -> Plan:
     active = services.registry.active_record("text")
     if active is None:
         raise InputError("rm-dpo needs an active text reward model: train one first (`studio train`)")
-    ok, verdict = _gate(services, active, beats_chance)
+    ok, verdict = _gate(active, beats_chance)
     if not ok:
         raise InputError(f"rm-dpo refused: the active reward model v{active.version} does not beat chance beyond "
                          f"the noise ({verdict}); collect more votes and retrain, or use --method dpo")
     return Plan(request, contender, gate=verdict)
 
 
-def _gate(services, active, beats_chance) -> tuple[bool, str]:
-    """Whether the active reward model is good enough to label pairs: its held-out accuracy's
-    95% interval lies above 50%."""
+def _gate(active, beats_chance) -> tuple[bool, str]:
+    """Whether the active reward model may label pairs: it passed the activation gate (which
+    asks more than chance: beyond cluster-by-prompt noise, and better than the longer-answer
+    rule), and the held-out figures said in words."""
+    from studio.services.registry import gate_status
+
     metrics = active.metrics or {}
-    return beats_chance(metrics.get("heldout_accuracy"), metrics.get("heldout_pairs"))
+    _, figures = beats_chance(metrics.get("heldout_accuracy"), metrics.get("heldout_pairs"))
+    return active.gate_passed, f"it {gate_status(active)}; {figures}"
 
 
 def improve_and_register(services, plan: Plan, *, job_id: int | None,

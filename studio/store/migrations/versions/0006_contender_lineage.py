@@ -1,7 +1,7 @@
 """contender versions: parent, version number and lineage of a contender improved from votes
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-02 14:00:00
 
 `studio improve NAME` trains `NAME@v2` (v3, ...) from the votes on NAME's outputs. The new
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
