@@ -29,8 +29,11 @@ from studio.services.generation import GenerationService
 from studio.services.generators import Generators
 from studio.services.gold import GoldItems
 from studio.services.imports import Imports
+from studio.services.improvement import ImprovementService
+from studio.services.improvement_request import ImproveRequest
 from studio.services.insights import Insights
 from studio.services.jobs import JobBoard
+from studio.services.lift import LiftService
 from studio.services.pair_choice import PairChooser
 from studio.services.pool import PoolService
 from studio.services.pool_jobs import PoolJobs
@@ -69,13 +72,17 @@ class Studio:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.artifacts = open_artifacts(config)      # reached now: a wrong URL fails here, not on a vote
         self.store = Store(config.database_url, synchronous=config.sqlite_synchronous)
-        self._queue = JobQueue(config, lambda: self.training, pool_jobs=lambda: self.pool_jobs)
+        self._queue = JobQueue(config, lambda: self.training, pool_jobs=lambda: self.pool_jobs,
+                               improvement=lambda: self.improvement)
         self.catalog = Catalog(self.store, config)
         self.registry = RewardRegistry(self.store, config, self.artifacts)
         self.job_board = JobBoard(self.store, self._queue)
         self.training = TrainingService(self.store, config, self.registry, self.job_board, self._queue)
         self.retrain = RetrainPolicy(self.training)
-        self.generators = Generators(self.store, config, self.registry)
+        self.generators = Generators(self.store, config, self.registry, self.artifacts)
+        self.improvement = ImprovementService(self.store, config, self.registry, self.generators, self.artifacts,
+                                              self.job_board, self._queue)
+        self.lifts = LiftService(self.store, self.registry)
         self.generation = GenerationService(self.store, config, self.generators, self.artifacts)
         self.pair_choice = PairChooser(self.store, config)
         self.pool = PoolService(self.store, config, self.generators, self.generation, self.pair_choice)
@@ -469,6 +476,50 @@ class Studio:
         """How often the model's predictions (made as votes came in) matched the human's
         choice on decisive votes: version, votes, agree, agreement (None with no votes)."""
         return self.registry.agreement(version)
+
+    # -- improving contenders from the votes ------------------------------------------------
+
+    def improve(self, contender: str, *, method: str = "dpo", background: bool = False,
+                progress: bool | Callable | None = None, samples: int = 4, max_prompts: int = 64,
+                prompt_set: str | None = None, requested_by: str | None = None,
+                **settings: Any) -> dict[str, Any] | JobRecord:
+        """Train `contender@v2` (v3, ...) from the votes and register it, in the arena at once
+        against its parent. `method="dpo"`: DPO with a LoRA adapter on the decisive votes on
+        pairs with one side the contender's (ties and both-bad left out, counted);
+        `"rm-dpo"`: `samples` answers per prompt scored by the active reward model, best vs
+        worst (refused unless that model beats chance beyond the noise). `settings`: fields
+        of `studio.policy.config.DPOSettings` (epochs, learning_rate, beta, max_steps, ...).
+        Returns the metrics (`contender` is the new name), or with `background=True` the
+        queued job. A bad request is refused with one line before anything is written."""
+        from studio.progress import phase_bars
+
+        request = ImproveRequest(contender=contender, method=method, settings=settings, samples=samples,
+                                 max_prompts=max_prompts, prompt_set=prompt_set, requested_by=requested_by)
+        if background:
+            return self.improvement.enqueue(request)
+        return self.improvement.improve_now(request, phase_bars(progress))
+
+    def lift(self, contender: str | None = None, *, min_votes: int = 20, predict: bool = True) -> pd.DataFrame:
+        """Each improved version's win rate against its parent from human votes (ties half),
+        with a 95% Wilson interval, the number of votes and a verdict ("not yet enough votes"
+        below `min_votes`), beside the active reward model's predicted win rate on the same
+        votes' outputs. `contender`: one family (its original's name) or one version."""
+        return self.lifts.table(contender, min_votes=min_votes, predict=predict)
+
+    def plot_lift(self, lift: pd.DataFrame | None = None, *, contender: str | None = None,
+                  min_votes: int = 20) -> Figure:
+        """Each version's win rate against its parent with its interval."""
+        from studio.ranking.plots import plot_lift
+
+        return plot_lift(self.lift(contender, min_votes=min_votes) if lift is None else lift)
+
+    def disable_contender(self, name: str) -> None:
+        """Take a contender (e.g. a version that turned out worse) out of the arena; it stays
+        in the database with its outputs and votes."""
+        self.improvement.set_enabled(name, False)
+
+    def enable_contender(self, name: str) -> None:
+        self.improvement.set_enabled(name, True)
 
     # -- exchange --------------------------------------------------------------------------
 

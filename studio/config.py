@@ -40,6 +40,9 @@ TEXT_PARAMS: dict[str, tuple[type, ...]] = {
     "repetition_penalty": (int, float),
     "do_sample": (bool,),
     "system_prompt": (str,),
+    # A PEFT LoRA adapter applied to the model: an artifact key in the data dir (what
+    # `studio improve` registers) or a local directory.
+    "adapter": (str,),
 }
 IMAGE_PARAMS: dict[str, tuple[type, ...]] = {
     "steps": (int,),
@@ -105,6 +108,8 @@ class PoolConfig:
     # True: the server generates nothing itself; each top-up is a queue task that a
     # `studio worker --generate` able to load the contenders takes (a CPU server, GPU workers).
     on_workers: bool = False
+    # Of an improved version's pairs, the share against its parent (the lift's votes).
+    versus_parent_share: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,9 @@ class ContenderRecord:
     params: dict[str, Any]
     revision: int
     enabled: bool
+    parent_id: int | None = None            # the contender an improved version was trained from
+    version: int = 1                        # 1 for an original, 2, 3, ... for NAME@v2, NAME@v3
+    lineage: dict[str, Any] | None = None   # how an improved version was made
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """Best-of-n: sample n outputs from a base contender and keep the one a scorer likes best.
 
-The scorer is injected: any `scorer(prompt, responses) -> scores` callable (the facade passes
-the active reward model's `score_batch`). The kept output records every sample's score, the
-index chosen and the seed it was sampled with, so the choice can be audited and replayed.
+The scorer is injected: any `scorer(prompt, outputs) -> scores` callable, given texts for a
+text base and PNG bytes for an image base (the generators pass the active reward model of
+that kind: `score_batch`, or `score_images`), so an image studio gets a contender its votes
+improve too: n images, the image reward model picks. The kept output records every sample's
+score, the index chosen and the seed it was sampled with, so the choice can be audited and
+replayed.
 
 Without a reward model that passed the activation gate (`scorer=None`, with the reason),
 best-of-n falls back to its base contender: one base sample per request, kept as it is, its
@@ -18,16 +21,15 @@ from collections.abc import Callable, Sequence
 from studio.config import ContenderSpec
 from studio.generation.base import Generator, OnProgress, Output, Request, ShouldStop, derive_seed
 
-Scorer = Callable[[str, list[str]], list[float]]
+Scorer = Callable[[str, list], list[float]]
 log = logging.getLogger(__name__)
 
 
 class BestOfN:
-    kind = "text"
-
     def __init__(self, spec: ContenderSpec, base: Generator, scorer: Scorer | None, fallback: str = ""):
-        if base.kind != "text":
-            raise ValueError(f"best_of_n samples a text contender; {base.spec.name!r} is {base.kind}")
+        if base.kind not in ("text", "image"):
+            raise ValueError(f"best_of_n samples a text or image contender; {base.spec.name!r} is {base.kind}")
+        self.kind = base.kind
         self.spec = spec
         self.base = base
         self.scorer = scorer
@@ -51,7 +53,8 @@ class BestOfN:
         outputs = []
         for index, request in enumerate(requests):
             group = made[index * self.n:(index + 1) * self.n]
-            scores = [float(s) for s in self.scorer(request.prompt, [o.text or "" for o in group])]
+            samples = [o.image_png for o in group] if self.kind == "image" else [o.text or "" for o in group]
+            scores = [float(s) for s in self.scorer(request.prompt, samples)]
             if len(scores) != len(group):
                 raise ValueError(f"the scorer returned {len(scores)} scores for {len(group)} responses")
             best = max(range(len(group)), key=scores.__getitem__)
@@ -59,8 +62,8 @@ class BestOfN:
                       "reward_model": self.spec.params.get("reward_model", "active"),
                       "scores": scores, "chosen": best, "chosen_seed": group[best].request.seed,
                       "base_params": group[best].params}
-            outputs.append(Output(request=request, text=group[best].text, params=params, latency_ms=latency_ms,
-                                  new_tokens=sum(o.new_tokens for o in group)))
+            outputs.append(Output(request=request, text=group[best].text, image_png=group[best].image_png,
+                                  params=params, latency_ms=latency_ms, new_tokens=sum(o.new_tokens for o in group)))
         return outputs
 
     def _base_only(self, requests, batch_size, should_stop, on_progress) -> list[Output]:
@@ -68,7 +71,8 @@ class BestOfN:
         log.warning("best_of_n %r falls back to its base %r: %s", self.spec.name, self.base.spec.name, self.fallback)
         made = self.base.generate(list(requests), batch_size=batch_size, should_stop=should_stop,
                                   on_progress=on_progress)
-        return [Output(request=request, text=out.text, latency_ms=out.latency_ms, new_tokens=out.new_tokens,
+        return [Output(request=request, text=out.text, image_png=out.image_png, latency_ms=out.latency_ms,
+                       new_tokens=out.new_tokens,
                        params={"base": self.base.spec.name, "n": 1, "fallback": f"kept the base's output: {self.fallback}",
                                "reward_model": self.spec.params.get("reward_model", "active"),
                                "base_params": out.params})

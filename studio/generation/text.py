@@ -59,14 +59,26 @@ class LoadedText:
     encode_lock: threading.Lock
 
 
-def load_text(spec: ContenderSpec, cache_dir: Path, models: LoadedModels | None = None) -> TextGenerator:
-    """A generator for a text contender; raises `ModelLoadError` naming the contender."""
-    key = ("transformers", spec.model)
-    loaded = models.get(key, lambda: _load(spec, cache_dir)) if models else _load(spec, cache_dir)
+def load_text(spec: ContenderSpec, cache_dir: Path, models: LoadedModels | None = None, *,
+              adapter_dir: Path | None = None) -> TextGenerator:
+    """A generator for a text contender; raises `ModelLoadError` naming the contender. With
+    `adapter_dir` (a PEFT LoRA adapter saved with save_pretrained, e.g. an improved version's)
+    the base model gets the adapter merged in: a copy of its own, never the shared base."""
+    key = ("transformers", spec.model) if adapter_dir is None else ("transformers+adapter", f"{spec.model}|{adapter_dir}")
+
+    def load() -> LoadedText:
+        return _load(spec, cache_dir, adapter_dir)
+
+    loaded = models.get(key, load) if models else load()
     return TextGenerator(spec, loaded)
 
 
-def _load(spec: ContenderSpec, cache_dir: Path) -> LoadedText:
+def base_model_dir(spec: ContenderSpec, cache_dir: Path) -> str:
+    """Where a text contender's model loads from (a built-in converted once into the cache)."""
+    return _resolve(spec, cache_dir)
+
+
+def _load(spec: ContenderSpec, cache_dir: Path, adapter_dir: Path | None = None) -> LoadedText:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     source = _resolve(spec, cache_dir)
@@ -76,12 +88,30 @@ def _load(spec: ContenderSpec, cache_dir: Path) -> LoadedText:
         model = AutoModelForCausalLM.from_pretrained(source, dtype=device.dtype)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelLoadError(_load_message(spec, exc)) from exc
+    if adapter_dir is not None:
+        model = _with_adapter(spec, model, Path(adapter_dir))
     model.to(device.name).eval()
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return LoadedText(model=model, tokenizer=tokenizer, device=device, source=source,
                       encode_lock=threading.Lock())
+
+
+def _with_adapter(spec: ContenderSpec, model, adapter_dir: Path):
+    """The model with a LoRA adapter merged into its weights (generation runs at the base
+    model's speed)."""
+    from peft import PeftModel
+
+    if not (adapter_dir / "adapter_config.json").is_file():
+        raise ModelLoadError(f"contender {spec.name!r}: its adapter {adapter_dir} is missing or incomplete; "
+                             "disable this version (`studio contenders disable`) or restore the data dir")
+    try:
+        return PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise ModelLoadError(f"contender {spec.name!r}: cannot apply the adapter {adapter_dir} to {spec.model!r} "
+                             f"({str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__})"
+                             ) from exc
 
 
 def _resolve(spec: ContenderSpec, cache_dir: Path) -> str:

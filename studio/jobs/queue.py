@@ -2,7 +2,8 @@
 
 Two queues, one per role, so that a worker takes only the work it is started for
 (`studio worker --train`, `--generate`, or both):
-- `studio` (TRAIN_ROLE): reward-model trainings (`studio.train_reward_model`);
+- `studio` (TRAIN_ROLE): reward-model trainings (`studio.train_reward_model`) and contender
+  improvements (`studio.improve_contender`: DPO needs the same kind of machine);
 - `studio-generate` (GENERATE_ROLE): the pool's top-ups (`studio.generate_pool`).
 
 Where the queues live follows `config.queue_url`:
@@ -24,13 +25,14 @@ from collections.abc import Callable
 from studio.config import StudioConfig
 from studio.errors import ConfigError
 from studio.jobs.tasks import WorkerServices
+from studio.services.improvement import IMPROVE_TASK, ImprovementService
 from studio.services.pool_jobs import GENERATE_TASK, PoolJobs
 from studio.services.training import TRAIN_TASK, TrainingService
 
 TRAIN_ROLE, GENERATE_ROLE = "train", "generate"
 ROLES = (TRAIN_ROLE, GENERATE_ROLE)
 QUEUE_NAMES = {TRAIN_ROLE: "studio", GENERATE_ROLE: "studio-generate"}
-ROLE_OF_TASK = {TRAIN_TASK: TRAIN_ROLE, GENERATE_TASK: GENERATE_ROLE}
+ROLE_OF_TASK = {TRAIN_TASK: TRAIN_ROLE, IMPROVE_TASK: TRAIN_ROLE, GENERATE_TASK: GENERATE_ROLE}
 QUEUE_NAME = QUEUE_NAMES[TRAIN_ROLE]
 QUEUE_FILE = "queue.sqlite3"
 IMMEDIATE = "immediate"
@@ -41,10 +43,11 @@ def is_immediate(config: StudioConfig) -> bool:
 
 
 def make_huey(config: StudioConfig, training: Callable[[], TrainingService] | None = None, *,
-              role: str = TRAIN_ROLE, pool_jobs: Callable[[], PoolJobs] | None = None):
-    """A Huey instance for one role's queue with its task registered on it. Tasks run on
-    `training()` / `pool_jobs()` when given (the caller's own services), else on services
-    built from `config` once per process (a worker)."""
+              role: str = TRAIN_ROLE, pool_jobs: Callable[[], PoolJobs] | None = None,
+              improvement: Callable[[], ImprovementService] | None = None):
+    """A Huey instance for one role's queue with its tasks registered on it. Tasks run on
+    `training()` / `improvement()` / `pool_jobs()` when given (the caller's own services),
+    else on services built from `config` once per process (a worker)."""
     from huey import MemoryHuey, RedisHuey, SqliteHuey
 
     url = (config.queue_url or "").strip()
@@ -59,22 +62,27 @@ def make_huey(config: StudioConfig, training: Callable[[], TrainingService] | No
     else:
         raise ConfigError(f"queue_url {url!r} is not supported: leave it unset (a SQLite queue in the data "
                           "dir), use redis://host:port/db, or 'immediate' to run jobs inline")
-    if training is None or pool_jobs is None:
+    if training is None or pool_jobs is None or improvement is None:
         services = WorkerServices(config)
         training = training or services.training
         pool_jobs = pool_jobs or services.pool_jobs
-    register_tasks(huey, role, training=training, pool_jobs=pool_jobs)
+        improvement = improvement or services.improvement
+    register_tasks(huey, role, training=training, pool_jobs=pool_jobs, improvement=improvement)
     return huey
 
 
 def register_tasks(huey, role: str, *, training: Callable[[], TrainingService],
-                   pool_jobs: Callable[[], PoolJobs]) -> None:
+                   pool_jobs: Callable[[], PoolJobs], improvement: Callable[[], ImprovementService]) -> None:
     if role == TRAIN_ROLE:
         @huey.task(name=TRAIN_TASK)
         def train_reward_model(job_id: int) -> dict | None:
             return training().run_job(job_id)
 
-        huey.studio_tasks = {TRAIN_TASK: train_reward_model}
+        @huey.task(name=IMPROVE_TASK)
+        def improve_contender(job_id: int) -> dict | None:
+            return improvement().run_job(job_id)
+
+        huey.studio_tasks = {TRAIN_TASK: train_reward_model, IMPROVE_TASK: improve_contender}
     else:
         @huey.task(name=GENERATE_TASK)
         def generate_pool(job_id: int) -> dict | None:
@@ -89,18 +97,21 @@ class JobQueue:
     given: a worker's own)."""
 
     def __init__(self, config: StudioConfig, training: Callable[[], TrainingService] | None = None, *,
-                 pool_jobs: Callable[[], PoolJobs] | None = None, hueys: dict | None = None):
+                 pool_jobs: Callable[[], PoolJobs] | None = None, hueys: dict | None = None,
+                 improvement: Callable[[], ImprovementService] | None = None):
         self.config = config
         immediate = is_immediate(config)
         self._training = training if immediate else None
         self._pool_jobs = pool_jobs if immediate else None
+        self._improvement = improvement if immediate else None
         self._hueys = dict(hueys or {})
         self._lock = threading.Lock()
 
     def of(self, role: str):
         with self._lock:
             if role not in self._hueys:
-                self._hueys[role] = make_huey(self.config, self._training, role=role, pool_jobs=self._pool_jobs)
+                self._hueys[role] = make_huey(self.config, self._training, role=role, pool_jobs=self._pool_jobs,
+                                              improvement=self._improvement)
             return self._hueys[role]
 
     @property

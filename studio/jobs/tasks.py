@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from studio.config import StudioConfig
+from studio.services.improvement import ImprovementService
 from studio.services.jobs import JobBoard, TaskQueue
 from studio.services.training import TrainingService
 
@@ -27,6 +28,7 @@ class WorkerServices:
         self.config = config
         self.queue = queue
         self._training: TrainingService | None = None
+        self._improvement: ImprovementService | None = None
         self._pool_jobs: PoolJobs | None = None
         self._lock = threading.Lock()
 
@@ -42,6 +44,19 @@ class WorkerServices:
                 self._training = TrainingService(store, self.config, registry, JobBoard(store, self.queue),
                                                  self.queue)
             return self._training
+
+    def improvement(self) -> ImprovementService:
+        """The improvement service on the training service's store and registry."""
+        training = self.training()
+        with self._lock:
+            if self._improvement is None:
+                from studio.services.generators import Generators
+
+                registry = training.registry
+                generators = Generators(training.store, self.config, registry, registry.artifacts)
+                self._improvement = ImprovementService(training.store, self.config, registry, generators,
+                                                       registry.artifacts, training.jobs, self.queue)
+            return self._improvement
 
     def pool_jobs(self) -> PoolJobs:
         """The pool's top-ups as this worker runs them: its own models, the shared store."""
@@ -68,7 +83,17 @@ class WorkerServices:
             if self._training is not None:
                 self._training.store.close()
                 self._training = None
+                self._improvement = None
                 self._pool_jobs = None
+
+
+def run_improvement_job(config: StudioConfig, job_id: int) -> dict[str, Any] | None:
+    """Run one queued improvement on fresh services, as a worker process would."""
+    services = WorkerServices(config)
+    try:
+        return services.improvement().run_job(job_id)
+    finally:
+        services.close()
 
 
 def run_training_job(config: StudioConfig, job_id: int) -> dict[str, Any] | None:

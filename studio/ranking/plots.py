@@ -89,3 +89,37 @@ def plot_reward_model_accuracy(accuracy: pd.DataFrame, *, title: str = "Reward m
     axes.legend(loc="lower right")
     axes.set_title(title)
     return figure
+
+
+def plot_lift(lift: pd.DataFrame, *, title: str = "Improved versions against their parents") -> Figure:
+    """Each version's win rate against its parent from human votes, with its 95% interval
+    (grey while there are not yet enough votes), and the reward model's prediction as a cross."""
+    require_columns(lift, ("contender", "parent", "win_rate", "ci_low", "ci_high", "verdict"), what="plot_lift")
+    figure = _figure(7.0, max(2.0, 0.4 * len(lift) + 1.2))
+    axes = figure.add_subplot()
+    if lift.empty:
+        axes.text(0.5, 0.5, "no improved versions yet", ha="center", va="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        return figure
+    positions = np.arange(len(lift))
+    rate = lift["win_rate"].to_numpy(dtype=float)
+    below = np.nan_to_num(rate - lift["ci_low"].to_numpy(dtype=float))
+    above = np.nan_to_num(lift["ci_high"].to_numpy(dtype=float) - rate)
+    enough = ~lift["verdict"].astype(str).str.startswith("not yet").to_numpy()
+    for mask, colour in ((enough, "tab:blue"), (~enough, "tab:gray")):
+        if mask.any():
+            axes.errorbar(rate[mask], positions[mask], xerr=[below[mask], above[mask]], fmt="o", capsize=3,
+                          color=colour, ecolor=colour)
+    if "predicted_win_rate" in lift:
+        axes.plot(lift["predicted_win_rate"].to_numpy(dtype=float), positions, "x", color="tab:orange",
+                  label="reward model's prediction")
+        axes.legend(loc="lower right", fontsize="small")
+    labels = [f"{row.contender} vs {row.parent} ({row.votes} votes)" if "votes" in lift else
+              f"{row.contender} vs {row.parent}" for row in lift.itertuples()]
+    axes.set_yticks(positions, labels)
+    axes.set_ylim(-0.7, len(lift) - 0.3)
+    axes.set_xlim(0.0, 1.0)
+    axes.axvline(0.5, color="lightgray", linewidth=0.8, zorder=0)
+    axes.set_xlabel("win rate against the parent (human votes, ties half, 95% Wilson interval)")
+    axes.set_title(title)
+    return figure

@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from studio.artifacts import ArtifactStore
 from studio.config import ContenderSpec, StudioConfig
-from studio.errors import InputError, NotFoundError, StudioError
+from studio.errors import InputError, ModelLoadError, NotFoundError, StudioError
 from studio.generation.base import GENERATING_BACKENDS, Generator, LoadedModels
 from studio.records import ContenderRecord
 from studio.services.registry import RewardRegistry
@@ -30,10 +32,12 @@ def spec_of(record: ContenderRecord) -> ContenderSpec:
 
 
 class Generators:
-    def __init__(self, store: Store, config: StudioConfig, registry: RewardRegistry):
+    def __init__(self, store: Store, config: StudioConfig, registry: RewardRegistry,
+                 artifacts: ArtifactStore | None = None):
         self.store = store
         self.config = config
         self.registry = registry
+        self.artifacts = artifacts or registry.artifacts
         self.models = LoadedModels()
         self._failures: dict[str, tuple[float, str, StudioError]] = {}
         self._failures_lock = threading.Lock()
@@ -91,7 +95,9 @@ class Generators:
         if spec.backend == "transformers":
             from studio.generation.text import load_text
 
-            return load_text(spec, self.config.cache_dir, self.models)
+            adapter = spec.params.get("adapter")
+            return load_text(spec, self.config.cache_dir, self.models,
+                             adapter_dir=self.adapter_dir(spec.name, adapter) if adapter else None)
         if spec.backend == "diffusers":
             from studio.generation.image import load_image
 
@@ -101,15 +107,43 @@ class Generators:
         base_name = spec.params["base"]
         if base_name in (*chain, spec.name):
             raise InputError(f"contender {spec.name!r}: best_of_n base {base_name!r} leads back to itself")
-        scorer, why_not = self._best_of_n_scorer(spec)
-        base = self.load(self.spec(base_name), _chain=(*chain, spec.name))
+        base_spec = self.spec(base_name)
+        scorer, why_not = self._best_of_n_scorer(spec, base_spec.kind)
+        base = self.load(base_spec, _chain=(*chain, spec.name))
         return BestOfN(spec, base, scorer, fallback=why_not)
 
-    def _best_of_n_scorer(self, spec: ContenderSpec) -> tuple[Callable[[str, list[str]], list[float]] | None, str]:
+    def adapter_dir(self, contender: str, adapter: str) -> Path:
+        """The local directory of a contender's adapter: an artifact key (an improved
+        version's) or a directory given by hand."""
+        given = Path(adapter).expanduser()
+        if given.is_absolute() and given.is_dir():
+            return given
+        try:
+            return self.artifacts.tree(adapter)      # an object store downloads it once into the cache
+        except StudioError as exc:
+            raise ModelLoadError(f"contender {contender!r}: adapter {adapter!r}: {exc}") from exc
+
+    def _best_of_n_scorer(self, spec: ContenderSpec, kind: str = "text") -> tuple[Callable[[str, list], list[float]] | None, str]:
         """(the scorer, "") from a reward model that passed the activation gate, or (None, why
-        not): best-of-n then falls back to its base contender."""
+        not): best-of-n then falls back to its base contender. "active" means the active
+        model of the base's kind of output (text responses, or PNG images)."""
         which = spec.params.get("reward_model", "active")
+        if str(which).strip().lower() == "active" and kind == "image":
+            active = self.registry.active_record("image")
+            if active is None:
+                return None, "no active image reward model yet: train one (`studio train --kind image`)"
+            which = active.version
         model, why_not = self.registry.steering_model(which)
         if model is None:
             return None, why_not
+        if kind == "image":
+            return (lambda prompt, images: list(model.score_images(prompt, [_image(png) for png in images]))), ""
         return (lambda prompt, responses: list(model.score_batch([prompt] * len(responses), list(responses)))), ""
+
+
+def _image(png: bytes):
+    from io import BytesIO
+
+    from PIL import Image
+
+    return Image.open(BytesIO(png)).convert("RGB")

@@ -21,6 +21,7 @@ from studio.generation.pool import (
     display_order,
     fill_items,
 )
+from studio.generation.versus_parent import versus_parent
 from studio.services.generation import GenerationService
 from studio.services.generators import Generators
 from studio.services.pair_choice import PairChooser
@@ -84,6 +85,7 @@ class PoolService:
             contender_of = tx.pool.contenders_of([g for item in items for g in item.generation_ids])
             existing = tx.pool.generations_for(prompt_ids, list(generators))
             prompts = {i: tx.prompts.get(i) for i in set(prompt_ids)}
+            parents = tx.contenders.parents()
         pairs_used: dict[int, Counter] = defaultdict(Counter)
         for item in items:
             if item.shape == "pair":
@@ -91,6 +93,8 @@ class PoolService:
         rotation = sum(count for _, count in coverage)
         planned = self.pair_choice.plan(prompt_ids, text_contenders=text_ids, image_contenders=image_ids,
                                         pairs_used=pairs_used, rotation=rotation)
+        planned = versus_parent(planned, parents, text_ids, share=self.config.pool.versus_parent_share,
+                                rotation=rotation)
         pool_seed = self.config.pool.seed
         filled = fill_items(planned, existing, {g for item in items for g in item.generation_ids},
                             pool_seed=pool_seed)

@@ -136,7 +136,10 @@ class TrainingService:
         """What a worker does at start and on a schedule: fail the trainings whose worker is
         gone, and send again the queued ones whose task the queue lost. Returns (failed ids,
         re-sent or failed queued ids)."""
-        return self.jobs.recover_abandoned(), self.jobs.recover_lost({TRAIN_KIND: TRAIN_TASK})
+        from studio.services.improvement import IMPROVE_KIND, IMPROVE_TASK
+
+        return self.jobs.recover_abandoned(), self.jobs.recover_lost({TRAIN_KIND: TRAIN_TASK,
+                                                                      IMPROVE_KIND: IMPROVE_TASK})
 
     def release_abandoned(self) -> None:
         """A training left running by a dead process (a notebook or a foreground run killed

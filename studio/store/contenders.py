@@ -55,3 +55,19 @@ class ContenderRepo(Repo):
     def set_enabled(self, name: str, enabled: bool) -> None:
         row = self.session.scalars(select(Contender).where(Contender.name == name)).one()
         row.enabled = enabled
+
+    def register_version(self, spec: ContenderSpec, *, parent_id: int, version: int,
+                         lineage: dict) -> ContenderRecord:
+        """A new improved version (`NAME@v2`, ...) of a contender, enabled at once."""
+        row = Contender(name=spec.name, kind=spec.kind, backend=spec.backend, model=spec.model,
+                        params=dict(spec.params), revision=1, enabled=True, parent_id=parent_id,
+                        version=version, lineage=dict(lineage))
+        self.session.add(row)
+        self.session.flush()
+        return to_record(ContenderRecord, row)
+
+    def parents(self) -> dict[int, int]:
+        """Enabled improved versions -> the contender each was trained from."""
+        rows = self.session.execute(select(Contender.id, Contender.parent_id).where(
+            Contender.parent_id.is_not(None), Contender.enabled.is_(True))).all()
+        return {child: parent for child, parent in rows}

@@ -135,13 +135,15 @@ class FrameRepo(Repo):
         generated = dict(self.session.execute(select(Generation.contender_id, func.count())
                                               .group_by(Generation.contender_id)).all())
         rows = self.session.scalars(select(Contender).order_by(Contender.id)).all()
+        names = {c.id: c.name for c in rows}
         return pd.DataFrame(
             [{"id": c.id, "name": c.name, "kind": c.kind, "backend": c.backend, "model": c.model,
-              "params": c.params, "revision": c.revision, "enabled": c.enabled,
+              "params": c.params, "revision": c.revision, "enabled": c.enabled, "version": c.version,
+              "parent": names.get(c.parent_id),
               "generations": generated.get(c.id, 0), "votes": votes.get(c.id, 0), "created_at": c.created_at}
              for c in rows],
-            columns=["id", "name", "kind", "backend", "model", "params", "revision", "enabled",
-                     "generations", "votes", "created_at"])
+            columns=["id", "name", "kind", "backend", "model", "params", "revision", "enabled", "version",
+                     "parent", "generations", "votes", "created_at"])
 
     def counts(self) -> dict[str, int]:
         """How many of each thing the studio holds (for `studio stats` and the overview):

@@ -92,6 +92,14 @@ class Contender(Created, Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An improved version (`NAME@v2`, ...) names the contender it was trained from, its
+    # version in the family (1 for an original) and how it was made (method, votes and
+    # prompts used, settings, metrics, library versions, its adapter's artifact key).
+    # A plain column, like comparisons.superseded_by: adding a foreign key to an existing SQLite
+    # table means rebuilding it, which its own foreign keys forbid.
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
+    lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Generation(Created, Base):

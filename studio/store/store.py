@@ -29,6 +29,7 @@ from studio.store.frames import FrameRepo
 from studio.store.generations import GenerationRepo
 from studio.store.gold import GoldRepo
 from studio.store.group_commit import GroupCommitter
+from studio.store.improvement import ImprovementRepo
 from studio.store.items import ItemRepo
 from studio.store.jobs import JobRepo
 from studio.store.overview import OverviewRepo
@@ -91,6 +92,10 @@ class Tx:
     @cached_property
     def exports(self) -> ExportRepo:
         return ExportRepo(self.session)
+
+    @cached_property
+    def improvement(self) -> ImprovementRepo:
+        return ImprovementRepo(self.session)
 
     @cached_property
     def jobs(self) -> JobRepo:

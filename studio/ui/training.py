@@ -10,7 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from studio.errors import InputError
-from studio.ui import render
+from studio.ui import improvement, render
 from studio.ui.context import Context
 from studio.ui.session import RaterSession
 from studio.ui.wiring import Panel, named
@@ -36,6 +36,7 @@ def layout(ctx: Context) -> Panel:
             p["training_cancel"] = gr.Button("Cancel job", variant="stop")
         p["training_agreement"] = gr.Markdown(elem_id="training-agreement")
         p["training_models"] = gr.Dataframe(label="Reward-model versions, newest first", interactive=False)
+        p.update(improvement.section(ctx))
     p["training_tab"] = tab
     return p
 
@@ -129,6 +130,7 @@ def wire(page: Panel, handlers: TrainingHandlers, ctx: Context) -> None:
                                  inputs=[page["training_mode"], page["training_kind"], page["session"]],
                                  outputs=list(started.values()),
                                  api_name="train_now", **limit)
+    improvement.wire(page, ctx)
     page["training_cancel"].click(named(handlers.cancel, started),
                                   inputs=[page["training_cancel_id"], page["session"]],
                                   outputs=list(started.values()), api_name="cancel_job", **limit)

@@ -1,4 +1,4 @@
-"""The three notebooks run top to bottom in a real kernel and pass their own checks, and
+"""The four notebooks run top to bottom in a real kernel and pass their own checks, and
 they are stored in git without outputs."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ import pytest
 
 from tests.notebooks.conftest import NOTEBOOKS
 
-NAMES = ["01_explore_preferences.ipynb", "02_train_reward_model.ipynb", "03_export_dataset.ipynb"]
+NAMES = ["01_explore_preferences.ipynb", "02_train_reward_model.ipynb", "03_export_dataset.ipynb",
+         "04_improve_contender.ipynb"]
 
 
-def test_the_three_notebooks_are_there():
+def test_the_four_notebooks_are_there():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
 
 

@@ -1,0 +1,203 @@
+"""Closing the loop on the built-in SmolLM2 contender (issue 17).
+
+Simulated raters with a stated taste (bench/_tastes.py, chosen with --taste) vote through the
+studio's own arena path (pool -> next_item -> vote) on pairs of the contender's sampled
+outputs. After each vote count in --votes the studio's DPO (`Studio.improve`) trains a new
+version; each version then meets v1 on prompts never used in training, judged by the same
+taste. Also measured: DPO pairs per second with the studio's settings against DPOTrainer's
+defaults on the same pairs, and the wall time from the job's start to the new version's
+first output made by the arena's pool.
+
+    python bench/improve.py --quick                  # minutes
+    python bench/improve.py --taste concise          # 200 and 400 votes, 100 unseen prompts
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._tastes import TASTES  # noqa: E402
+
+TOPICS = ("rain", "bicycles", "tea", "the moon", "gardening", "chess", "bread", "volcanoes", "trains", "owls",
+          "the ocean", "libraries", "music lessons", "winter", "bees", "maps", "coffee", "camping", "clocks",
+          "bridges", "recycling", "kites", "museums", "friendship", "deserts", "soup", "robots", "rivers",
+          "painting", "sleep", "mountains", "birthdays", "cooking rice", "snow", "football", "letters",
+          "forests", "the sun", "boats", "homework", "cats", "dogs", "cheese", "hiking", "stars", "markets",
+          "windmills", "honey", "islands", "puzzles")
+TEMPLATES = ("Tell me about {t}.", "Give some advice about {t}.", "What should a beginner know about {t}?",
+             "Write a few sentences about {t}.", "Explain {t} to a child.", "What is interesting about {t}?",
+             "Describe {t} in simple words.", "List some facts about {t}.")
+
+
+def prompts(seed: int = 0) -> list[str]:
+    every = [t.format(t=topic) for topic in TOPICS for t in TEMPLATES]
+    random.Random(seed).shuffle(every)
+    return every
+
+
+def wilson(successes: float, n: int) -> tuple[float, float]:
+    from studio.ranking.winrates import wilson_interval
+
+    return wilson_interval(successes, n) if n else (float("nan"), float("nan"))
+
+
+def vote_until(studio, target: int, taste, *, raters: int = 4, rng: random.Random) -> dict[str, int]:
+    """Simulated raters vote in the arena (pool items, `next_item`, `vote`) until the studio
+    holds `target` votes on the training prompts; returns the outcome counts."""
+    counts: dict[str, int] = {}
+    while studio.stats()["comparisons"] < target:
+        rater = f"sim-{rng.randrange(raters)}"
+        item = studio.next_item(rater, prompt_set="train", shape="pair")
+        if item is None:
+            studio.refill_pool("train", min_ready=16)
+            continue
+        left, right = item.sides
+        outcome = taste(item.prompt, left.text or "", right.text or "")
+        studio.vote(item.item_id, outcome=outcome, rater=rater, idempotency_key=uuid.uuid4().hex,
+                    source="simulated")
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def first_arena_output(studio, name: str, timeout: float = 600) -> float:
+    """Seconds until the pool has stored an output of `name` for an arena pair."""
+    started = time.monotonic()
+    while studio.generations(contender=name, limit=1).empty:
+        ready = studio.pool_status().ready.get("train", 0)
+        studio.refill_pool("train", min_ready=ready + 2)
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"{name} never reached the arena")
+    return time.monotonic() - started
+
+
+def head_to_head(studio, new: str, old: str, eval_prompts: list[str], taste, *, seed: int) -> dict:
+    """`new` against `old` on unseen prompts, one answer each with the same seed, judged by the
+    taste with the sides in random order; ties count half."""
+    from studio.generation.base import Request, derive_seed
+
+    requests = [Request(prompt=p, seed=derive_seed(seed, "eval", i)) for i, p in enumerate(eval_prompts)]
+    answers_new = studio.generator(new).generate(requests, batch_size=16)
+    answers_old = studio.generator(old).generate(requests, batch_size=16)
+    rng = random.Random(seed)
+    wins = ties = 0
+    for request, a, b in zip(requests, answers_new, answers_old, strict=True):
+        if rng.random() < 0.5:
+            outcome = taste(request.prompt, a.text or "", b.text or "")
+            won = outcome == "left"
+        else:
+            outcome = taste(request.prompt, b.text or "", a.text or "")
+            won = outcome == "right"
+        ties += outcome == "tie"
+        wins += won
+    n = len(requests)
+    low, high = wilson(wins + ties / 2, n)
+    mean_words = lambda outs: sum(len((o.text or "").split()) for o in outs) / max(len(outs), 1)  # noqa: E731
+    return {"prompts": n, "wins": wins, "ties": ties, "losses": n - wins - ties, "win_rate": (wins + ties / 2) / n,
+            "ci_low": low, "ci_high": high, "words_new": round(mean_words(answers_new), 1),
+            "words_old": round(mean_words(answers_old), 1)}
+
+
+def throughput(studio, contender: str, pairs_n: int) -> dict:
+    """DPO pairs/s, one epoch over the same pairs: the studio's DPOSettings against
+    DPOTrainer's defaults (LoRA rank 8 on every layer), each over the whole call (setup and
+    reference log-probs included)."""
+    from studio.generation.text import base_model_dir
+    from studio.policy.config import DPOSettings
+    from studio.policy.train import train_dpo
+    from studio.services.improvement_request import ImproveRequest
+
+    plan = studio.improvement.plan(ImproveRequest(contender))
+    pairs = plan.pairs.pairs[:pairs_n]
+    spec = studio.generators.spec(contender)
+    model_dir = base_model_dir(spec, studio.config.cache_dir)
+    results = {}
+    for label, settings in (("trl_defaults", DPOSettings.trl_defaults(epochs=1)),
+                            ("studio", DPOSettings(epochs=1))):
+        with tempfile.TemporaryDirectory() as out:
+            metrics = train_dpo(model_dir, pairs, settings, output_dir=Path(out) / "adapter").metrics
+        results[label] = {"pairs": len(pairs), "wall_s": metrics["wall_s"], "setup_s": metrics["setup_s"],
+                          "pairs_per_s": round(len(pairs) / metrics["wall_s"], 3)}
+        print(f"  {label:13s} {len(pairs)} pairs in {metrics['wall_s']:.1f} s: "
+              f"{results[label]['pairs_per_s']:.2f} pairs/s", flush=True)
+    results["speedup"] = round(results["studio"]["pairs_per_s"] / results["trl_defaults"]["pairs_per_s"], 2)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small counts: minutes, not an hour")
+    parser.add_argument("--taste", choices=sorted(TASTES), default="concise")
+    parser.add_argument("--votes", default=None, help="vote counts after which to train, e.g. 200,400")
+    parser.add_argument("--eval-prompts", type=int, default=None)
+    parser.add_argument("--throughput-pairs", type=int, default=None)
+    parser.add_argument("--max-new-tokens", type=int, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    from studio.api import Studio
+    from studio.config import ContenderSpec, PoolConfig
+    from studio.generation.builtin import SMOLLM2
+
+    votes = [int(v) for v in (args.votes or ("40,80" if args.quick else "200,400")).split(",")]
+    eval_n = args.eval_prompts or (24 if args.quick else 100)
+    pairs_n = args.throughput_pairs or (16 if args.quick else 48)
+    tokens = args.max_new_tokens or (40 if args.quick else 64)
+    taste = TASTES[args.taste]
+    load_before = os.getloadavg()
+    report: dict = {"taste": args.taste, "votes": votes, "quick": args.quick, "max_new_tokens": tokens,
+                    "load_before": [round(x, 2) for x in load_before], "versions": []}
+    every = prompts(args.seed)
+    eval_prompts, train_prompts = every[:eval_n], every[eval_n:]
+    with tempfile.TemporaryDirectory(prefix="bench-improve-") as tmp:
+        studio = Studio.open(Path(tmp) / "data", queue_url="immediate",
+                             pool=PoolConfig(min_ready=16, batch_size=16, seed=args.seed))
+        common = {"max_new_tokens": tokens, "temperature": 1.0, "top_p": 0.95}
+        studio.add_contender(ContenderSpec(name="smol", model=SMOLLM2, params=common))
+        studio.add_contender(ContenderSpec(name="smol-b", model=SMOLLM2, params=common))
+        studio.add_prompts(train_prompts, prompt_set="train")
+        rng = random.Random(args.seed)
+        started = time.monotonic()
+        for target in votes:
+            counts = vote_until(studio, target, taste, rng=rng)
+            print(f"{target} votes ({counts} since the last step) after {time.monotonic() - started:.0f} s",
+                  flush=True)
+            job_started = time.monotonic()
+            metrics = studio.improve("smol", progress=False)
+            name = metrics["contender"]
+            to_arena = first_arena_output(studio, name)
+            wall = time.monotonic() - job_started
+            print(f"  {name}: {metrics['pairs']} pairs, loss {metrics['first_loss']:.3f} -> {metrics['loss']:.3f}, "
+                  f"{metrics['pairs_per_s']:.2f} pairs/s; generating in the arena {wall:.0f} s after the job "
+                  "started", flush=True)
+            duel = head_to_head(studio, name, "smol", eval_prompts, taste, seed=args.seed)
+            print(f"  {name} vs smol on {duel['prompts']} unseen prompts: {duel['win_rate']:.1%} "
+                  f"[{duel['ci_low']:.1%}, {duel['ci_high']:.1%}] ({duel['wins']}-{duel['ties']}-{duel['losses']}; "
+                  f"words {duel['words_new']} vs {duel['words_old']})", flush=True)
+            report["versions"].append({"name": name, "votes": target, "pairs": metrics["pairs"],
+                                       "train": {k: metrics.get(k) for k in ("first_loss", "loss", "reward_accuracy",
+                                                                              "steps", "pairs_per_s", "wall_s")},
+                                       "job_to_arena_s": round(wall, 1), "pool_to_arena_s": round(to_arena, 1),
+                                       "eval": duel})
+        print("throughput, one epoch over the same pairs:", flush=True)
+        report["throughput"] = throughput(studio, "smol", pairs_n)
+        report["lift"] = studio.lift(predict=False).to_dict(orient="records")
+        report["total_s"] = round(time.monotonic() - started, 1)
+        studio.close()
+    report["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(report, indent=1, default=str))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
