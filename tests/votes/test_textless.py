@@ -36,6 +36,7 @@ def test_a_battle_log_gives_a_leaderboard_agreement_and_a_vote_export(sqlite_stu
     assert len(out.read_text().splitlines()) == 16                   # ties are dropped by default
 
 
+@pytest.mark.slow
 def test_training_and_trl_exports_refuse_text_less_votes(sqlite_studio, battles, tmp_path):
     studio = sqlite_studio
     studio.import_votes(battles)
