@@ -37,6 +37,14 @@ class Prediction(float):
         return float(self)
 
 
+def gate_status(record: RewardModelRecord) -> str:
+    """What the activation gate said of a version, in words."""
+    from studio.rewards.gate import status_of
+
+    status = status_of(record.gate)
+    return "passed the activation gate" if status == "passed" else f"did not pass the activation gate ({status})"
+
+
 class RewardRegistry:
     def __init__(self, store: Store, config: StudioConfig, artifacts: ArtifactStore):
         self.store = store
@@ -83,8 +91,23 @@ class RewardRegistry:
             return tx.reward_models.frame()
 
     def activate(self, version: int) -> None:
+        """Make a version active; one that did not pass the activation gate is refused."""
         with self.store.transaction() as tx:
+            record = tx.reward_models.get(int(version))
+            if not record.gate_passed:
+                raise InputError(f"reward model v{record.version} cannot be activated: {gate_status(record)}")
             tx.reward_models.activate(int(version))
+
+    def steering_model(self, version: int | str = "active"):
+        """The model best-of-n (and rm-dpo) may steer with: `(RewardModel, "")`, or `(None, why
+        not)` when there is no such version or it did not pass the activation gate."""
+        try:
+            record = self.record(version)
+        except NotFoundError as exc:
+            return None, str(exc)
+        if not record.gate_passed:
+            return None, f"reward model v{record.version} {gate_status(record)}"
+        return self.load(record.version), ""
 
     # -- loaded models ---------------------------------------------------------------------
 
