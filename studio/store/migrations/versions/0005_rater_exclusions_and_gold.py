@@ -1,7 +1,7 @@
 """excluded raters or sessions, and gold items
 
 Revision ID: 0005
-Revises: 0008
+Revises: 0004
 Create Date: 2026-12-02 14:30:00
 
 An admin can leave a rater's votes (or one session's) out of every count: a row in
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-down_revision = '0008'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
