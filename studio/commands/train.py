@@ -28,7 +28,8 @@ class Activate(StrEnum):
     never = "never"
 
 
-SUMMARY = ["version", "kind", "activated", "heldout_accuracy", "epoch_heldout_accuracy", "heldout_pairs",
+SUMMARY = ["version", "kind", "activated", "gate", "heldout_accuracy", "heldout_low", "heldout_high",
+           "length_rule_accuracy", "epoch_heldout_accuracy", "heldout_pairs",
            "previous_heldout_accuracy", "train_pairs", "loss", "pairs_per_s", "wall_s"]
 
 
@@ -58,8 +59,10 @@ def train(
     max_length: Annotated[int | None, typer.Option("--max-length", min=8, help="Tokens per prompt and "
                                                    "response; the prompt is cut from the left.")] = None,
     activate: Annotated[Activate, typer.Option(
-        "--activate", help="if_better: unless it is worse than the active version on the same "
-                           "held-out pairs by more than the noise; always; never.")] = Activate.if_better,
+        "--activate", help="if_better: when it passes the activation gate (better than chance and than "
+                           "'the longer answer wins' on its held-out votes, each beyond the noise, and not "
+                           "worse than the best version so far); always: skip the comparison with the best "
+                           "(a model no better than chance or length is never activated); never.")] = Activate.if_better,
     learning_rate: Annotated[float | None, typer.Option(
         "--learning-rate", min=0.0, help="head mode: the head's [default: [training] learning_rate]; full "
                                          "mode: the backbone's [default: 5e-5].")] = None,
@@ -107,7 +110,9 @@ def reward_models(
                                                  help="Make this version the active one first.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Reward-model versions with their held-out accuracy; the active one is marked."""
+    """Reward-model versions with their held-out accuracy, its 95% interval and the activation
+    gate's decision ("passed", or "not better than chance / than length"); the active one is
+    marked. Only a version that passed the gate is used (best-of-n, rm-dpo)."""
     with open_studio(data) as studio:
         if activate is not None:
             studio.activate_reward_model(activate)
@@ -116,5 +121,6 @@ def reward_models(
     if as_json:
         print_json(rows)
     else:
-        print_table([{k: row[k] for k in ("version", "active", "kind", "mode", "backbone", "heldout_accuracy",
-                                          "heldout_pairs", "train_pairs", "created_at")} for row in rows])
+        print_table([{k: row[k] for k in ("version", "active", "gate", "kind", "mode", "backbone", "heldout_accuracy",
+                                          "heldout_low", "heldout_high", "heldout_pairs", "train_pairs",
+                                          "created_at")} for row in rows])
