@@ -68,6 +68,9 @@ def train(
                                          "mode: the backbone's [default: 5e-5].")] = None,
     lora_rank: Annotated[int, typer.Option("--lora-rank", min=0, help="full mode: train LoRA adapters of this "
                                            "rank instead of every weight (large backbones).")] = 0,
+    ensemble: Annotated[int, typer.Option("--ensemble", min=0, help="head mode: train this many heads on "
+                                          "bootstrap resamples of the votes, so each score comes with a spread "
+                                          "(`score(..., spread=True)`, the arena's prediction, active sampling).")] = 0,
     background: Annotated[bool, typer.Option(
         "--background", help="Queue the training for `studio worker` instead of running it here.")] = False,
     as_json: JsonOption = False,
@@ -82,14 +85,16 @@ def train(
             job = studio.enqueue_training(mode=mode_name, kind=kind_name, backbone=backbone, epochs=epochs,
                                           max_pairs=max_pairs,
                                           max_length=max_length, activate=activate.value, requested_by="cli",
-                                          learning_rate=learning_rate, lora_rank=lora_rank or None)
+                                          learning_rate=learning_rate, lora_rank=lora_rank or None,
+                                          ensemble=ensemble or None)
             typer.echo(f"job {job.id}: {job.status} (see `studio jobs`)")
             return
         metrics = studio.train_reward_model(mode=mode_name, kind=kind_name, backbone=backbone, pairs_file=pairs,
                                             eval_file=eval_file, epochs=epochs, max_pairs=max_pairs,
                                             max_length=max_length, activate=activate.value,
                                             progress=None if not as_json else False,
-                                            learning_rate=learning_rate, lora_rank=lora_rank or None)
+                                            learning_rate=learning_rate, lora_rank=lora_rank or None,
+                                          ensemble=ensemble or None)
     if as_json:
         print_json(metrics)
     else:

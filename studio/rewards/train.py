@@ -192,3 +192,18 @@ def score_items(net: RewardNet, items, cache: EmbeddingCache | None = None, chun
     finally:
         net.train(was_training)
 
+
+
+def score_with_spread(net: RewardNet, items, cache: EmbeddingCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(rewards, the ensemble's spread per item or None without an ensemble)."""
+    if net.spec.mode != "head" or not items:
+        return score_items(net, items, cache), None
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            features = head_features(net, list(items), cache)
+            spread = net.head_spread(features)
+            return net.head_rewards(features).cpu(), None if spread is None else spread.cpu()
+    finally:
+        net.train(was_training)

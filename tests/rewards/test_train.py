@@ -12,9 +12,9 @@ from studio.rewards.net import build_net, make_spec
 from studio.rewards.train import (
     TrainingCancelled,
     TrainSettings,
-    shard,
     embedding_cache,
     score_items,
+    shard,
     train,
 )
 from tests.rewards.helpers import marker_data
