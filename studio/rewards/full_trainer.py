@@ -14,10 +14,7 @@ import torch
 from torch import nn
 
 from studio.errors import StudioError
-from studio.rewards.data import PreferenceData, group_batches
-from studio.rewards.loss import bt_loss, decay_groups
-from studio.rewards.net import RewardNet
-from studio.rewards.train import (
+from studio.rewards.common import (
     ProgressFn,
     TrainingCancelled,
     TrainOutcome,
@@ -28,6 +25,9 @@ from studio.rewards.train import (
     seed_everything,
     shard,
 )
+from studio.rewards.data import PreferenceData, group_batches
+from studio.rewards.loss import bt_loss, decay_groups
+from studio.rewards.net import RewardNet
 
 
 @dataclass(frozen=True)

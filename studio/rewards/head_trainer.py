@@ -12,10 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from studio.rewards.data import Batch, PreferenceData
-from studio.rewards.loss import bt_loss
-from studio.rewards.net import EnsembleHead, RewardNet
-from studio.rewards.train import (
+from studio.rewards.common import (
     ProgressFn,
     TrainingCancelled,
     TrainOutcome,
@@ -27,6 +24,9 @@ from studio.rewards.train import (
     seed_everything,
     shard,
 )
+from studio.rewards.data import Batch, PreferenceData
+from studio.rewards.loss import bt_loss
+from studio.rewards.net import EnsembleHead, RewardNet
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ class RewardModel:
         return self.score_items(items)
 
     def score_items_with_spread(self, items: Sequence[Item]) -> list[tuple[float, float | None]]:
-        from studio.rewards.train import score_with_spread
+        from studio.rewards.common import score_with_spread
 
         rewards, spread = score_with_spread(self.net, list(items), self.cache)
         return [(float(r), None if spread is None else float(s))
@@ -88,7 +88,7 @@ class RewardModel:
 
     def score_items(self, items: Sequence[Item], *, use_cache: bool = True) -> list[float]:
         """Rewards of prepared items; head mode reuses cached embeddings of stored outputs."""
-        from studio.rewards.train import score_items
+        from studio.rewards.common import score_items
 
         if not items:
             return []
@@ -109,7 +109,7 @@ class RewardModel:
             return 1.0 / (1.0 + math.exp(-(a - b))), None
         import torch
 
-        from studio.rewards.train import head_features
+        from studio.rewards.common import head_features
 
         with torch.inference_mode():
             each = self.net.head.each(head_features(self.net, [first, second], self.cache)).cpu()
@@ -139,7 +139,7 @@ class RewardModel:
 def load(path: str | os.PathLike[str], *, version: int | None = None, cache_root: Path | None = None,
          active: bool = False) -> RewardModel:
     """Load a checkpoint directory (no database needed)."""
-    from studio.rewards.train import embedding_cache
+    from studio.rewards.common import embedding_cache
 
     net, info = load_net(path)
     cache = embedding_cache(cache_root, net) if net.spec.mode == "head" else None
