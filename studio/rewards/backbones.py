@@ -8,6 +8,8 @@ transformers on first use, for users with internet).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +110,28 @@ def load_backbone(name: str, architecture: str, *, pad_token_id: int | None = No
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth", ".onnx")
+
+
+def revision(name: str) -> str:
+    """The backbone's revision: a SHA-256 over its weight files (name, size and content), so
+    the embedding cache of a replaced or retrained backbone is never read. A hub id that is
+    not a local directory is its own revision (the hub pins it by name)."""
+    path = Path(resolve_backbone(name))
+    if not path.is_dir():
+        return name
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
+    return _files_digest(tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+
+
+@functools.lru_cache(maxsize=32)
+def _files_digest(files: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, size, _ in files:
+        digest.update(f"{Path(name).name}:{size}\n".encode())
+        with open(name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]

@@ -73,9 +73,12 @@ def accuracy(rewards: torch.Tensor, data: PreferenceData) -> dict:
 def embedding_cache(root: Path | None, net: RewardNet) -> EmbeddingCache | None:
     if root is None:
         return None
+    from studio.rewards.backbones import revision
+
     spec = net.spec
-    return EmbeddingCache(Path(root) / namespace(spec.backbone, architecture=spec.architecture,
-                                                 max_length=spec.max_length, version=1))
+    return EmbeddingCache(Path(root) / namespace(spec.backbone, revision=revision(spec.backbone),
+                                                 architecture=spec.architecture, max_length=spec.max_length,
+                                                 version=2))
 
 
 def head_features(net: RewardNet, items, cache: EmbeddingCache | None,
