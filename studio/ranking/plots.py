@@ -36,8 +36,10 @@ def plot_leaderboard(board: pd.DataFrame, *, title: str = "Leaderboard") -> Figu
         return figure
     positions = np.arange(len(board))
     rating = board["rating"].to_numpy()
-    below = np.nan_to_num(rating - board["ci_low"].to_numpy())
-    above = np.nan_to_num(board["ci_high"].to_numpy() - rating)
+    # With a handful of votes a bootstrap interval can miss its own point estimate (every
+    # round moved the same way): the bar then starts at the dot, never a negative length.
+    below = np.clip(np.nan_to_num(rating - board["ci_low"].to_numpy()), 0.0, None)
+    above = np.clip(np.nan_to_num(board["ci_high"].to_numpy() - rating), 0.0, None)
     axes.errorbar(rating, positions, xerr=[below, above], fmt="o", capsize=3, color="tab:blue",
                   ecolor="tab:gray")
     axes.set_yticks(positions, board["contender"].astype(str))
@@ -77,7 +79,15 @@ def plot_reward_model_accuracy(accuracy: pd.DataFrame, *, title: str = "Reward m
         axes.set_axis_off()
         return figure
     frame = accuracy.sort_values("version")
-    axes.plot(frame["version"], frame["heldout_accuracy"], marker="o", label="held-out accuracy")
+    if "heldout_pairs" in frame.columns:
+        low, high = wilson_interval(frame["heldout_accuracy"].to_numpy(dtype=float),
+                                    frame["heldout_pairs"].to_numpy(dtype=float))
+        value = frame["heldout_accuracy"].to_numpy(dtype=float)
+        axes.errorbar(frame["version"], value, yerr=[np.clip(np.nan_to_num(value - low), 0, None),
+                                                     np.clip(np.nan_to_num(high - value), 0, None)],
+                      fmt="o-", capsize=3, label="held-out accuracy (95% interval)")
+    else:
+        axes.plot(frame["version"], frame["heldout_accuracy"], marker="o", label="held-out accuracy")
     if "vote_accuracy" in frame.columns and frame["vote_accuracy"].notna().any():
         axes.plot(frame["version"], frame["vote_accuracy"], marker="s", linestyle="--",
                   label="agreement with human votes")
@@ -87,5 +97,35 @@ def plot_reward_model_accuracy(accuracy: pd.DataFrame, *, title: str = "Reward m
     axes.set_xlabel("version")
     axes.set_ylabel("accuracy")
     axes.legend(loc="lower right")
+    axes.set_title(title)
+    return figure
+
+
+def wilson_interval(accuracy: np.ndarray, pairs: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson score interval of an accuracy measured on `pairs` held-out pairs (the whole
+    0..1 range where there were none)."""
+    n = np.nan_to_num(pairs, nan=0.0)
+    p = np.clip(np.nan_to_num(accuracy, nan=0.5), 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low = np.where(n > 0, centre - half, 0.0)
+    high = np.where(n > 0, centre + half, 1.0)
+    return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+
+
+def plot_loss(points: list[tuple[int, float]], *, title: str = "Training loss") -> Figure:
+    """A training's loss by step (the points reported so far)."""
+    figure = _figure(6.0, 3.5)
+    axes = figure.add_subplot()
+    if not points:
+        axes.text(0.5, 0.5, "no loss reported yet", ha="center", va="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        axes.set_title(title)
+        return figure
+    steps, losses = zip(*sorted(points), strict=True)
+    axes.plot(steps, losses, marker="o" if len(steps) < 30 else None)
+    axes.set_xlabel("step")
+    axes.set_ylabel("loss")
     axes.set_title(title)
     return figure

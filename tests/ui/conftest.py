@@ -161,3 +161,24 @@ def publish_screenshot(source: Path) -> None:
     """`STUDIO_UPDATE_SCREENSHOT=1 pytest tests/ui` refreshes the README's docs/arena.png."""
     if os.environ.get("STUDIO_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(source, ROOT / "docs" / "arena.png")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request):
+    """A failed browser test leaves a screenshot of its page in test-artifacts/."""
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed or "page" not in request.fixturenames:
+        return
+    page = request.getfixturevalue("page")
+    try:
+        page.screenshot(path=str(artifact(f"failed-{request.node.name}.png")), full_page=True)
+    except Exception:  # the page may be gone; the failure itself is what matters
+        pass
