@@ -42,8 +42,11 @@ CSS = """
 .studio-pair { align-items: flex-start !important; }
 .studio-side { justify-content: flex-start !important; align-self: flex-start !important; }
 /* the vote buttons stay reachable at the bottom of the screen while the answers scroll */
-.studio-buttons { position: sticky; bottom: 0; z-index: 20; padding: 0.5rem 0;
-                  background: var(--background-fill-primary); box-shadow: 0 -2px 6px rgba(0, 0, 0, 0.08); }
+/* (fixed, not sticky: Gradio's columns clip overflow, which turns sticky off) */
+.studio-buttons { position: fixed !important; left: 0; right: 0; bottom: 0; z-index: 1000; margin: 0 !important;
+                  padding: 0.5rem max(1rem, calc((100vw - 1280px) / 2)) !important;
+                  background: var(--background-fill-primary); box-shadow: 0 -2px 6px rgba(0, 0, 0, 0.12); }
+#tab-arena, #tab-free { padding-bottom: 5rem; }
 .studio-buttons.studio-waiting button { opacity: 0.45; cursor: not-allowed; }
 .studio-grid-controls.studio-waiting { display: none !important; }
 .studio-code { position: relative; margin: 0.5rem 0; border: 1px solid var(--border-color-primary);
@@ -69,7 +72,8 @@ CSS = """
 @media (max-width: 640px) {
   .studio-title { font-size: 1.05rem; }
   .studio-header { gap: 0.25rem 0.75rem !important; }
-  .studio-buttons { gap: 0.4rem !important; flex-wrap: wrap !important; }
+  .studio-buttons { gap: 0.4rem !important; flex-wrap: wrap !important; padding: 0.4rem 0.5rem !important; }
+  #tab-arena, #tab-free { padding-bottom: 7.5rem; }
   .studio-buttons > button { flex: 1 1 40% !important; min-width: 0 !important; padding: 0.4rem !important; }
   .studio-keys { display: none; }
   .studio-side-body { min-height: 0; }

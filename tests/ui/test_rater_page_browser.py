@@ -79,7 +79,7 @@ def test_dry_pool_then_a_pair_then_switch_rater_never_shows_hidden_parts(served,
     assert_nothing_hidden_shows(page)
     page.get_by_role("tab", name="Image ranking").click()
     page.wait_for_selector("#grid-prompt >> text=It fills when the studio has image contenders")
-    assert not page.locator("#grid-submit").is_visible()                 # nothing to rank: no controls
+    page.wait_for_selector("#grid-submit", state="hidden")                # nothing to rank: no controls
     assert_nothing_hidden_shows(page)
 
 
