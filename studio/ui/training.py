@@ -146,7 +146,7 @@ def status_line(jobs: pd.DataFrame, votes_left: int | None) -> str:
     if current is None:
         return f"No jobs yet. {retrain}"
     message = str(current.get("message") or current.get("error") or "").strip()
-    detail = f": {message}" if message else ""
+    detail = f": {message}" if message and message != current["status"] else ""
     return f"Job {int(current['id'])} is **{current['status']}**{detail}. {retrain}"
 
 

@@ -165,20 +165,13 @@ def publish_screenshot(source: Path) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """A failed browser test leaves a screenshot of its page in test-artifacts/ (taken while
+    the page is still open)."""
     outcome = yield
     report = outcome.get_result()
-    setattr(item, f"report_{report.when}", report)
-
-
-@pytest.fixture(autouse=True)
-def screenshot_on_failure(request):
-    """A failed browser test leaves a screenshot of its page in test-artifacts/."""
-    yield
-    report = getattr(request.node, "report_call", None)
-    if report is None or not report.failed or "page" not in request.fixturenames:
-        return
-    page = request.getfixturevalue("page")
-    try:
-        page.screenshot(path=str(artifact(f"failed-{request.node.name}.png")), full_page=True)
-    except Exception:  # the page may be gone; the failure itself is what matters
-        pass
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and page is not None:
+        try:
+            page.screenshot(path=str(artifact(f"failed-{item.name}.png")), full_page=True)
+        except Exception:  # the page may be gone; the failure itself is what matters
+            pass
