@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 import pandas as pd
 
-from studio.artifacts import ArtifactStore
+from studio.artifacts import open_artifacts
 from studio.config import ContenderSpec, StudioConfig, load_config
 from studio.errors import InputError
 from studio.records import ContenderRecord, GenerationIn, ItemView, PromptIn, VoteResult
@@ -31,6 +31,7 @@ from studio.services.imports import Imports
 from studio.services.insights import Insights
 from studio.services.jobs import JobBoard
 from studio.services.pool import PoolService
+from studio.services.pool_jobs import PoolJobs
 from studio.services.rankings import Rankings
 from studio.services.registry import Prediction, RewardRegistry
 from studio.services.retrain import RetrainPolicy
@@ -59,13 +60,13 @@ class Studio:
     """Open with `Studio.open(data_dir_or_url)`; see the README for each front door."""
 
     def __init__(self, config: StudioConfig):
-        from studio.jobs import JobQueue
+        from studio.jobs import JobQueue, is_immediate
 
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.artifacts = open_artifacts(config)      # reached now: a wrong URL fails here, not on a vote
         self.store = Store(config.database_url, synchronous=config.sqlite_synchronous)
-        self.artifacts = ArtifactStore(config.data_dir)
-        self._queue = JobQueue(config, lambda: self.training)
+        self._queue = JobQueue(config, lambda: self.training, pool_jobs=lambda: self.pool_jobs)
         self.catalog = Catalog(self.store, config)
         self.registry = RewardRegistry(self.store, config, self.artifacts)
         self.job_board = JobBoard(self.store, self._queue)
@@ -74,6 +75,9 @@ class Studio:
         self.generators = Generators(self.store, config, self.registry)
         self.generation = GenerationService(self.store, config, self.generators, self.artifacts)
         self.pool = PoolService(self.store, config, self.generators, self.generation)
+        self.pool_jobs = PoolJobs(self.store, config, self.pool, self.job_board, self._queue)
+        if config.pool.on_workers and not is_immediate(config):    # top-ups: tasks for `studio worker --generate`
+            self.pool.on_workers = lambda sets, wanted: self.pool_jobs.enqueue(sets, min_ready=wanted)
         self.voting = Voting(self.store, config)
         self.voting.on_vote(self.retrain.after_vote)
         self.imports = Imports(self.store, config, self.artifacts)

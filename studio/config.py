@@ -24,6 +24,10 @@ ENV_DATA = "STUDIO_DATA"
 ENV_CACHE = "STUDIO_CACHE"
 ENV_DATABASE_URL = "STUDIO_DATABASE_URL"
 ENV_QUEUE_URL = "STUDIO_QUEUE_URL"
+ENV_ARTIFACTS_URL = "STUDIO_ARTIFACTS_URL"
+# The usual AWS variables, for an S3-compatible artifact store.
+ENV_AWS = {"endpoint_url": "AWS_ENDPOINT_URL", "region": "AWS_REGION", "access_key_id": "AWS_ACCESS_KEY_ID",
+           "secret_access_key": "AWS_SECRET_ACCESS_KEY"}
 
 KINDS = ("text", "image")
 
@@ -91,6 +95,9 @@ class PoolConfig:
     batch_size: int = 8         # prompts generated per batch
     votes_per_pair: int = 1     # raters asked to judge each pair (more gives agreement data)
     seed: int = 0
+    # True: the server generates nothing itself; each top-up is a queue task that a
+    # `studio worker --generate` able to load the contenders takes (a CPU server, GPU workers).
+    on_workers: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,11 +121,26 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class ArtifactsConfig:
+    """How to reach an S3-compatible artifact store (`[artifacts]` in studio.toml, over which
+    the AWS_* variables win). The keys never appear in a repr, a message or a log."""
+
+    endpoint_url: str | None = None      # e.g. http://minio.internal:9000; None: AWS itself
+    region: str | None = None
+    access_key_id: str | None = field(default=None, repr=False)
+    secret_access_key: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class StudioConfig:
     data_dir: Path
     database_url: str
     cache_dir: Path
     queue_url: str | None = None       # None: a SQLite Huey file in the data dir
+    # Where media, checkpoints and adapters live: None (the data dir), a directory, or
+    # s3://bucket/prefix (see studio.artifacts).
+    artifacts_url: str | None = None
+    artifacts: ArtifactsConfig = field(default_factory=ArtifactsConfig)
     sqlite_synchronous: str = "FULL"
     server: ServerConfig = field(default_factory=ServerConfig)
     pool: PoolConfig = field(default_factory=PoolConfig)
@@ -127,10 +149,12 @@ class StudioConfig:
 
     @property
     def media_dir(self) -> Path:
+        """Where media live with the default artifact store (the data dir)."""
         return self.data_dir / "media"
 
     @property
     def checkpoints_dir(self) -> Path:
+        """Where checkpoints live with the default artifact store (the data dir)."""
         return self.data_dir / "reward-models"
 
     @property
@@ -201,6 +225,11 @@ def load_config(
     database_url = url or env.get(ENV_DATABASE_URL) or top.get("database_url") \
         or sqlite_url(directory / "studio.db")
     queue_url = env.get(ENV_QUEUE_URL) or top.get("queue_url")
+    artifacts_url = env.get(ENV_ARTIFACTS_URL) or top.get("artifacts_url")
+    artifact_keys = {**file_values.get("artifacts", {}),
+                     **{name: env[var] for name, var in ENV_AWS.items() if env.get(var)}}
+    if "region" not in artifact_keys and env.get("AWS_DEFAULT_REGION"):
+        artifact_keys["region"] = env["AWS_DEFAULT_REGION"]
     cache_dir = Path(top["cache_dir"]).expanduser() if "cache_dir" in top else default_cache_dir(env)
 
     config = StudioConfig(
@@ -208,6 +237,8 @@ def load_config(
         database_url=database_url,
         cache_dir=cache_dir,
         queue_url=queue_url,
+        artifacts_url=artifacts_url,
+        artifacts=ArtifactsConfig(**artifact_keys),
         sqlite_synchronous=top.get("sqlite_synchronous", "FULL"),
         server=ServerConfig(**file_values.get("server", {})),
         pool=PoolConfig(**file_values.get("pool", {})),
@@ -217,8 +248,9 @@ def load_config(
     return config.replace(**overrides) if overrides else config
 
 
-_SECTIONS = {"server": ServerConfig, "pool": PoolConfig, "training": TrainingConfig}
-_TOP_KEYS = {"database_url": str, "queue_url": str, "cache_dir": str, "sqlite_synchronous": str}
+_SECTIONS = {"server": ServerConfig, "pool": PoolConfig, "training": TrainingConfig, "artifacts": ArtifactsConfig}
+_TOP_KEYS = {"database_url": str, "queue_url": str, "artifacts_url": str, "cache_dir": str,
+             "sqlite_synchronous": str}
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -245,7 +277,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
             _check_unique_names(path, values["contenders"])
         else:
             raise ConfigError(
-                f"{path}: unknown section '{key}' (known: studio, server, pool, training, contenders)")
+                f"{path}: unknown section '{key}' (known: studio, server, pool, training, artifacts, contenders)")
     return values
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: real SQLite files in tmp_path, a real PostgreSQL and Redis server."""
+"""Shared fixtures: real SQLite files in tmp_path, a real PostgreSQL, Redis and SeaweedFS server."""
 
 from __future__ import annotations
 
@@ -58,6 +58,22 @@ def redis_server() -> Iterator[services.RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweed_server() -> Iterator[services.SeaweedServer]:
+    """A real S3-compatible object store (SeaweedFS) for the session; skips when absent."""
+    server = services.start_seaweed()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(seaweed_server) -> str:
+    """A fresh, empty place in the session's SeaweedFS, used like a bucket name (bucket/prefix)."""
+    return seaweed_server.new_bucket()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

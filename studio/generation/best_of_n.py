@@ -3,10 +3,15 @@
 The scorer is injected: any `scorer(prompt, responses) -> scores` callable (the facade passes
 the active reward model's `score_batch`). The kept output records every sample's score, the
 index chosen and the seed it was sampled with, so the choice can be audited and replayed.
+
+Without a reward model that passed the activation gate (`scorer=None`, with the reason),
+best-of-n falls back to its base contender: one base sample per request, kept as it is, its
+params saying `fallback` and why (and a warning in the log).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 
@@ -14,17 +19,19 @@ from studio.config import ContenderSpec
 from studio.generation.base import Generator, OnProgress, Output, Request, ShouldStop, derive_seed
 
 Scorer = Callable[[str, list[str]], list[float]]
+log = logging.getLogger(__name__)
 
 
 class BestOfN:
     kind = "text"
 
-    def __init__(self, spec: ContenderSpec, base: Generator, scorer: Scorer):
+    def __init__(self, spec: ContenderSpec, base: Generator, scorer: Scorer | None, fallback: str = ""):
         if base.kind != "text":
             raise ValueError(f"best_of_n samples a text contender; {base.spec.name!r} is {base.kind}")
         self.spec = spec
         self.base = base
         self.scorer = scorer
+        self.fallback = fallback or ("no reward model" if scorer is None else "")
         self.n = int(spec.params.get("n", 4))
 
     def sample_requests(self, request: Request) -> list[Request]:
@@ -34,6 +41,8 @@ class BestOfN:
 
     def generate(self, requests: Sequence[Request], *, batch_size: int = 8,
                  should_stop: ShouldStop | None = None, on_progress: OnProgress | None = None) -> list[Output]:
+        if self.scorer is None:
+            return self._base_only(requests, batch_size, should_stop, on_progress)
         samples = [s for r in requests for s in self.sample_requests(r)]
         progress = (lambda done, total: on_progress(done // self.n, len(requests))) if on_progress else None
         started = time.perf_counter()
@@ -53,3 +62,14 @@ class BestOfN:
             outputs.append(Output(request=request, text=group[best].text, params=params, latency_ms=latency_ms,
                                   new_tokens=sum(o.new_tokens for o in group)))
         return outputs
+
+    def _base_only(self, requests, batch_size, should_stop, on_progress) -> list[Output]:
+        """The fallback: the base contender's own output, saying why nothing was picked."""
+        log.warning("best_of_n %r falls back to its base %r: %s", self.spec.name, self.base.spec.name, self.fallback)
+        made = self.base.generate(list(requests), batch_size=batch_size, should_stop=should_stop,
+                                  on_progress=on_progress)
+        return [Output(request=request, text=out.text, latency_ms=out.latency_ms, new_tokens=out.new_tokens,
+                       params={"base": self.base.spec.name, "n": 1, "fallback": f"kept the base's output: {self.fallback}",
+                               "reward_model": self.spec.params.get("reward_model", "active"),
+                               "base_params": out.params})
+                for request, out in zip(requests, made, strict=True)]

@@ -15,30 +15,44 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 
 from studio.config import StudioConfig
 
 log = logging.getLogger("studio.worker")
 
 
-def run_worker(config: StudioConfig, *, workers: int = 1) -> None:
-    """Run a consumer until interrupted (SIGINT: finish the current task; SIGTERM: stop now)."""
+def run_worker(config: StudioConfig, *, workers: int = 1, roles: Sequence[str] = ("train", "generate")) -> None:
+    """Run consumers for `roles` ("train": reward-model trainings, "generate": the pool's
+    top-ups) until interrupted (SIGINT: finish the current task; SIGTERM: stop now). The
+    artifact store is reached first, so a wrong URL fails here and not on the first job."""
+    from studio.artifacts import open_artifacts
     from studio.errors import ConfigError
-    from studio.jobs.queue import JobQueue, is_immediate, make_huey
+    from studio.jobs.queue import ROLES, JobQueue, is_immediate, make_huey
     from studio.jobs.recovery import Recovery
     from studio.jobs.tasks import WorkerServices
 
     if is_immediate(config):
         raise ConfigError("queue_url is 'immediate': jobs run inline, there is nothing for a worker to do")
+    roles = [role for role in ROLES if role in roles]
+    if not roles:
+        raise ConfigError("a worker needs a role: --train, --generate, or both (the default)")
+    open_artifacts(config)
     services = WorkerServices(config)
-    huey = make_huey(config, services.training)
-    services.queue = JobQueue(config, huey=huey)
-    recovery = Recovery(services.training).start()
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
-                                    initial_delay=0.1, max_delay=0.5, check_worker_health=True)
+    hueys = {role: make_huey(config, services.training, role=role, pool_jobs=services.pool_jobs) for role in roles}
+    services.queue = JobQueue(config, hueys=hueys)
+    log.info("worker for %s on %s, artifacts in %s", " and ".join(roles), config.queue_url or "the data dir's queue",
+             config.artifacts_url or config.data_dir)
+    recovery = Recovery(services.training, pool_jobs=services.pool_jobs if "generate" in roles else None).start()
+    consumers = [hueys[role].create_consumer(workers=workers, worker_type="thread", periodic=False, initial_delay=0.1,
+                                             max_delay=0.5, check_worker_health=True) for role in roles]
+    for extra in consumers[1:]:
+        extra.start()               # threads of this process; the first consumer holds the signals
     try:
-        consumer.run()
+        consumers[0].run()
     finally:
+        for extra in consumers[1:]:
+            extra.stop(graceful=False)
         recovery.stop()
 
 
@@ -56,15 +70,17 @@ class WorkerProcess(subprocess.Popen):
             self.wait()
 
 
-def worker_command(config: StudioConfig) -> tuple[list[str], dict[str, str]]:
+def worker_command(config: StudioConfig, roles: Sequence[str] = ()) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that run a worker for this config."""
     env = dict(os.environ)
     env["STUDIO_DATA"] = str(config.data_dir)
     if config.queue_url:
         env["STUDIO_QUEUE_URL"] = config.queue_url
+    if config.artifacts_url:
+        env["STUDIO_ARTIFACTS_URL"] = config.artifacts_url
     default_db = f"sqlite:///{(config.data_dir / 'studio.db').resolve()}"
     target = str(config.data_dir) if config.database_url == default_db else config.database_url
-    return [sys.executable, "-m", "studio", "worker", "--data", target], env
+    return [sys.executable, "-m", "studio", "worker", "--data", target, *(f"--{role}" for role in roles)], env
 
 
 def start_worker_process(config: StudioConfig, *, log_file: str | os.PathLike | None = "default") -> WorkerProcess:

@@ -82,6 +82,9 @@ def plot_reward_model_accuracy(accuracy: pd.DataFrame, *, title: str = "Reward m
     if "heldout_pairs" in frame.columns:
         low, high = wilson_interval(frame["heldout_accuracy"].to_numpy(dtype=float),
                                     frame["heldout_pairs"].to_numpy(dtype=float))
+        if {"heldout_low", "heldout_high"} <= set(frame.columns):   # the gate's own interval, when stored
+            low = np.where(frame["heldout_low"].notna(), frame["heldout_low"].to_numpy(dtype=float), low)
+            high = np.where(frame["heldout_high"].notna(), frame["heldout_high"].to_numpy(dtype=float), high)
         value = frame["heldout_accuracy"].to_numpy(dtype=float)
         axes.errorbar(frame["version"], value, yerr=[np.clip(np.nan_to_num(value - low), 0, None),
                                                      np.clip(np.nan_to_num(high - value), 0, None)],

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import InputError
-from studio.splits import split_point
+from studio.splits import assign_sides
 
 TARGETS = {"left": 1.0, "right": 0.0, "tie": 0.5}   # both_bad is not a preference: left out
 
@@ -168,23 +168,20 @@ def read_pairs_file(path: str | Path) -> PreferenceData:
     return builder.data
 
 
-def heldout_prompts(prompts: Iterable[str], fraction: float) -> set[str]:
-    """Prompts whose `split_point` falls below `fraction` (the same prompts an export's
-    `--split test=fraction` holds out). A prompt is held out in every training, so a later
-    model never trains on an earlier one's held-out prompt."""
-    prompts = sorted(set(prompts))
-    ranked = {p: split_point(p) for p in prompts}
-    held = {p for p, point in ranked.items() if point < fraction}
-    if not held and len(prompts) >= 2 and fraction > 0:
-        held = {min(prompts, key=ranked.__getitem__)}
-    if held and len(held) == len(prompts):   # something must be left to train on
-        held.discard(max(held, key=ranked.__getitem__))
-    return held
+def heldout_prompts(prompts: Iterable[str], fraction: float, known: dict[str, bool] | None = None) -> set[str]:
+    """Prompts held out of training (`splits.assign_sides`: the same prompts an export's
+    `--split test=fraction` holds out; a prompt in `known` keeps its stored side)."""
+    return {p for p, held in assign_sides(prompts, fraction, known).items() if held}
 
 
-def split_by_prompt(data: PreferenceData, fraction: float) -> tuple[PreferenceData, PreferenceData]:
+def split_by_prompt(data: PreferenceData, fraction: float,
+                    known: dict[str, bool] | None = None) -> tuple[PreferenceData, PreferenceData]:
     """(train, held-out): no prompt is in both."""
-    held = heldout_prompts(data.prompts(), fraction)
+    return split_by_heldout(data, heldout_prompts(data.prompts(), fraction, known))
+
+
+def split_by_heldout(data: PreferenceData, held: set[str]) -> tuple[PreferenceData, PreferenceData]:
+    """(train, held-out) for a given set of held-out prompts."""
     train = [p for p in data.pairs if p.prompt not in held]
     test = [p for p in data.pairs if p.prompt in held]
     return data.subset(train), data.subset(test)

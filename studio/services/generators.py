@@ -101,14 +101,15 @@ class Generators:
         base_name = spec.params["base"]
         if base_name in (*chain, spec.name):
             raise InputError(f"contender {spec.name!r}: best_of_n base {base_name!r} leads back to itself")
-        scorer = self._best_of_n_scorer(spec)       # refused before any model is loaded
+        scorer, why_not = self._best_of_n_scorer(spec)
         base = self.load(self.spec(base_name), _chain=(*chain, spec.name))
-        return BestOfN(spec, base, scorer)
+        return BestOfN(spec, base, scorer, fallback=why_not)
 
-    def _best_of_n_scorer(self, spec: ContenderSpec) -> Callable[[str, list[str]], list[float]]:
+    def _best_of_n_scorer(self, spec: ContenderSpec) -> tuple[Callable[[str, list[str]], list[float]] | None, str]:
+        """(the scorer, "") from a reward model that passed the activation gate, or (None, why
+        not): best-of-n then falls back to its base contender."""
         which = spec.params.get("reward_model", "active")
-        try:
-            model = self.registry.load(which)
-        except NotFoundError as exc:
-            raise StudioError(f"contender {spec.name!r} (best_of_n) needs the reward model {which!r}: {exc}") from exc
-        return lambda prompt, responses: list(model.score_batch([prompt] * len(responses), list(responses)))
+        model, why_not = self.registry.steering_model(which)
+        if model is None:
+            return None, why_not
+        return (lambda prompt, responses: list(model.score_batch([prompt] * len(responses), list(responses)))), ""

@@ -57,6 +57,9 @@ class PoolService:
         self.config = config
         self.generators = generators
         self.generation = generation
+        # Set by the studio when `[pool] on_workers`: called with the prompt sets short of
+        # items (and min_ready) instead of generating here; workers make the items.
+        self.on_workers: Callable[[list[str], int], object] | None = None
         self._lock = threading.Lock()
 
     def refill(self, prompt_set: str | None = None, *, min_ready: int | None = None,
@@ -73,6 +76,9 @@ class PoolService:
                 known_problems = tx.pool.problems()
             deficits = {s: d for s, d in deficits.items() if d > 0}
             if not deficits:
+                return 0
+            if self.on_workers is not None:
+                self.on_workers(sorted(deficits), wanted)
                 return 0
             generators, problems = self.generators.for_pool()
             created = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -34,6 +35,14 @@ class Prediction(float):
     @property
     def prob_left(self) -> float:
         return float(self)
+
+
+def gate_status(record: RewardModelRecord) -> str:
+    """What the activation gate said of a version, in words."""
+    from studio.rewards.gate import status_of
+
+    status = status_of(record.gate)
+    return "passed the activation gate" if status == "passed" else f"did not pass the activation gate ({status})"
 
 
 class RewardRegistry:
@@ -82,8 +91,23 @@ class RewardRegistry:
             return tx.reward_models.frame()
 
     def activate(self, version: int) -> None:
+        """Make a version active; one that did not pass the activation gate is refused."""
         with self.store.transaction() as tx:
+            record = tx.reward_models.get(int(version))
+            if not record.gate_passed:
+                raise InputError(f"reward model v{record.version} cannot be activated: {gate_status(record)}")
             tx.reward_models.activate(int(version))
+
+    def steering_model(self, version: int | str = "active"):
+        """The model best-of-n (and rm-dpo) may steer with: `(RewardModel, "")`, or `(None, why
+        not)` when there is no such version or it did not pass the activation gate."""
+        try:
+            record = self.record(version)
+        except NotFoundError as exc:
+            return None, str(exc)
+        if not record.gate_passed:
+            return None, f"reward model v{record.version} {gate_status(record)}"
+        return self.load(record.version), ""
 
     # -- loaded models ---------------------------------------------------------------------
 
@@ -95,13 +119,23 @@ class RewardRegistry:
         with self._lock:
             model = self._loaded.get(record.version)
             if model is None:
-                model = load(record.checkpoint_path, version=record.version, cache_root=self.embeddings_dir)
+                model = load(self.checkpoint_dir(record), version=record.version, cache_root=self.embeddings_dir)
                 self._loaded[record.version] = model
                 while len(self._loaded) > LOADED_MODELS_KEPT:
                     self._loaded.popitem(last=False)
             self._loaded.move_to_end(record.version)
         model.active = record.active
         return model
+
+    def checkpoint_dir(self, record: RewardModelRecord) -> Path:
+        """A local directory holding a version's checkpoint: its key in the artifact store
+        (downloaded once into this machine's cache), or the absolute path a version was
+        registered under before checkpoints had keys (`studio db upgrade` rewrites those that
+        lie in the data dir)."""
+        stored = record.checkpoint_path
+        if Path(stored).is_absolute():
+            return Path(stored)
+        return self.artifacts.tree(stored)
 
     def forget(self) -> None:
         """Drop the loaded models (a version was registered or activated meanwhile)."""

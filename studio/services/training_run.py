@@ -1,7 +1,9 @@
 """One reward-model training, start to finish: snapshot the votes of one kind of output
-(text or image: one model per kind), split by prompt, train, compare with the active version
-of that kind on the same held-out votes, save the checkpoint, then register, activate and
-finish the job in one transaction. The foreground call and the background job both run
+(text or image: one model per kind), split by the studio's fixed held-out prompts, train,
+pass it through the activation gate (services/reward_gate.py: better than chance and than
+length, not worse than the best so far, on the same held-out votes), save the checkpoint,
+then register it with the gate's decision, activate it only when it passed, and finish the
+job in one transaction. The foreground call and the background job both run
 `train_and_register`.
 
 A job ends once: when it ended meanwhile (a reaper failed it, it was cancelled), the
@@ -19,8 +21,11 @@ from typing import Any
 from studio.config import StudioConfig
 from studio.errors import InputError, StudioError
 from studio.services.registry import RewardRegistry
+from studio.services.reward_gate import evaluate_gate, gate_metrics, may_activate
 from studio.services.training_request import TrainingRequest
 from studio.store import Store
+
+CHECKPOINTS_PREFIX = "reward-models"      # checkpoint keys: reward-models/rm-<time>-<hex>
 
 
 class JobEnded(StudioError):
@@ -34,10 +39,9 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
     """Train, evaluate, save, register and (maybe) activate one reward model, and finish
     `job_id` (its message: `summary(metrics)`) in the same transaction. Returns its metrics
     with `version`, `activated` and `kind`."""
-    from studio.rewards import checkpoint
-    from studio.rewards.data import read_pairs_file, split_by_prompt
+    from studio.rewards.data import read_pairs_file
     from studio.rewards.net import build_net, make_spec
-    from studio.rewards.train import TrainSettings, compare_on, train
+    from studio.rewards.train import TrainSettings, train
 
     started = time.monotonic()
     settings = config.training
@@ -46,7 +50,7 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
     if request.eval_file:
         train_data, heldout = data, read_pairs_file(request.eval_file)
     else:
-        train_data, heldout = split_by_prompt(data, settings.heldout_fraction)
+        train_data, heldout = fixed_split(store, data, settings.heldout_fraction)
     if request.max_pairs:
         train_data = train_data.head(request.max_pairs)
     if not train_data.pairs:
@@ -69,19 +73,15 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
     outcome = train(build_net(spec), train_data, heldout, train_settings, cache_root=registry.embeddings_dir,
                     progress=progress, should_stop=should_stop)
     metrics = outcome.metrics
-    previous = _active_on(registry, heldout, kind)
-    if previous is not None:
-        metrics["previous_version"], metrics["previous_heldout_accuracy"] = previous[0], previous[1]
-        if previous[2] is not None and outcome.heldout_rewards is not None:
-            metrics["heldout_gain"], metrics["heldout_gain_noise"] = compare_on(
-                heldout, outcome.heldout_rewards, previous[2])
-    activate = should_activate(request.activate, metrics, previous)
+    decision = evaluate_gate(registry, heldout, outcome.heldout_rewards, kind=kind)
+    metrics.update(gate_metrics(decision))
+    activate = may_activate(request.activate, decision)
 
     name = f"rm-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     data_range = {"source": source, "min_comparison_id": data.min_comparison_id,
                   "max_comparison_id": data.max_comparison_id, "train_pairs": len(train_data.pairs),
                   "heldout_pairs": len(heldout.pairs), "job_id": job_id}
-    path = checkpoint.save(outcome.net, config.checkpoints_dir / name, metrics=metrics, data=data_range)
+    key = store_checkpoint(registry.artifacts, outcome.net, name, metrics=metrics, data=data_range)
     metrics["wall_s"] = round(time.monotonic() - started, 3)
     metrics["kind"] = kind
     try:
@@ -91,8 +91,9 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
             metrics["activated"] = activate
             record = tx.reward_models.register(
                 version=version, kind=spec.kind, mode=spec.mode, backbone=spec.backbone,
-                checkpoint_path=str(path), metrics=jsonable(metrics),
-                data_max_comparison_id=data.max_comparison_id, job_id=job_id)
+                checkpoint_path=key, metrics=jsonable(metrics),
+                data_max_comparison_id=data.max_comparison_id, job_id=job_id,
+                gate=jsonable_gate(decision.to_dict()))
             if activate:
                 tx.reward_models.activate(record.version)
             if job_id is not None:
@@ -102,10 +103,24 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
                     raise JobEnded(f"job {job_id} was {status} before its training finished: nothing was "
                                    "registered and the active reward model is unchanged")
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        registry.artifacts.remove_tree(key)
         raise
     registry.forget()
     return metrics
+
+
+def store_checkpoint(artifacts, net, name: str, *, metrics: dict[str, Any], data: dict[str, Any]) -> str:
+    """Save the net's checkpoint into the artifact store as `reward-models/<name>`; returns the
+    key once it is stored whole (only then may the database name it)."""
+    from studio.rewards import checkpoint
+
+    key = f"{CHECKPOINTS_PREFIX}/{name}"
+    staging = artifacts.staging_dir(key)
+    try:
+        saved = checkpoint.save(net, staging / name, metrics=metrics, data=data)
+        return artifacts.move_tree_in(key, saved)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _training_data(store: Store, registry: RewardRegistry, request: TrainingRequest):
@@ -128,42 +143,32 @@ def _training_data(store: Store, registry: RewardRegistry, request: TrainingRequ
     return data.of_kind(kind), kind, "votes"
 
 
-def _active_on(registry: RewardRegistry, heldout, kind: str):
-    """(version, accuracy on this held-out set, its rewards for the held-out items) of the
-    active model of this kind; None without one."""
-    from studio.rewards.train import accuracy
+def fixed_split(store: Store, data, fraction: float):
+    """(train, held-out) by the studio's fixed held-out set: prompts seen before keep their
+    stored side; new ones are placed by `splits.assign_sides` and recorded."""
+    from studio.rewards.data import split_by_heldout
+    from studio.splits import assign_sides, prompt_hash
 
-    active = registry.active_record(kind)
-    if active is None:
-        return None
-    if not heldout.pairs:
-        return active.version, None, None
-    try:
-        model = registry.load(active.version)
-    except StudioError:
-        return active.version, None, None
-    import torch
-
-    rewards = torch.tensor(model.score_items(heldout.items))
-    return active.version, accuracy(rewards, heldout)["heldout_accuracy"], rewards
+    prompts = sorted(data.prompts())
+    with store.reader() as tx:
+        known = tx.reward_models.heldout_assignments([prompt_hash(p) for p in prompts])
+    sides = assign_sides(prompts, fraction, known)
+    new = {prompt_hash(p): held for p, held in sides.items() if prompt_hash(p) not in known}
+    if new:
+        with store.transaction() as tx:
+            tx.reward_models.assign_heldout(new, fraction)
+    return split_by_heldout(data, {p for p, held in sides.items() if held})
 
 
-def should_activate(rule: str, metrics: dict[str, Any], previous) -> bool:
-    """if_better: the new version replaces the active one unless, on the same held-out
-    votes, it is worse by more than one standard error of the paired difference. A
-    difference inside the noise goes to the newer model: it has seen more votes."""
-    if rule == "always":
-        return True
-    if rule == "never":
-        return False
-    if previous is None or previous[1] is None:
-        return True
-    if metrics.get("heldout_accuracy") is None:
-        return False
-    gain, noise = metrics.get("heldout_gain"), metrics.get("heldout_gain_noise")
-    if gain is None:
-        return metrics["heldout_accuracy"] >= previous[1]
-    return gain >= -noise
+def jsonable_gate(gate: dict[str, Any]) -> dict[str, Any]:
+    """A gate decision as JSON can store it (infinite bounds become None)."""
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            return None
+        return value
+    return clean(gate)
 
 
 def jsonable(metrics: dict[str, Any]) -> dict[str, Any]:

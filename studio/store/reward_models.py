@@ -12,13 +12,13 @@ from sqlalchemy import func, select, update
 
 from studio.errors import NotFoundError
 from studio.store.counted import counted_votes
-from studio.store.schema import Comparison, RewardModel, RewardPrediction
+from studio.store.schema import Comparison, HeldoutPrompt, RewardModel, RewardPrediction, utcnow
 from studio.store.sql import Repo, chunked, insert_ignoring, to_record
 from studio.store.vote_sides import LEFT, PROMPT, VOTE, side_content, vote_sides, vote_sides_from
 
 TRAINABLE = ("left", "right", "tie")   # "both_bad" says nothing about which side is better
 COLUMNS = ["version", "kind", "mode", "backbone", "active", "created_at", "heldout_accuracy",
-           "heldout_pairs", "train_pairs", "loss", "wall_s", "data_max_comparison_id", "job_id",
+           "heldout_low", "heldout_high", "gate", "heldout_pairs", "train_pairs", "loss", "wall_s", "data_max_comparison_id", "job_id",
            "checkpoint_path", "id", "metrics"]
 
 
@@ -35,6 +35,12 @@ class RewardModelRecord:
     active: bool
     job_id: int | None
     created_at: datetime
+    gate: dict[str, Any] | None = None
+
+    @property
+    def gate_passed(self) -> bool:
+        """The activation gate let it through (False for a version trained before the gate)."""
+        return bool(self.gate and self.gate.get("passed"))
 
 
 class RewardModelRepo(Repo):
@@ -44,9 +50,10 @@ class RewardModelRepo(Repo):
         return int(self.session.scalar(select(func.max(RewardModel.version))) or 0) + 1
 
     def register(self, *, version: int, kind: str, mode: str, backbone: str, checkpoint_path: str,
-                 metrics: dict[str, Any], data_max_comparison_id: int, job_id: int | None) -> RewardModelRecord:
+                 metrics: dict[str, Any], data_max_comparison_id: int, job_id: int | None,
+                 gate: dict[str, Any] | None = None) -> RewardModelRecord:
         row = RewardModel(version=version, kind=kind, mode=mode, backbone=backbone,
-                          checkpoint_path=checkpoint_path, metrics=metrics,
+                          checkpoint_path=checkpoint_path, metrics=metrics, gate=gate,
                           data_max_comparison_id=data_max_comparison_id, active=False, job_id=job_id)
         self.session.add(row)
         self.session.flush()
@@ -60,6 +67,15 @@ class RewardModelRepo(Repo):
                              .values(active=False))
         self.session.execute(update(RewardModel).where(RewardModel.version == version).values(active=True))
         return self.get(target.version)
+
+    def best_gated(self, kind: str) -> RewardModelRecord | None:
+        """The version of this kind that passed the gate with the highest held-out accuracy."""
+        rows = self.session.scalars(select(RewardModel).where(RewardModel.kind == kind)).all()
+        passed = [r for r in rows if r.gate and r.gate.get("passed")]
+        if not passed:
+            return None
+        best = max(passed, key=lambda r: ((r.metrics or {}).get("heldout_accuracy") or 0.0, r.version))
+        return to_record(RewardModelRecord, best)
 
     def get(self, version: int) -> RewardModelRecord:
         row = self.session.scalars(select(RewardModel).where(RewardModel.version == version)).one_or_none()
@@ -83,17 +99,40 @@ class RewardModelRepo(Repo):
         records = []
         for r in rows:
             metrics = r.metrics or {}
+            accuracy = (r.gate or {}).get("accuracy") or {}
             records.append({"version": r.version, "kind": r.kind, "mode": r.mode, "backbone": r.backbone,
                             "active": r.active, "created_at": r.created_at,
                             "heldout_accuracy": metrics.get("heldout_accuracy"),
+                            "heldout_low": accuracy.get("low"), "heldout_high": accuracy.get("high"),
+                            "gate": _gate_status(r.gate),
                             "heldout_pairs": metrics.get("heldout_pairs"),
                             "train_pairs": metrics.get("train_pairs"), "loss": metrics.get("loss"),
                             "wall_s": metrics.get("wall_s"), "data_max_comparison_id": r.data_max_comparison_id,
                             "job_id": r.job_id, "checkpoint_path": r.checkpoint_path, "id": r.id,
                             "metrics": metrics})
         frame = pd.DataFrame(records, columns=COLUMNS)
-        frame["heldout_accuracy"] = frame["heldout_accuracy"].astype("float64")
+        for column in ("heldout_accuracy", "heldout_low", "heldout_high"):
+            frame[column] = frame[column].astype("float64")
         return frame
+
+    # -- the fixed held-out set ------------------------------------------------------------
+
+    def heldout_assignments(self, prompt_hashes: list[str]) -> dict[str, bool]:
+        """The stored side (True: held out) of the prompts already assigned."""
+        out: dict[str, bool] = {}
+        for part in chunked(sorted(set(prompt_hashes)), 900):
+            rows = self.session.execute(select(HeldoutPrompt.prompt_sha256, HeldoutPrompt.heldout)
+                                        .where(HeldoutPrompt.prompt_sha256.in_(list(part)))).all()
+            out.update({h: bool(held) for h, held in rows})
+        return out
+
+    def assign_heldout(self, sides: dict[str, bool], fraction: float) -> None:
+        """Record new prompts' sides; a prompt already assigned keeps its side."""
+        rows = [{"prompt_sha256": h, "heldout": held, "fraction": float(fraction), "assigned_at": utcnow()}
+                for h, held in sides.items()]
+        statement = insert_ignoring(self.session, HeldoutPrompt.__table__, ["prompt_sha256"])
+        for part in chunked(rows, 2000):
+            self.session.execute(statement, list(part))
 
     # -- the data a training reads ---------------------------------------------------------
 
@@ -165,6 +204,12 @@ class RewardModelRepo(Repo):
         agree = sum(1.0 if (p > 0.5) == (o == "left") else 0.0 for o, p in rows if p != 0.5)
         agree += sum(0.5 for _, p in rows if p == 0.5)
         return {"votes": len(rows), "agree": agree, "agreement": agree / len(rows) if rows else None}
+
+
+def _gate_status(gate: dict[str, Any] | None) -> str:
+    if not gate:
+        return "not checked"
+    return "passed" if gate.get("passed") else str(gate.get("reason") or "failed")
 
 
 def _vote_with_sides():

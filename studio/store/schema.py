@@ -242,12 +242,28 @@ class RewardModel(Created, Base):
     kind: Mapped[str] = mapped_column(String(16), default="text")
     mode: Mapped[str] = mapped_column(String(16), default="head")
     backbone: Mapped[str] = mapped_column(Text)
-    checkpoint_path: Mapped[str] = mapped_column(Text)
+    checkpoint_path: Mapped[str] = mapped_column(Text)     # its key in the artifact store (migration 0004)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The last comparison id the training data included.
     data_max_comparison_id: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
+    # The activation gate's decision on its held-out votes (rewards/gate.py, migration 0008);
+    # None for a version trained before the gate.
+    gate: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class HeldoutPrompt(Base):
+    """A prompt's side of the reward models' train/held-out split, decided the first time a
+    training saw it and kept for the life of the studio (migration 0008): successive versions
+    are measured on the same prompts, and no version trains on another's held-out prompt."""
+
+    __tablename__ = "heldout_prompts"
+
+    prompt_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    heldout: Mapped[bool] = mapped_column(Boolean)
+    fraction: Mapped[float] = mapped_column(Float)     # the heldout_fraction it was assigned under
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class RewardPrediction(Created, Base):

@@ -25,6 +25,7 @@ from studio.ui import (
     data,
     free_prompt,
     leaderboard,
+    media,
     ranking_grid,
     settings,
     training,
@@ -53,7 +54,7 @@ def build_app(studio, options: ServeOptions, *, pool=None) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=options.analytics, delete_cache=CACHE_PRUNING) as demo:
         page = layout(ctx)
         wire(demo, page, ctx)
-    demo.studio_routes = vote_api.routes(ctx)      # served next to the app by `launch`
+    demo.studio_routes = [*vote_api.routes(ctx), *media.routes(ctx)]      # served next to the app by `launch`
     return demo
 
 
@@ -212,7 +213,7 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
     return demo.launch(
         server_name=options.host, server_port=options.port, share=options.share, inline=False,
         auth_dependency=user,
-        allowed_paths=[str(options.media_root.resolve())],
+        allowed_paths=[],          # media come through the studio's own route (studio.ui.media)
         max_threads=options.vote_concurrency + 16,
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, show_error=False,
         footer_links=[], run_history=False, enable_monitoring=False, mcp_server=False, ssr_mode=False,

@@ -75,9 +75,9 @@ class ArenaHandlers:
     def showing(self, item: ItemView | None) -> dict[str, Any]:
         if item is None:
             self.ctx.nothing_ready()
-            shown = pair_view.show(PREFIX, None, self.ctx.options.media_root, empty_message="")
+            shown = pair_view.show(PREFIX, None, empty_message="")
             return {**shown, f"{PREFIX}_prompt": render.dry(dry_message(self.ctx.studio.pool_pace()))}
-        return pair_view.show(PREFIX, item, self.ctx.options.media_root, empty_message=EMPTY)
+        return pair_view.show(PREFIX, item, empty_message=EMPTY)
 
     def voter(self, outcome: str) -> Callable[..., dict[str, Any]]:
         def vote(token: str, rationale: str, decision_ms: float | None, session: RaterSession,

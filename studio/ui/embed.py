@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from studio.ui import arena
+from studio.ui import arena, media
 from studio.ui.app import launch
 from studio.ui.auth import clean_typed_name
 from studio.ui.context import Context
@@ -57,6 +57,7 @@ def build_arena(studio: Studio, rater: str, options: ServeOptions, *, pool=None)
         shown = page.subset("session", "counter", "whoami", *arena.SHOWN)
         demo.load(named(start, shown), outputs=list(shown.values()), api_visibility="private",
                   concurrency_id="vote", concurrency_limit=options.vote_concurrency)
+    demo.studio_routes = media.routes(ctx)
     return demo
 
 

@@ -42,7 +42,7 @@ class FreePromptHandlers:
         yield {**pair_view.streaming(PREFIX, text, "", ""), "free_reveal": ""}
         for update in self.ctx.studio.free_prompt(text, person.name):
             if update.done and update.item is not None:
-                yield pair_view.show(PREFIX, update.item, self.ctx.options.media_root, empty_message=READY)
+                yield pair_view.show(PREFIX, update.item, empty_message=READY)
             else:
                 yield pair_view.streaming(PREFIX, text, update.left, update.right)
 
@@ -50,7 +50,7 @@ class FreePromptHandlers:
         def vote(token: str, rationale: str, decision_ms: float | None, session: RaterSession,
                  request: gr.Request) -> dict[str, Any]:
             recorded = voting.record(self.ctx, PREFIX, outcome, token, rationale, decision_ms, session, request)
-            return {**pair_view.show(PREFIX, None, self.ctx.options.media_root, empty_message=READY),
+            return {**pair_view.show(PREFIX, None, empty_message=READY),
                     **recorded.updates}
 
         vote.__name__ = f"free_vote_{outcome}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from studio.config import StudioConfig
 from studio.ui.admin_link import AdminLink
@@ -17,7 +16,6 @@ from studio.ui.login import SignIns
 
 @dataclass(frozen=True)
 class ServeOptions:
-    media_root: Path
     host: str = "127.0.0.1"
     port: int = 7860
     users: Users | None = None
@@ -34,7 +32,7 @@ class ServeOptions:
     @classmethod
     def from_config(cls, config: StudioConfig, *, users: Users | None = None, **changes) -> ServeOptions:
         server = config.server
-        values = dict(media_root=config.media_dir, host=server.host, port=server.port, users=users,
+        values = dict(host=server.host, port=server.port, users=users,
                       vote_concurrency=server.vote_concurrency, analytics=server.analytics, share=server.share)
         values.update(changes)
         return cls(**values)

@@ -14,7 +14,6 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -138,7 +137,7 @@ def shown_names(prefix: str) -> list[str]:
 
 # Only plain values on this path, never gr.update(...): Gradio rebuilds a component for
 # every property update (and every skipped output), which would cost more than the vote.
-def show(prefix: str, item: ItemView | None, media_root: Path, *, empty_message: str) -> dict[str, Any]:
+def show(prefix: str, item: ItemView | None, *, empty_message: str) -> dict[str, Any]:
     """The values that put `item` on screen (or an empty panel saying why there is none;
     with no token, a click there is refused and the vote keys do nothing)."""
     if item is None:
@@ -147,8 +146,8 @@ def show(prefix: str, item: ItemView | None, media_root: Path, *, empty_message:
     a, b = item.sides
     return {
         f"{prefix}_prompt": render.prompt(item.prompt),
-        f"{prefix}_side_a": render.side(a.kind, a.text, media_root, a.media_path, truncated=a.truncated),
-        f"{prefix}_side_b": render.side(b.kind, b.text, media_root, b.media_path, truncated=b.truncated),
+        f"{prefix}_side_a": render.side(a.kind, a.text, a.media_path, truncated=a.truncated),
+        f"{prefix}_side_b": render.side(b.kind, b.text, b.media_path, truncated=b.truncated),
         f"{prefix}_token": Token.new(item).dump(),
     }
 

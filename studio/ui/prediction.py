@@ -4,9 +4,8 @@ A guess shown to raters anchors their next votes, so it is shown to admins, and 
 only while an admin has turned that on (Settings tab, for this server run), and only when
 the model that made it is active and passed the activation gate.
 
-The gate: a version row's `passed_gate` when the studio records one (the activation gate of
-issue 19); until then, what the studio knows: a held-out accuracy of at least
-`MIN_ACCURACY` on at least `MIN_HELDOUT` held-out pairs. `passed_gate()` is the one hook.
+The gate: the decision the activation gate stored with the version (`gate["passed"]`,
+rewards/gate.py); a version trained before the gate is not shown. `gate()` is the one hook.
 """
 
 from __future__ import annotations
@@ -53,11 +52,16 @@ class PredictionGate:
 
 
 def gate(row: dict[str, Any]) -> bool:
+    """An active version whose stored gate decision says passed (a version trained before
+    the gate has none, and is not shown)."""
     if not row.get("active"):
         return False
-    if "passed_gate" in row and row["passed_gate"] is not None:
-        return bool(row["passed_gate"])
-    accuracy, pairs = row.get("heldout_accuracy"), row.get("heldout_pairs")
+    if "gate" in row:
+        decision = row["gate"]
+        if isinstance(decision, dict):
+            return bool(decision.get("passed"))
+        return decision == "passed"          # the versions table's words: passed | not checked | why not
+    accuracy, pairs = row.get("heldout_accuracy"), row.get("heldout_pairs")   # a store without the gate
     try:
         return float(accuracy) >= MIN_ACCURACY and int(pairs) >= MIN_HELDOUT
     except (TypeError, ValueError):

@@ -127,7 +127,7 @@ def show(item: ItemView | None, ctx: Context) -> dict[str, Any]:
         return {"grid_prompt": render.note(EMPTY), "grid_images": "", "grid_best": None, "grid_order": [],
                 "grid_token": ""}
     return {"grid_prompt": render.prompt(item.prompt),
-            "grid_images": render.grid(ctx.options.media_root, [s.media_path for s in item.sides]),
+            "grid_images": render.grid([s.media_path for s in item.sides]),
             "grid_best": None, "grid_order": [], "grid_token": Token.new(item, with_ids=True).dump()}
 
 

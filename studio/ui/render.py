@@ -8,17 +8,17 @@ Nothing rendered loads anything from outside: a Markdown image (`![alt](https://
 a tracking pixel in a prompt, an imported file or a model output) becomes a plain link
 named after its alt text, never an `<img>`; with raw HTML off no `<iframe>`, `<link>`,
 `srcset` or `style` can appear. The only `<img>` tags are the studio's own, pointing at
-Gradio's file route for files inside the media folder (the one folder the app serves).
+the studio's media route (`studio.ui.media`) for media keys of the artifact store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from pathlib import Path
-from urllib.parse import quote
 
 from markdown_it import MarkdownIt
+
+from studio.ui.media import media_url
 
 CODE_CLASS = "studio-code"
 
@@ -104,26 +104,14 @@ def _external_links(html: str) -> str:
     return html.replace("<a href=", '<a rel="noopener noreferrer nofollow" target="_blank" href=')
 
 
-def media_url(media_root: Path, media_path: str | None) -> str | None:
-    """The URL of a media file, or None when the path leaves the media folder or is missing."""
-    if not media_path:
-        return None
-    root = media_root.resolve()
-    # media paths are stored relative to the data dir ("media/ab/cd.png"), media_root is data/media.
-    candidate = (root.parent / media_path).resolve()
-    if not candidate.is_relative_to(root) or not candidate.is_file():
-        return None
-    return "gradio_api/file=" + quote(str(candidate))
-
-
 TRUNCATED_MARK = "cut off: the answer reached the contender's token limit"
 
 
-def side(kind: str, body: str | None, media_root: Path, media_path: str | None, *, truncated: bool = False) -> str:
+def side(kind: str, body: str | None, media_path: str | None, *, truncated: bool = False) -> str:
     """One output of a pair: Markdown for text (marked when it was cut at the token limit),
     an image for image contenders."""
     if kind == "image" or media_path:
-        url = media_url(media_root, media_path)
+        url = media_url(media_path)
         if url is None:
             return '<div class="studio-missing">image file is missing</div>'
         return f'<img class="studio-image" src="{escape(url)}" alt="generated image" loading="eager">'
@@ -136,11 +124,11 @@ def output(body: str | None, *, truncated: bool = False) -> str:
     return f'<div class="studio-output">{markdown(body)}{mark}</div>'
 
 
-def grid(media_root: Path, media_paths: Sequence[str | None]) -> str:
+def grid(media_paths: Sequence[str | None]) -> str:
     """A 2x2 grid of numbered images for the ranking mode."""
     cells = []
     for number, path in enumerate(media_paths, start=1):
-        url = media_url(media_root, path)
+        url = media_url(path)
         image = (f'<img class="studio-image" src="{escape(url)}" alt="image {number}">' if url
                  else '<div class="studio-missing">image file is missing</div>')
         cells.append(f'<figure class="studio-cell"><figcaption>{number}</figcaption>{image}</figure>')

@@ -86,7 +86,8 @@ class TrainingHandlers:
                 if found:
                     curve[int(found.group(1))] = float(found.group(2))
                 curve = dict(curve)
-        accuracy = models[[c for c in ("version", "heldout_accuracy", "heldout_pairs") if c in models]] \
+        wanted = ("version", "heldout_accuracy", "heldout_pairs", "heldout_low", "heldout_high")
+        accuracy = models[[c for c in wanted if c in models]] \
             if not models.empty else pd.DataFrame(columns=["version", "heldout_accuracy", "heldout_pairs"])
         keys = {"training_accuracy_plot": accuracy.to_json(),
                 "training_loss_plot": (None if current is None else int(current["id"]), sorted(curve.items()))}

@@ -36,10 +36,10 @@ from starlette.concurrency import run_in_threadpool
 
 from studio.errors import AccessDenied, ConflictError, InputError, NotFoundError, StudioError
 from studio.records import MAX_IDEMPOTENCY_KEY, ItemView
-from studio.ui import render
 from studio.ui.auth import clean_typed_name
 from studio.ui.context import Context
 from studio.ui.login import signed_in
+from studio.ui.media import media_url
 from studio.ui.text_input import MAX_RATIONALE, typed_text
 
 OUTCOMES = {"left": "left", "right": "right", "tie": "tie", "both_bad": "both_bad", "a": "left", "b": "right"}
@@ -142,10 +142,9 @@ class VoteApi:
     def _view(self, item: ItemView | None) -> dict[str, Any] | None:
         if item is None:
             return None
-        media_root = self.ctx.options.media_root
         return {"item_id": item.item_id, "prompt": item.prompt, "prompt_set": item.prompt_set,
                 "sides": [{"kind": side.kind, "text": side.text,
-                           "media_url": render.media_url(media_root, side.media_path)} for side in item.sides]}
+                           "media_url": media_url(side.media_path)} for side in item.sides]}
 
 
 def json_response(data: dict[str, Any], status: int = 200) -> Response:

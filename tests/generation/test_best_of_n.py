@@ -1,4 +1,4 @@
-"""Best-of-n keeps the sample a scorer likes best; without a reward model it refuses."""
+"""Best-of-n keeps the sample a scorer likes best; without a gated reward model it falls back to its base."""
 
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ def test_best_of_n_keeps_the_highest_scored_sample(text_studio):
 class ScoredRegistry(RewardRegistry):
     """A registry whose active reward model is a plain scoring function."""
 
+    def steering_model(self, version="active"):
+        return self.load(version), ""
+
     def load(self, version="active"):
         class Model:
             def score_batch(self, prompts, responses):
@@ -53,9 +56,21 @@ def test_a_best_of_n_contender_stores_its_choice(tmp_path, text_specs):
         assert row["params"]["scores"][row["params"]["chosen"]] == max(row["params"]["scores"])
 
 
-def test_best_of_n_without_a_reward_model_is_refused(text_studio):
+def test_best_of_n_falls_back_to_its_base_without_a_gated_reward_model(text_studio):
+    """No reward model, or an active one that did not pass the activation gate (a version
+    from before the gate, or one set active behind the studio's back): best-of-n keeps the
+    base's own output and says why."""
     text_studio.add_contender(ContenderSpec(name="best", backend="best_of_n", params={"base": "gpt", "n": 2}))
     prompt_id = text_studio.add_prompts(["Hi"])[0]
-    with pytest.raises(StudioError, match=r"(?i)reward model"):
-        text_studio.generate("best", [prompt_id])
-    assert text_studio.generations(contender="best").empty
+    made = text_studio.generate("best", [prompt_id], seed=4)
+    row = text_studio.generations(contender="best").set_index("id").loc[made[0]]
+    assert "no active reward model" in row["params"]["fallback"] and "scores" not in row["params"]
+    with text_studio.store.transaction() as tx:
+        tx.reward_models.register(version=1, kind="text", mode="head", backbone="x", checkpoint_path="nowhere",
+                                  metrics={}, data_max_comparison_id=0, job_id=None,
+                                  gate={"passed": False, "reason": "not better than chance"})
+        tx.reward_models.activate(1)
+    second = text_studio.add_prompts(["Hello"])[0]
+    made = text_studio.generate("best", [second], seed=4)
+    row = text_studio.generations(contender="best").set_index("id").loc[made[0]]
+    assert "v1 did not pass the activation gate (not better than chance)" in row["params"]["fallback"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.artifacts.store import sha256_file
+from studio.artifacts import sha256_file
 from studio.records import media_key
 
 

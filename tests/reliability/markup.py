@@ -27,7 +27,7 @@ class _Reader(HTMLParser):
                 target = "".join(value.split()).lower()
                 if target.startswith(("javascript:", "vbscript:", "data:")):
                     self.problems.append(f"{tag} {name}={value[:40]}")
-                if tag == "img" and not target.startswith("gradio_api/file="):
+                if tag == "img" and not target.startswith("studio-media/"):
                     self.problems.append(f"img from {value[:60]}")
 
     def handle_data(self, data):

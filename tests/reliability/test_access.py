@@ -164,11 +164,12 @@ def test_files_are_served_only_from_the_media_folder_whatever_the_path(gated, tr
     refused_at_the_door = []
     with httpx.Client(base_url=gated.url.rstrip("/"), timeout=30) as rita:
         assert rita.post("/login", data={"username": "rita", "password": "rita-password"}).status_code == 200
-        shown = rita.get(f"/gradio_api/file={picture}")
+        shown = rita.get(f"/studio-media/{picture.relative_to(data).as_posix()}")
         assert shown.status_code == 200 and shown.content == picture.read_bytes()
         for pattern in TRAVERSALS:
             target = pattern.format(**values)
-            for route in ("/gradio_api/file=", "/gradio_api/file/", "/gradio_api/proxy=", "/static/", "/assets/"):
+            for route in ("/studio-media/", "/studio-media/media/", "/gradio_api/file=", "/gradio_api/file/",
+                          "/gradio_api/proxy=", "/static/", "/assets/"):
                 tried(f"http: file routes ({route.rstrip('=/')})")
                 try:
                     answer = rita.get(route + target)

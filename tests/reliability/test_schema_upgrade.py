@@ -68,6 +68,7 @@ def check_usable(target) -> None:
         assert votes["idempotency_key" if "idempotency_key" in votes else "id"].notna().all()
         assert sorted(votes["rater"]) == ["ana", "bo", "bo"] and set(votes["outcome"]) == {"left", "tie", "both_bad"}
         assert studio.reward_models()["version"].tolist() == [1]
+        assert studio.reward_models()["gate"].tolist() == ["not checked"]     # trained before the gate (0008)
         assert sorted(studio.jobs()["status"]) == ["done", "failed"]
         new = studio.vote(left=3, right=4, outcome="right", rater="cy", idempotency_key="after-upgrade")
         assert new.created and new.comparison.id > 3

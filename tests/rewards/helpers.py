@@ -1,5 +1,7 @@
 """Synthetic preference data for reward-model tests: raters prefer outputs containing a
-marker word, so a model that learns the rule is easy to recognise."""
+marker word, so a model that learns the rule is easy to recognise. The other outputs carry
+a filler word of the marker's length instead, so "the longer answer wins" is no better than
+chance on this data and a model passes the activation gate only by learning the marker."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 from studio.rewards.data import PreferenceData, _Builder
 
 MARKER = "excellent"
+FILLER = "something"          # as long as MARKER: the sides' lengths tell nothing
 WORDS = ("the cat dog runs fast slow red blue green happy sad tree river song book rain sun "
          "moon city road music film art small big long short calm loud").split()
 
@@ -24,8 +27,7 @@ def marker_outputs(rng: random.Random, n: int) -> list[tuple[str, bool]]:
     for index in range(n):
         words = sentence(rng).split()
         good = index % 2 == 1
-        if good:
-            words.insert(rng.randint(0, len(words)), MARKER)
+        words.insert(rng.randint(0, len(words)), MARKER if good else FILLER)
         outputs.append((" ".join(words), good))
     rng.shuffle(outputs)
     return outputs
@@ -57,7 +59,9 @@ def write_marker_pairs(path: Path, *, prompts: int, seed: int, reverse: bool = F
             prompt = f"task {seed}-{p}: " + sentence(rng, 3, 6)
             good = sentence(rng).split()
             good.insert(rng.randint(0, len(good)), MARKER)
-            chosen, rejected = " ".join(good), sentence(rng)
+            bad = sentence(rng).split()
+            bad.insert(rng.randint(0, len(bad)), FILLER)
+            chosen, rejected = " ".join(good), " ".join(bad)
             if reverse:
                 chosen, rejected = rejected, chosen
             handle.write(json.dumps({"prompt": prompt, "chosen": chosen, "rejected": rejected}) + "\n")

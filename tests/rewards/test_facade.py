@@ -10,16 +10,18 @@ from tests.rewards.helpers import MARKER, add_marker_votes, write_marker_pairs
 
 
 def test_training_on_votes_registers_and_activates_a_version(open_studio):
-    studio = open_studio()
-    add_marker_votes(studio, prompts=10)
+    """A learnable preference (the marker wins; lengths tell nothing) passes the gate."""
+    studio = open_studio(heldout_fraction=0.5)
+    add_marker_votes(studio, prompts=16)
     metrics = studio.train_reward_model(mode="head", progress=False)
-    assert metrics["version"] == 1 and metrics["activated"] is True
+    assert metrics["version"] == 1 and metrics["activated"] is True and metrics["gate"] == "passed"
+    assert metrics["heldout_low"] > 0.5 and metrics["heldout_low"] < metrics["heldout_accuracy"]
     for key in ("heldout_accuracy", "heldout_pairs", "loss", "pairs_per_s", "wall_s"):
         assert metrics[key] is not None, key
     assert metrics["heldout_pairs"] > 0 and metrics["heldout_accuracy"] >= 0.75
     models = studio.reward_models()
-    assert list(models[["version", "kind", "mode", "active"]].itertuples(index=False, name=None)) == \
-        [(1, "text", "head", True)]
+    assert list(models[["version", "kind", "mode", "active", "gate"]].itertuples(index=False, name=None)) == \
+        [(1, "text", "head", True, "passed")]
     assert models["heldout_accuracy"].iloc[0] == pytest.approx(metrics["heldout_accuracy"])
     model = studio.reward_model()
     assert model.version == 1 and "Reward model v1" in model._repr_html_()
@@ -49,19 +51,24 @@ def test_a_worse_model_is_registered_but_not_activated(open_sqlite_studio, tmp_p
     second = studio.train_reward_model(pairs_file=bad, eval_file=held, progress=False)
     assert first["heldout_accuracy"] > 0.7 > second["heldout_accuracy"]
     assert second["previous_version"] == 1 and second["activated"] is False
+    assert "not better than chance" in second["gate"]
     assert studio.reward_model().version == 1
+    # no rule, not even "always", lets a model no better than chance steer anything
     third = studio.train_reward_model(pairs_file=bad, eval_file=held, activate="always", progress=False)
-    assert studio.reward_model().version == third["version"] == 3
+    assert third["activated"] is False and studio.reward_model().version == 1
+    with pytest.raises(StudioError, match="v3 cannot be activated: did not pass the activation gate "
+                                          r"\(not better than chance"):
+        studio.activate_reward_model(3)
     studio.train_reward_model(pairs_file=good, eval_file=held, activate="never", progress=False)
-    assert studio.reward_models()["active"].tolist() == [False, False, True, False]
-    studio.activate_reward_model(1)
-    assert studio.reward_model("active").version == 1 and studio.reward_model("latest").version == 4
+    assert studio.reward_models()["active"].tolist() == [True, False, False, False]
+    studio.activate_reward_model(4)
+    assert studio.reward_model("active").version == 4 and studio.reward_model("latest").version == 4
 
 
 def test_the_active_model_predicts_each_vote_once_and_tracks_agreement(open_studio):
-    studio = open_studio()
-    add_marker_votes(studio, prompts=10, seed=1)
-    studio.train_reward_model(progress=False)
+    studio = open_studio(heldout_fraction=0.5)
+    add_marker_votes(studio, prompts=16, seed=1)
+    assert studio.train_reward_model(progress=False)["activated"]
     fresh = add_marker_votes(studio, prompts=3, seed=2)
     predictions = [studio.predict_vote(c) for c in fresh]
     assert all(0.0 < p < 1.0 for p in predictions) and predictions[0].version == 1

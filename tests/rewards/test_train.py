@@ -142,33 +142,6 @@ def test_lora_trains_adapters_and_leaves_the_base_weights(tiny_encoder):
     assert all(torch.equal(param, before) for param, before in originals)
 
 
-def test_the_new_model_wins_unless_it_is_worse_beyond_the_noise():
-    from studio.rewards.data import _Builder
-    from studio.rewards.train import compare_on
-    from studio.services.training_run import should_activate as _should_activate
-
-    builder = _Builder()
-    for n in range(10):
-        builder.pair(f"p{n}", builder.item(f"p{n}", text="good"), builder.item(f"p{n}", text="bad"), 1.0)
-    data = builder.data
-    old = torch.tensor([1.0, 0.0] * 10)                    # every pair right
-    one_flipped, two_flipped = old.clone(), old.clone()
-    one_flipped[[0, 1]] = torch.tensor([0.0, 1.0])
-    two_flipped[[0, 1, 2, 3]] = torch.tensor([0.0, 1.0, 0.0, 1.0])
-    assert compare_on(data, old, old) == (0.0, 0.0)
-    gain, noise = compare_on(data, one_flipped, old)
-    assert gain == pytest.approx(-0.1) and noise == pytest.approx(0.1)
-    previous = (1, 1.0, old)
-    assert _should_activate("if_better", {"heldout_accuracy": 0.9, "heldout_gain": gain,
-                                          "heldout_gain_noise": noise}, previous)
-    gain, noise = compare_on(data, two_flipped, old)
-    assert not _should_activate("if_better", {"heldout_accuracy": 0.8, "heldout_gain": gain,
-                                              "heldout_gain_noise": noise}, previous)
-    assert _should_activate("always", {"heldout_accuracy": 0.0}, previous)
-    assert not _should_activate("never", {"heldout_accuracy": 1.0}, None)
-    assert _should_activate("if_better", {"heldout_accuracy": None}, None)      # the first model
-
-
 @pytest.mark.parametrize("world", [2, 3, 4])
 def test_processes_share_every_batch_in_equal_steps(world):
     """Data-parallel training: each process takes the same number of steps (or the gradient

@@ -26,11 +26,16 @@ def session_for(name: str):
 
 
 def register_version(studio, version: int, *, accuracy: float, heldout: int, active: bool = True) -> None:
+    from sqlalchemy import update
+
     from studio.store.schema import RewardModel
 
     with studio.store.transaction() as tx:
+        if active:
+            tx.session.execute(update(RewardModel).values(active=False))
         tx.session.add(RewardModel(version=version, kind="text", mode="head", backbone="b", checkpoint_path="x",
-                                   metrics={"heldout_accuracy": accuracy, "heldout_pairs": heldout}, active=active))
+                                   metrics={"heldout_accuracy": accuracy, "heldout_pairs": heldout}, active=active,
+                                   gate={"passed": accuracy >= 0.6 and heldout >= 20}))
 
 
 def test_the_guess_is_for_admins_unless_turned_on_and_only_from_a_model_past_the_gate(ctx):

@@ -78,7 +78,7 @@ def test_a_free_prompt_pair_voted_twice_counts_once(ctx):
     with ctx.studio.store.transaction() as tx:      # as free_prompt() leaves it: the typing rater's item
         tx.items.assign(item_id, tx.raters.id_for("ana"))
     view = ctx.studio.next_item("ana")
-    tokens = [pair_view.show(free_prompt.PREFIX, view, ctx.options.media_root, empty_message="")["free_token"]
+    tokens = [pair_view.show(free_prompt.PREFIX, view, empty_message="")["free_token"]
               for _ in range(2)]
     vote = FreePromptHandlers(ctx).voter("tie")
     first, second = (vote(token, "", None, session_for("ana"), None) for token in tokens)

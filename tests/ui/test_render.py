@@ -55,17 +55,14 @@ def test_names_are_escaped():
     assert render.text("<b onmouseover=x>ana</b>") == "&lt;b onmouseover=x&gt;ana&lt;/b&gt;"
 
 
-def test_media_urls_only_for_files_inside_the_media_folder(tmp_path):
-    media = tmp_path / "data" / "media"
-    (media / "ab").mkdir(parents=True)
-    (media / "ab" / "cd.png").write_bytes(b"png")
-    (tmp_path / "data" / "studio.db").write_bytes(b"db")
-    url = render.media_url(media, "media/ab/cd.png")
-    assert url is not None and url.endswith("/media/ab/cd.png")
-    assert render.media_url(media, "media/../studio.db") is None
-    assert render.media_url(media, "studio.db") is None
-    assert render.media_url(media, "/etc/passwd") is None
-    assert render.media_url(media, "media/ab/missing.png") is None
+def test_media_urls_only_for_media_keys_through_the_studios_media_route():
+    digest = "ab" + "0" * 62
+    url = render.media_url(f"media/ab/{digest}.png")
+    assert url == f"studio-media/media/ab/{digest}.png"
+    assert render.media_url(f"media/ab/{digest[2:]}.png") is not None       # keys of older versions
+    for bad in ("media/../studio.db", "studio.db", "/etc/passwd", "media/ab/cd.png", f"media/ab/{digest}.db",
+                f"media/ab/../ab/{digest}.png", f"reward-models/ab/{digest}.png", None, ""):
+        assert render.media_url(bad) is None, bad
 
 
 REMOTE = [

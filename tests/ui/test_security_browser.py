@@ -162,6 +162,8 @@ def test_without_signing_in_only_the_login_page_answers(gated):
         assert anonymous.get("/config").status_code == 401
         assert anonymous.get("/gradio_api/info").status_code == 401
         assert anonymous.get(f"/gradio_api/file={media}").status_code in (401, 403)
+        key = media.relative_to(gated.studio.config.data_dir).as_posix()
+        assert anonymous.get(f"/studio-media/{key}").status_code == 401
         joined = anonymous.post("/gradio_api/queue/join", json={"data": ["head"], "fn_index": 0,
                                                                   "session_hash": "x"})
         assert joined.status_code == 401
@@ -169,12 +171,16 @@ def test_without_signing_in_only_the_login_page_answers(gated):
         assert anonymous.get("/gradio_api/user").json() is None
 
 
-def test_only_the_media_folder_is_served_from_disk(gated):
+def test_only_media_keys_are_served_and_only_through_the_media_route(gated):
     data_dir = gated.studio.config.data_dir
     media = next((data_dir / "media").rglob("*.png"))
+    key = media.relative_to(data_dir).as_posix()
     with httpx.Client(base_url=gated.url, timeout=10) as client:
         assert client.post("/login", data={"username": "rita", "password": "rita-password"}).status_code == 200
-        served = client.get(f"/gradio_api/file={media}")
+        served = client.get(f"/studio-media/{key}")
         assert served.status_code == 200 and served.content == media.read_bytes()
-        for private in (data_dir / "studio.db", gated.options.users.path, media.parent.parent / ".." / "studio.db"):
-            assert client.get(f"/gradio_api/file={private}").status_code == 403
+        assert served.headers["content-type"] == "image/png"
+        assert client.get(f"/gradio_api/file={media}").status_code == 403        # Gradio serves no file from disk
+        for private in ("studio.db", "media/../studio.db", f"{key[:-4]}.db", "media/ab/cd.png", "users.toml"):
+            answer = client.get(f"/studio-media/{private}")
+            assert answer.status_code >= 400 and (data_dir / "studio.db").read_bytes()[:100] not in answer.content
