@@ -94,7 +94,7 @@ def test_after_a_vote_the_active_reward_model_shows_its_guess(tmp_path, page):
 
 
 def pass_the_gate(studio, version: int) -> None:
-    """Record the gate as passed for the version (what the guess needs)."""
+    """Record the gate as passed for the version, and activate it (what the guess needs)."""
     from sqlalchemy import select
 
     from studio.store.schema import RewardModel
@@ -102,3 +102,4 @@ def pass_the_gate(studio, version: int) -> None:
     with studio.store.transaction() as tx:
         row = tx.session.scalars(select(RewardModel).where(RewardModel.version == version)).one()
         row.gate = {**(row.gate or {}), "passed": True}
+        row.active = True
