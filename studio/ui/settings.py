@@ -76,7 +76,7 @@ class SettingsHandlers:
         self.ctx.admin(request, session)
         studio = self.ctx.studio
         sets = studio.prompt_sets()
-        return {"settings_pool": pool_frame(studio.pool_status()),
+        return {"settings_pool": pool_frame(studio.pool_status(), studio.sampler_status().to_dict()),
                 "settings_config": config_frame(studio.config, self.ctx),
                 "settings_contenders": contenders_frame(studio.contenders()),
                 "settings_prompt_sets": pd.DataFrame({"prompt_set": list(sets), "prompts": list(sets.values())}),
@@ -157,10 +157,12 @@ def params_text(params: Any) -> str:
     return ", ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in sorted(params.items()))
 
 
-def pool_frame(pool) -> pd.DataFrame:
+def pool_frame(pool, sampler: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Pairs ready per prompt set, contenders left out (why), and which pair sampler runs."""
     rows = [{"what": f"prompt set {name}", "value": f"{count} pairs ready (keeps {pool.min_ready})"}
             for name, count in pool.ready.items()]
     rows += [{"what": f"left out: {name}", "value": why} for name, why in pool.problems.items()]
+    rows += [{"what": f"pair sampler: {key}", "value": str(value)} for key, value in (sampler or {}).items()]
     return pd.DataFrame(rows or [{"what": "pool", "value": "no prompt sets yet"}], columns=["what", "value"])
 
 

@@ -108,7 +108,7 @@ def test_pool_and_configuration_are_tables_and_the_restart_names_the_command(ctx
 
     ctx.studio.add_prompts(["one"])
     shown = SettingsHandlers(ctx).overview(session_for("r"), admin_request(ctx.options))
-    assert shown["settings_pool"].values.tolist() == [["prompt set default", "0 pairs ready (keeps 8)"]]
+    assert shown["settings_pool"].values.tolist()[0] == ["prompt set default", "0 pairs ready (keeps 8)"]
     assert "pool.min_ready" in shown["settings_config"]["setting"].tolist()
     ctx.options = ServeOptions.from_config(ctx.studio.config, restart_command="make run")
     assert "`make run`" in help_text(ctx)
