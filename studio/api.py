@@ -142,6 +142,14 @@ class Studio:
         self.config = self.config.replace(contenders=(*self.config.contenders, spec))
         return record
 
+    def enable_contender(self, name: str, enabled: bool = True) -> ContenderRecord:
+        """Enable (or, with enabled=False, disable) a contender for new outputs and pairs."""
+        return self.catalog.set_contender_enabled(name, enabled)
+
+    def edit_contender(self, name: str, params: dict[str, Any]) -> ContenderRecord:
+        """Replace a contender's params (validated as in studio.toml; a new revision)."""
+        return self.catalog.edit_contender(name, params)
+
     def contender(self, name: str) -> ContenderRecord:
         return self.catalog.contender(name)
 
@@ -181,16 +189,22 @@ class Studio:
         how many items were made."""
         return self.pool.refill(prompt_set, min_ready=min_ready, should_stop=should_stop)
 
+    def pool_pace(self) -> dict[str, float | None]:
+        """How fast the pool has been making pairs lately: `seconds_per_item` and
+        `since_last_s` (None when it has made too few to tell)."""
+        return self.pool.pace()
+
     def pool_status(self) -> PoolStatus:
         """Ready items per prompt set, and why any contender is left out of the pool."""
         return self.pool.status()
 
     def pool_worker(self, *, prompt_set: str | None = None, min_ready: int | None = None,
-                    interval: float = 2.0) -> PoolWorker:
-        """A background thread that keeps the pool topped up (not started: `.start()`)."""
+                    interval: float = 2.0, say=None) -> PoolWorker:
+        """A background thread that keeps the pool topped up (not started: `.start()`);
+        `say(line)` hears its warm-up progress."""
         from studio.jobs import PoolWorker
 
-        return PoolWorker(self.pool, prompt_set=prompt_set, min_ready=min_ready, interval=interval)
+        return PoolWorker(self.pool, prompt_set=prompt_set, min_ready=min_ready, interval=interval, say=say)
 
     # -- votes -----------------------------------------------------------------------------
 
@@ -240,6 +254,15 @@ class Studio:
         their open item. (`kind` is the old name of `shape`.)"""
         return self.voting.next_item(rater, prompt_set=prompt_set, shape=kind or shape)
 
+    def item_view(self, item_id: int) -> ItemView | None:
+        """A rating item as the arena shows it: the prompt and its outputs in display order."""
+        return self.voting.view_item(item_id)
+
+    def release_items(self, rater: str) -> int:
+        """The rater's page closed: the pairs shown to them and not voted on go to other
+        raters at once (not after the 10-minute lease); returns how many were released."""
+        return self.voting.release(rater)
+
     def ensure_rater(self, name: str, role: str | None = None):
         return self.catalog.ensure_rater(name, role)
 
@@ -249,15 +272,16 @@ class Studio:
                     rater: str | None = None, source: str | None = None, since=None, until=None,
                     limit: int | None = None, newest_first: bool = False,
                     with_content: bool = True, include_superseded: bool = False,
-                    include_excluded: bool = False) -> pd.DataFrame:
-        """Votes as a DataFrame, one row per comparison, oldest first. `include_superseded`
+                    include_excluded: bool = False, outcome: str | None = None) -> pd.DataFrame:
+        """Votes as a DataFrame, one row per comparison, oldest first (`outcome`: only left,
+        right, tie or both_bad votes). `include_superseded`
         adds the votes that do not count (a rater's second vote on an item, from before
         one vote per item was enforced), with a `superseded_by` column naming the one that does;
         `include_excluded` the votes of raters or sessions an admin excluded (`excluded` column)."""
         filters = ComparisonFilter(prompt_set=prompt_set, contender=contender, rater=rater, source=source,
                                    since=_time(since), until=_time(until), limit=limit,
                                    newest_first=newest_first, include_superseded=include_superseded,
-                                   include_excluded=include_excluded)
+                                   include_excluded=include_excluded, outcome=outcome)
         return self.catalog.comparisons(filters, with_content=with_content)
 
     def best_of_n_lengths(self) -> pd.DataFrame:
@@ -454,6 +478,11 @@ class Studio:
                                      requested_by=requested_by, trigger=trigger, **advanced)
         return self.training.enqueue(request)
 
+    def votes_until_retrain(self, kind: str = "text") -> int | None:
+        """Trainable votes on `kind` outputs still needed before the next automatic retrain
+        (0: due now); None when automatic retraining is off."""
+        return self.retrain.votes_until_retrain(kind)
+
     def maybe_enqueue_retraining(self) -> JobRecord | None:
         """Queue one training when enough new votes arrived since the last one (config:
         training.retrain_every, and full_retrain_every for full fine-tunes). Returns the job
@@ -526,10 +555,7 @@ class Studio:
     def disable_contender(self, name: str) -> None:
         """Take a contender (e.g. a version that turned out worse) out of the arena; it stays
         in the database with its outputs and votes."""
-        self.improvement.set_enabled(name, False)
-
-    def enable_contender(self, name: str) -> None:
-        self.improvement.set_enabled(name, True)
+        self.catalog.set_contender_enabled(name, False)
 
     # -- exchange --------------------------------------------------------------------------
 

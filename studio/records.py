@@ -13,6 +13,8 @@ from typing import Any
 # The longest idempotency key a vote may carry (the page's token, the API, an import):
 # `comparisons.idempotency_key` is VARCHAR(200).
 MAX_IDEMPOTENCY_KEY = 200
+# The key set in a generation's params when the output was cut at max_new_tokens before its end of text.
+TRUNCATED = "truncated"
 
 
 def as_id(value: Any, what: str = "id") -> int:
@@ -170,6 +172,7 @@ class SideView:
     kind: str                               # text | image
     text: str | None
     media_path: str | None
+    truncated: bool = False                 # cut at max_new_tokens before its end of text
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -54,13 +55,16 @@ def demo(data: DataOption = None, host: HostOption = None, port: PortOption = No
         contenders = [studio.add_contender(spec) for spec in demo_contenders()]
         typer.echo(f"data dir {studio.config.data_dir}: {len(added)} starter prompts, contenders "
                    f"{', '.join(c.name for c in contenders)}; pairs appear as the pool generates them")
-        _serve(studio, host=host, port=port, auth=None, worker=not no_worker, pool=True, prompt_set=None)
+        # `make run` runs `studio demo` (make sets MAKELEVEL for the commands it runs).
+        restart = "make run" if os.environ.get("MAKELEVEL") else "studio demo"
+        _serve(studio, host=host, port=port, auth=None, worker=not no_worker, pool=True, prompt_set=None,
+               restart=restart)
     finally:
         studio.close()
 
 
 def _serve(studio, *, host: str | None, port: int | None, auth: Path | None, worker: bool, pool: bool,
-           prompt_set: str | None) -> None:
+           prompt_set: str | None, restart: str = "studio serve") -> None:
     from studio.ui.auth import Users
     from studio.ui.options import ServeOptions
     from studio.ui.server import serve as run
@@ -72,7 +76,7 @@ def _serve(studio, *, host: str | None, port: int | None, auth: Path | None, wor
         raise ConfigError(f"{auth_file}: no users in this file, so nobody could sign in; "
                           f"add one with `studio users add NAME --role admin --file {auth_file}`")
     changes = {k: v for k, v in {"host": host, "port": port, "prompt_set": prompt_set}.items() if v is not None}
-    options = ServeOptions.from_config(studio.config, users=users, **changes)
+    options = ServeOptions.from_config(studio.config, users=users, restart_command=restart, **changes)
     if users is None and not options.loopback:
         typer.echo(f"warning: serving on {options.host} without --auth: anyone who reaches it can rate "
                    "(the admin tabs need the admin link printed below)", err=True)

@@ -94,30 +94,61 @@ def plan_items(prompt_ids: Sequence[int], *, text_contenders: Sequence[int], ima
 
 
 def fill_items(planned: Sequence[PlannedItem], existing: Sequence[tuple[int, int, int]],
-               used: set[int], *, pool_seed: int) -> list[Filled]:
-    """Give each place of each planned item an output: a generation not yet shown in any item
-    (e.g. one pre-generated with `studio generate`) when there is one, else a new output to
-    generate with a seed derived from the pool seed, the prompt, the contender and how many
-    outputs that prompt and contender already have."""
-    unused: dict[tuple[int, int], list[int]] = defaultdict(list)
+               shown: Sequence[Sequence[int]], *, pool_seed: int) -> list[Filled]:
+    """Give each place of each planned item an output.
+
+    A pair takes two samples of its contenders for the prompt that no item pairs yet: with
+    k samples per contender, k x k cross pairs come out of 2k outputs, so most pairs cost no
+    generation at all. Only when every combination is taken does it plan one more sample
+    (of the contender with fewer), which pairs with all of the other's. A grid takes outputs
+    not yet shown in any item. New outputs get a seed derived from the pool seed, the
+    prompt, the contender and how many outputs that prompt and contender already have.
+    `shown` holds the generation ids of the items already made."""
+    samples: dict[tuple[int, int], list[Any]] = defaultdict(list)
     made: Counter = Counter()
     for generation_id, prompt_id, contender_id in existing:
         made[(prompt_id, contender_id)] += 1
-        if generation_id not in used:
-            unused[(prompt_id, contender_id)].append(generation_id)
+        samples[(prompt_id, contender_id)].append(generation_id)
+    used_ids = {g for ids in shown for g in ids}
+    used_pairs = {frozenset(ids) for ids in shown if len(ids) == 2}
+
+    def new_output(prompt_id: int, contender_id: int) -> NewOutput:
+        key = (prompt_id, contender_id)
+        output = NewOutput(prompt_id, contender_id, derive_seed(pool_seed, prompt_id, contender_id, made[key]))
+        made[key] += 1
+        samples[key].append(output)
+        return output
+
     filled = []
     for plan in planned:
+        if plan.shape == "pair":
+            filled.append(Filled(plan, _cross_pair(plan, samples, used_pairs, new_output)))
+            continue
         item = Filled(plan)
         for contender_id in plan.contender_ids:
             key = (plan.prompt_id, contender_id)
-            if unused[key]:
-                item.places.append(unused[key].pop(0))
-            else:
-                item.places.append(NewOutput(plan.prompt_id, contender_id,
-                                             derive_seed(pool_seed, plan.prompt_id, contender_id, made[key])))
-                made[key] += 1
+            fresh = next((g for g in samples[key] if isinstance(g, int) and g not in used_ids), None)
+            if fresh is None:
+                fresh = new_output(plan.prompt_id, contender_id)
+            used_ids.add(fresh)
+            item.places.append(fresh)
         filled.append(item)
     return filled
+
+
+def _cross_pair(plan: PlannedItem, samples: dict, used_pairs: set, new_output) -> list[Any]:
+    """The first combination of the two contenders' samples that no item shows yet (older
+    samples first); one more sample of the contender with fewer when all are taken."""
+    first, second = plan.contender_ids
+    mine, theirs = samples[(plan.prompt_id, first)], samples[(plan.prompt_id, second)]
+    while True:
+        for left in mine:
+            for right in theirs:
+                combination = frozenset((left, right))
+                if combination not in used_pairs:
+                    used_pairs.add(combination)
+                    return [left, right]
+        new_output(plan.prompt_id, first if len(mine) <= len(theirs) else second)
 
 
 def display_order(generation_ids: Sequence[int], rng: random.Random) -> list[int]:

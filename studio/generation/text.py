@@ -34,6 +34,7 @@ from studio.generation.builtin import (
     builtin_dir,
     is_builtin,
 )
+from studio.records import TRUNCATED
 
 DEFAULTS: dict[str, Any] = {"max_new_tokens": 128, "temperature": 0.7, "top_p": 0.95, "top_k": 0,
                             "do_sample": True}
@@ -216,10 +217,13 @@ class TextGenerator:
         new = sequences[:, inputs["input_ids"].shape[1]:]
         recorded = {**params, "batch_size": len(requests)}
         outputs = []
+        eos_ids = self._eos_ids()
         for request, row in zip(requests, new, strict=True):
-            count = _generated_length(row, self._eos_ids())
+            count, ended = _generated_length(row, eos_ids)
             text = storable(tokenizer.decode(row[:count], skip_special_tokens=True).strip())
-            outputs.append(Output(request=request, text=text, params=recorded, latency_ms=latency_ms,
+            # Cut at max_new_tokens before its end of text: recorded, so the arena can say so.
+            row_params = recorded if ended else {**recorded, TRUNCATED: True}
+            outputs.append(Output(request=request, text=text, params=row_params, latency_ms=latency_ms,
                                   new_tokens=count))
         return outputs
 
@@ -256,12 +260,13 @@ class TextGenerator:
         return {"truncation": True, "max_length": room}
 
 
-def _generated_length(row, eos_ids: set[int]) -> int:
-    """Tokens up to and including the first end-of-sequence token (padding excluded)."""
+def _generated_length(row, eos_ids: set[int]) -> tuple[int, bool]:
+    """Tokens up to and including the first end-of-sequence token (padding excluded), and
+    whether the row reached one (False: cut at max_new_tokens)."""
     for position, token in enumerate(row.tolist()):
         if token in eos_ids:
-            return position + 1
-    return len(row)
+            return position + 1, True
+    return len(row), False
 
 
 class SeededSampler:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 from studio.services.pool import PoolService
 
@@ -24,8 +26,10 @@ class PoolWorker:
     """
 
     def __init__(self, pool: PoolService, *, prompt_set: str | None = None, min_ready: int | None = None,
-                 interval: float = 2.0):
+                 interval: float = 2.0, say: Callable[[str], None] | None = None):
         self.pool = pool
+        self.say = say                    # progress lines for the terminal (warm-up, first pairs)
+        self.started_at = time.monotonic()
         self.prompt_set = prompt_set
         self.min_ready = min_ready
         self.interval = interval
@@ -43,6 +47,7 @@ class PoolWorker:
     def start(self) -> PoolWorker:
         if not self.running:
             self._stop.clear()
+            self.started_at = time.monotonic()
             self._thread = threading.Thread(target=self._run, name="studio-pool", daemon=True)
             self._thread.start()
         return self
@@ -67,11 +72,17 @@ class PoolWorker:
     def _run(self) -> None:
         from studio.generation.base import Stopped
 
+        first = True
         while not self._stop.is_set():
             made = 0
+            if first and self.say:
+                self.say("pool: loading the contenders' models and generating the first pairs (the first start "
+                         "converts SmolLM2 once, about 20 s)")
             try:
-                made = self.pool.refill(self.prompt_set, min_ready=self.min_ready, should_stop=self._stop.is_set)
-                self.created += made
+                before = self.created
+                made = self.pool.refill(self.prompt_set, min_ready=self.min_ready, should_stop=self._stop.is_set,
+                                        on_written=self._written)
+                self.created = before + made
                 self.last_error = None
             except Stopped:
                 break
@@ -79,6 +90,15 @@ class PoolWorker:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("pool refill failed; retrying in %.0f s", self.interval)
             self.rounds += 1
+            if first and self.say:
+                self.say(f"pool: {made} new pairs ready, {time.monotonic() - self.started_at:.0f} s after start"
+                         if made else "pool: the pool is full")
+            first = False
             if made == 0:
                 self._wake.wait(self.interval)
                 self._wake.clear()
+
+    def _written(self, count: int) -> None:
+        if self.say and self.created == 0:
+            self.say(f"pool: first pair ready, {time.monotonic() - self.started_at:.0f} s after start")
+        self.created += count

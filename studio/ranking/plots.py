@@ -36,8 +36,10 @@ def plot_leaderboard(board: pd.DataFrame, *, title: str = "Leaderboard") -> Figu
         return figure
     positions = np.arange(len(board))
     rating = board["rating"].to_numpy()
-    below = np.nan_to_num(rating - board["ci_low"].to_numpy())
-    above = np.nan_to_num(board["ci_high"].to_numpy() - rating)
+    # With a handful of votes a bootstrap interval can miss its own point estimate (every
+    # round moved the same way): the bar then starts at the dot, never a negative length.
+    below = np.clip(np.nan_to_num(rating - board["ci_low"].to_numpy()), 0.0, None)
+    above = np.clip(np.nan_to_num(board["ci_high"].to_numpy() - rating), 0.0, None)
     axes.errorbar(rating, positions, xerr=[below, above], fmt="o", capsize=3, color="tab:blue",
                   ecolor="tab:gray")
     axes.set_yticks(positions, board["contender"].astype(str))
@@ -137,5 +139,22 @@ def plot_lift(lift: pd.DataFrame, *, title: str = "Improved versions against the
     axes.set_xlim(0.0, 1.0)
     axes.axvline(0.5, color="lightgray", linewidth=0.8, zorder=0)
     axes.set_xlabel("win rate against the parent (human votes, ties half, 95% Wilson interval)")
+    axes.set_title(title)
+    return figure
+
+
+def plot_loss(points: list[tuple[int, float]], *, title: str = "Training loss") -> Figure:
+    """A training's loss by step (the points reported so far)."""
+    figure = _figure(6.0, 3.5)
+    axes = figure.add_subplot()
+    if not points:
+        axes.text(0.5, 0.5, "no loss reported yet", ha="center", va="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        axes.set_title(title)
+        return figure
+    steps, losses = zip(*sorted(points), strict=True)
+    axes.plot(steps, losses, marker="o" if len(steps) < 30 else None)
+    axes.set_xlabel("step")
+    axes.set_ylabel("loss")
     axes.set_title(title)
     return figure

@@ -77,6 +77,41 @@ class Catalog:
         append_contender(self.config.config_file, spec)
         return spec, self.add_contender(spec)
 
+    def set_contender_enabled(self, name: str, enabled: bool) -> ContenderRecord:
+        """Enable or disable a contender: a disabled one makes no new outputs or pairs (its
+        votes and outputs stay)."""
+        with self.store.transaction() as tx:
+            if tx.contenders.get(name) is None:
+                raise NotFoundError(f"no contender named {name!r}: see `studio contenders list`")
+            tx.contenders.set_enabled(name, enabled)
+            return tx.contenders.get(name)
+
+    def edit_contender(self, name: str, params: dict[str, Any]) -> ContenderRecord:
+        """New params for a contender (checked as studio.toml's are; a new revision). One
+        declared in studio.toml is edited there: the file is read again at every start."""
+        current = self.contender(name)
+        if name in self._declared_names():
+            raise InputError(f"contender {name!r} is declared in {self.config.config_file}: edit its params "
+                             "there and restart (the file wins at every start)")
+        spec = contender_from_dict({"name": name, "kind": current.kind, "backend": current.backend,
+                                    "model": current.model, "params": dict(params)}, where="the Settings tab")
+        with self.store.transaction() as tx:
+            return tx.contenders.upsert(spec)
+
+    def _declared_names(self) -> set[str]:
+        """Contenders studio.toml declares now (the file may have changed since start)."""
+        import tomllib
+
+        names = {spec.name for spec in self.config.contenders}
+        path = self.config.config_file
+        if path is not None and path.exists():
+            try:
+                declared = tomllib.loads(path.read_text(encoding="utf-8")).get("contenders", [])
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                declared = []
+            names |= {c.get("name") for c in declared if isinstance(c, dict)}
+        return names
+
     def sync_contenders(self, specs: Iterable[ContenderSpec]) -> None:
         """Register the contenders a studio.toml declares (a changed one gets a new revision)."""
         specs = list(specs)

@@ -6,7 +6,6 @@ that crashes or ends early registers nothing.
     service.improve_now(ImproveRequest("smol"), show=progress_bar)   # -> metrics, "smol@v2"
     service.enqueue(ImproveRequest("smol", method="rm-dpo"))         # a worker picks it up
     service.run_job(job_id)                                          # what the worker's task calls
-    service.set_enabled("smol@v2", False)                            # kept, out of the arena
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import Any
 
 from studio.artifacts import ArtifactStore
 from studio.config import StudioConfig
-from studio.errors import NotFoundError, StudioError
+from studio.errors import StudioError
 from studio.services.generators import Generators
 from studio.services.heartbeat import Heartbeat
 from studio.services.improvement_request import ImproveRequest
@@ -144,13 +143,6 @@ class ImprovementService:
         """The improvement of this contender queued or running now, if any."""
         with self.store.reader() as tx:
             return tx.jobs.holding(ImproveRequest(contender).active_key)
-
-    def set_enabled(self, name: str, enabled: bool) -> None:
-        """Take a contender out of the arena (kept in the database with its votes) or back in."""
-        with self.store.transaction() as tx:
-            if tx.contenders.get(name) is None:
-                raise NotFoundError(f"no contender named {name!r}: see `studio contenders list`")
-            tx.contenders.set_enabled(name, enabled)
 
     def _release_abandoned(self, request: ImproveRequest) -> None:
         with self.store.reader() as tx:

@@ -92,6 +92,19 @@ class Voting:
             item = tx.items.next_for_rater(rater_id, prompt_set=prompt_set, shape=shape, gold=self._gold_turn())
             return tx.items.view(item) if item else None
 
+    def view_item(self, item_id: int) -> ItemView | None:
+        """An item as the arena shows it (the prompt, its outputs in display order)."""
+        with self.store.reader() as tx:
+            item = tx.items.get(as_id(item_id, "item_id"))
+            return tx.items.view(item) if item else None
+
+    def release(self, rater: str) -> int:
+        """The rater left (their page closed): the pairs they were shown and did not vote on
+        go to other raters at once instead of after the lease."""
+        with self.store.transaction() as tx:
+            found = tx.raters.get(rater)
+            return tx.items.release_open(found.id) if found else 0
+
     def rank(self, item_id: int, order: Sequence[int], *, rater: str, idempotency_key: str,
              decision_ms: int | None = None, session_id: str | None = None) -> list[VoteResult]:
         item_id = as_id(item_id, "item_id")

@@ -17,6 +17,7 @@ from studio.store.schema import (
     Job,
     Prompt,
     Rater,
+    RatingAssignment,
     RatingItem,
     RewardModel,
 )
@@ -37,6 +38,7 @@ class ComparisonFilter:
     limit: int | None = None
     newest_first: bool = False
     include_superseded: bool = False    # also a rater's second votes on an item (kept, never counted)
+    outcome: str | None = None          # left | right | tie | both_bad
     include_excluded: bool = False      # also the votes of excluded raters or sessions (column `excluded`)
 
 
@@ -77,6 +79,8 @@ def comparisons_query(f: ComparisonFilter = ComparisonFilter(), *, with_content:
         conditions.append(or_(left_con.c.name == f.contender, right_con.c.name == f.contender))
     if f.rater is not None:
         conditions.append(_RATER.c.name == f.rater)
+    if f.outcome is not None:
+        conditions.append(VOTE.c.outcome == f.outcome)
     if f.source is not None:
         conditions.append(VOTE.c.source == f.source)
     if f.since is not None:
@@ -154,10 +158,14 @@ class FrameRepo(Repo):
 
         open_items = self.session.scalar(select(func.count()).select_from(RatingItem)
                                          .where(RatingItem.votes_received < RatingItem.votes_wanted)) or 0
+        # open items shown to a rater who has not voted yet (in their page, or left open)
+        held = self.session.scalar(select(func.count(func.distinct(RatingAssignment.item_id))).join(
+            RatingItem, RatingItem.id == RatingAssignment.item_id).where(
+            RatingAssignment.completed_at.is_(None), RatingItem.votes_received < RatingItem.votes_wanted)) or 0
         votes = self.session.scalar(select(func.count()).select_from(Comparison).where(counted_votes())) or 0
         return {
             "prompts": count(Prompt), "contenders": count(Contender), "generations": count(Generation),
             "comparisons": votes, "superseded_votes": superseded_count(self.session),
             "excluded_votes": excluded_count(self.session), "raters": count(Rater),
-            "ready_items": open_items, "jobs": count(Job), "reward_models": count(RewardModel),
+            "open_items": open_items, "held_items": held, "jobs": count(Job), "reward_models": count(RewardModel),
         }

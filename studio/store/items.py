@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 
-from studio.records import ItemView, SideView
+from studio.records import TRUNCATED, ItemView, SideView
 from studio.store.schema import (
     Contender,
     Generation,
@@ -23,6 +23,8 @@ from studio.store.sql import Repo, chunked, insert_ignoring
 
 # An item shown to a rater who never voted is offered to others again after this long.
 LEASE = timedelta(minutes=10)
+# What a released view's time is set to: long past any lease, so it promises nothing.
+RELEASED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 # The source of a free-prompt item: it belongs to the rater who typed the prompt (assigned
 # when made) and is never picked for anyone else, leased out or not.
 FREE_PROMPT_SOURCE = "free"
@@ -120,10 +122,30 @@ class ItemRepo(Repo):
         self.session.execute(insert_ignoring(self.session, RatingAssignment.__table__, ["item_id", "rater_id"])
                              .values(item_id=item_id, rater_id=rater_id, assigned_at=utcnow()))
 
+    def release_open(self, rater_id: int) -> int:
+        """The rater's shown-but-unvoted pool items stop counting as promised (their page was
+        closed): others can be handed them at once, not after the lease. The rater's own row
+        stays, so a vote from a page still open is kept and a reload shows the same pair."""
+        mine = select(RatingAssignment.item_id).join(RatingItem, RatingItem.id == RatingAssignment.item_id).where(
+            RatingAssignment.rater_id == rater_id, RatingAssignment.completed_at.is_(None),
+            RatingItem.source != FREE_PROMPT_SOURCE)
+        released = self.session.execute(
+            update(RatingAssignment).where(RatingAssignment.rater_id == rater_id,
+                                           RatingAssignment.completed_at.is_(None),
+                                           RatingAssignment.assigned_at > RELEASED_AT,
+                                           RatingAssignment.item_id.in_(mine))
+            .values(assigned_at=RELEASED_AT).execution_options(synchronize_session=False))
+        return released.rowcount or 0
+
+    def created_times(self, *, source: str = "pool", limit: int = 20) -> list[datetime]:
+        """When the newest `limit` items of this source were made, newest first."""
+        return list(self.session.scalars(select(RatingItem.created_at).where(RatingItem.source == source)
+                                         .order_by(RatingItem.id.desc()).limit(limit)))
+
     def view(self, item: ItemRecord) -> ItemView:
         ids = item.generation_ids
         rows = self.connection.execute(_view(len(ids)), {f"g{i}": g for i, g in enumerate(ids)}).all()
-        by_id = {row[0]: SideView(*row[:5]) for row in rows}
+        by_id = {row[0]: SideView(*row[:5], truncated=bool((row[6] or {}).get(TRUNCATED))) for row in rows}
         return ItemView(item_id=item.id, shape=item.shape, prompt_id=item.prompt_id, prompt=rows[0][5],
                         prompt_set=item.prompt_set, sides=tuple(by_id[g] for g in item.generation_ids))
 
@@ -141,7 +163,7 @@ def _view(sides: int):
     """The texts of an item's `sides` generations with their contenders and prompt (bound
     one by one: an expanding IN list would be re-rendered on every click)."""
     g, c, p = Generation.__table__, Contender.__table__, Prompt.__table__
-    return (select(g.c.id, c.c.name, c.c.kind, g.c.text, g.c.media_path, p.c.text).select_from(g)
+    return (select(g.c.id, c.c.name, c.c.kind, g.c.text, g.c.media_path, p.c.text, g.c.params).select_from(g)
             .join(c, c.c.id == g.c.contender_id).join(p, p.c.id == g.c.prompt_id)
             .where(g.c.id.in_([bindparam(f"g{i}") for i in range(sides)])))
 

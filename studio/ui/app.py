@@ -37,7 +37,7 @@ from studio.ui.context import Context
 from studio.ui.keys import head_script
 from studio.ui.options import ServeOptions
 from studio.ui.session import RaterSession, counter, whoami
-from studio.ui.style import CSS, theme
+from studio.ui.style import css, theme
 from studio.ui.wiring import Panel, named
 
 ADMIN_TABS = ("training_tab", "data_tab", "raters_tab", "settings_tab")
@@ -105,7 +105,7 @@ class PageHandlers:
             if self.ctx.access.gated:  # logged in but no longer in the users file
                 raise AccessDenied("your account is not in the users file any more; ask an admin")
             return {"welcome": gr.update(visible=True), "tabs": gr.update(visible=False)}
-        return self.enter(person, typed)
+        return self.enter(person, typed, request)
 
     def start(self, name: str, request: gr.Request) -> dict[str, Any]:
         """The name typed on the welcome panel (only without a users file)."""
@@ -113,7 +113,7 @@ class PageHandlers:
             raise AccessDenied("this studio has a users file: sign in instead")
         typed = clean_typed_name(name)
         person = self.ctx.person(request, RaterSession(typed_name=typed))
-        return {**self.enter(person, typed), "saved_name": typed}
+        return {**self.enter(person, typed, request), "saved_name": typed}
 
     def tab_selected(self, session: RaterSession, request: gr.Request, selected: gr.SelectData) -> dict[str, Any]:
         """The Training tab refreshes itself only while an admin has it open."""
@@ -121,12 +121,16 @@ class PageHandlers:
         open_training = selected.value == training.TITLE and person is not None and person.is_admin
         return {"training_timer": gr.update(active=open_training)}
 
-    def switch(self) -> dict[str, Any]:
+    def switch(self, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+        """Back to the welcome panel; the pair the last rater held goes to others at once."""
+        person = self.ctx.caller(request, session.typed_name) if session.typed_name else None
+        if person is not None:
+            self.arena.closed(request)
         return {"saved_name": None, "session": RaterSession(), "welcome": gr.update(visible=True),
                 "tabs": gr.update(visible=False), "whoami": "", "counter": "",
                 "switch_rater": gr.update(visible=False), "welcome_name": ""}
 
-    def enter(self, person: Person, typed: str | None) -> dict[str, Any]:
+    def enter(self, person: Person, typed: str | None, request: gr.Request | None = None) -> dict[str, Any]:
         studio = self.ctx.studio
         studio.ensure_rater(person.name, person.role)
         total = len(studio.comparisons(rater=person.name, with_content=False))
@@ -135,7 +139,7 @@ class PageHandlers:
         return {"session": session, "welcome": gr.update(visible=False), "tabs": gr.update(visible=True),
                 "whoami": whoami(person.name, person.role, gated=self.ctx.access.gated),
                 "counter": counter(session), "switch_rater": gr.update(visible=not self.ctx.access.gated),
-                **tabs, **self.arena.next_pair(person.name), **self.grid.next_grid(person.name)}
+                **tabs, **self.arena.next_pair(person.name, request), **self.grid.next_grid(person.name)}
 
 
 def _stored_name(saved: Any) -> str | None:
@@ -164,12 +168,12 @@ def wire(demo: gr.Blocks, page: Panel, ctx: Context) -> None:
         named(handlers.switch, page.subset("saved_name", "session", "welcome", "tabs", "whoami", "counter",
                                            "switch_rater", "welcome_name")),
         outputs=page.pick("saved_name", "session", "welcome", "tabs", "whoami", "counter", "switch_rater",
-                          "welcome_name"), api_visibility="private", queue=False)
+                          "welcome_name"), inputs=[page["session"]], api_visibility="private", queue=False)
 
     page["tabs"].select(named(handlers.tab_selected, page.subset("training_timer")), inputs=[page["session"]],
                         outputs=[page["training_timer"]], api_visibility="private", queue=False)
 
-    arena.wire(page, arena_handlers, ctx)
+    arena.wire(demo, page, arena_handlers, ctx)
     free_prompt.wire(page, free_prompt.FreePromptHandlers(ctx), ctx)
     ranking_grid.wire(page, grid_handlers, ctx)
     leaderboard.wire(page, leaderboard.LeaderboardHandlers(ctx), ctx)
@@ -216,6 +220,6 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
         max_threads=options.vote_concurrency + 16,
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, show_error=False,
         footer_links=[], run_history=False, enable_monitoring=False, mcp_server=False, ssr_mode=False,
-        pwa=False, theme=theme(), css=CSS, head=head_script(options.poll_seconds),
+        pwa=False, theme=theme(), css=css(), head=head_script(options.poll_seconds),
         # No FastAPI schema at /openapi.json: it answers before any login and lists every route.
         app_kwargs={"routes": routes, "middleware": middleware, "openapi_url": None})

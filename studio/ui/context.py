@@ -9,6 +9,7 @@ import gradio as gr
 
 from studio.ui.auth import Person
 from studio.ui.options import ServeOptions
+from studio.ui.prediction import PredictionGate
 from studio.ui.session import RaterSession
 from studio.ui.wiring import username
 
@@ -22,6 +23,7 @@ class Context:
         self.options = options
         self.pool = pool
         self.access = options.access()
+        self.prediction = PredictionGate(studio)      # who sees the reward model's guess
         self._names: dict[int, str] = {}
         self._names_lock = threading.Lock()
 

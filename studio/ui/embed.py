@@ -46,13 +46,13 @@ def build_arena(studio: Studio, rater: str, options: ServeOptions, *, pool=None)
         # The page script asks for a pair while the arena inside #studio-tabs is empty.
         with gr.Tabs(elem_id="studio-tabs"):
             page.update(arena.layout(ctx))
-        arena.wire(page, handlers, ctx)
+        arena.wire(demo, page, handlers, ctx)
 
-        def start() -> dict[str, Any]:
+        def start(request: gr.Request) -> dict[str, Any]:
             studio.ensure_rater(name)
             session = RaterSession.start(name, len(studio.comparisons(rater=name, with_content=False)))
             return {"session": session, "counter": counter(session),
-                    "whoami": whoami(name, "rater", gated=False), **handlers.next_pair(name)}
+                    "whoami": whoami(name, "rater", gated=False), **handlers.next_pair(name, request)}
 
         shown = page.subset("session", "counter", "whoami", *arena.SHOWN)
         demo.load(named(start, shown), outputs=list(shown.values()), api_visibility="private",

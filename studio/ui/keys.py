@@ -46,6 +46,29 @@ _HEAD = """
     lastVoted = token;
     button.click();
   });
+  // The vote buttons of a pair panel are enabled only while it shows a pair to vote on
+  // (a token): not while the pool is dry, not while a free prompt's answers stream in.
+  const PANELS = ["arena", "free", "grid"];
+  function syncButtons(prefix) {
+    const field = document.querySelector(`#${prefix}-token textarea, #${prefix}-token input`);
+    const ready = !!(field && field.value);
+    document.querySelectorAll(`[id^="${prefix}-vote-"], #${prefix}-submit`).forEach((button) => {
+      if (button.disabled === ready) button.disabled = !ready;
+    });
+    const bar = document.getElementById(`${prefix}-buttons`);
+    if (bar) bar.classList.toggle("studio-waiting", !ready);
+  }
+  window.studioPairShown = (prefix, token) => {
+    if (token) window.studioShownAt[token] = performance.now();
+    syncButtons(prefix);
+    // After a vote on a phone the page is scrolled down to the buttons: bring the new
+    // prompt back into view.
+    const prompt = document.getElementById(`${prefix}-reveal`) || document.getElementById(`${prefix}-prompt`);
+    if (token && prompt && prompt.getBoundingClientRect().top < 0) {
+      prompt.scrollIntoView({block: "start"});
+    }
+  };
+  setInterval(() => PANELS.forEach(syncButtons), 250);
   // While the arena has no pair on screen, ask for one every few seconds (a hidden button,
   // so the request goes through the same queue and checks as everything else).
   setInterval(() => {
@@ -59,8 +82,10 @@ _HEAD = """
 </script>
 """
 
-# Runs in the browser when a pair panel's token changes (a new pair is on screen).
-MARK_SHOWN_JS = "(token) => { if (token) { window.studioShownAt[token] = performance.now(); } return []; }"
+def shown_js(prefix: str) -> str:
+    """Runs in the browser when a panel's token changes (a new pair or grid is on screen):
+    notes the moment, enables its buttons and scrolls its prompt into view."""
+    return f'(token) => {{ window.studioPairShown("{prefix}", token); return []; }}'
 
 # Runs in the browser before a vote is sent: adds the milliseconds since the pair appeared.
 STAMP_DECISION_JS = """(token, rationale, ms, ...rest) => {

@@ -22,6 +22,7 @@ def layout(ctx: Context) -> Panel:
             p["board_style"] = gr.Checkbox(label="Style control (length, headers, lists, bold held equal)",
                                            value=False, elem_id="board-style")
             p["board_refresh"] = gr.Button("Refresh", size="sm")
+        p["board_note"] = gr.Markdown(elem_id="board-note")
         p["board_table"] = gr.Dataframe(label="Ratings", interactive=False, elem_id="board-table")
         p["board_coefficients"] = gr.Dataframe(label="Style coefficients", interactive=False, visible=False,
                                                elem_id="board-coefficients")
@@ -45,7 +46,8 @@ class LeaderboardHandlers:
                     "board_coefficients": gr.update(value=fitted.coefficients.round(4), visible=True)}
         board = studio.leaderboard(bootstrap=rounds, prompt_set=prompt_set)
         figure = studio.plot_leaderboard(board) if len(board) else None
-        return {"board_table": with_ranks(board).round(3), "board_plot": figure,
+        note = "" if len(board) else "No votes yet: the ratings fill in as raters vote in the Arena."
+        return {"board_table": with_ranks(board).round(3), "board_plot": figure, "board_note": note,
                 "board_coefficients": gr.update(visible=False)}
 
 
@@ -69,7 +71,7 @@ def _ranks(low, high) -> str:
 
 
 def wire(page: Panel, handlers: LeaderboardHandlers, ctx: Context) -> None:
-    shown = page.subset("board_table", "board_plot", "board_coefficients")
+    shown = page.subset("board_table", "board_plot", "board_coefficients", "board_note")
     refresh = named(handlers.refresh, shown)
     inputs = [page["board_bootstrap"], page["board_style"], page["session"]]
     page["board_refresh"].click(refresh, inputs=inputs, outputs=list(shown.values()), api_name="leaderboard",

@@ -23,8 +23,9 @@ class ServeOptions:
     analytics: bool = False
     share: bool = False
     prompt_set: str | None = None          # show only this prompt set's pairs (None: all)
-    poll_seconds: float = 3.0              # how often an empty arena asks for a new pair
+    poll_seconds: float = 2.0              # how often an empty arena asks for a new pair
     admin_refresh_seconds: float = 2.0     # Training tab refresh while open
+    restart_command: str = "studio serve"  # how this studio was started (the Settings tab says so)
     admin_link: AdminLink = field(default_factory=AdminLink)
     sign_ins: SignIns = field(default_factory=SignIns)
 

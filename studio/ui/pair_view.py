@@ -21,7 +21,7 @@ import gradio as gr
 from studio.errors import InputError
 from studio.records import MAX_IDEMPOTENCY_KEY, ComparisonRecord, ItemView
 from studio.ui import render
-from studio.ui.keys import MARK_SHOWN_JS, STAMP_DECISION_JS
+from studio.ui.keys import STAMP_DECISION_JS, shown_js
 from studio.ui.wiring import Panel
 
 OUTCOMES = {"a": "left", "b": "right", "tie": "tie", "both_bad": "both_bad"}
@@ -29,6 +29,11 @@ BUTTON_LABELS = {"a": "A is better  [1]", "b": "B is better  [2]", "tie": "Tie  
 OUTCOME_WORDS = {"left": "A is better", "right": "B is better", "tie": "a tie", "both_bad": "both bad"}
 MAX_DECISION_MS = 24 * 3600 * 1000
 MAX_ID = 2**31 - 1                   # ids are 32-bit integers in both databases
+# Parts of the page only the page's script uses (the vote token, the decision time, the
+# poll button): hidden by the stylesheet on every path (Gradio's own `visible="hidden"`
+# came back into view after the tabs were hidden and shown again by "Switch rater").
+HIDDEN = "studio-hidden"
+SNIPPET = 160                        # characters of each answer in the copy beside the reveal
 
 
 @dataclass(frozen=True)
@@ -79,13 +84,14 @@ def layout(prefix: str) -> Panel:
     p = Panel()
     p[f"{prefix}_reveal"] = gr.HTML(elem_id=f"{prefix}-reveal", elem_classes=["studio-reveal"])
     p[f"{prefix}_prompt"] = gr.HTML(elem_id=f"{prefix}-prompt", elem_classes=["studio-prompt-box"])
-    with gr.Row(equal_height=True, elem_classes=["studio-pair"]):
+    with gr.Row(equal_height=False, elem_classes=["studio-pair"]):
         for side in ("a", "b"):
             with gr.Column(elem_classes=["studio-side"], variant="panel"):
                 gr.HTML(f'<div class="studio-label">{side.upper()}</div>')
                 p[f"{prefix}_side_{side}"] = gr.HTML(elem_id=f"{prefix}-side-{side}",
                                                       elem_classes=["studio-side-body"])
-    with gr.Row(elem_classes=["studio-buttons"]):
+    # A bar that stays at the bottom of the screen while the answers scroll (phones).
+    with gr.Row(elem_classes=["studio-buttons"], elem_id=f"{prefix}-buttons"):
         for choice, label in BUTTON_LABELS.items():
             p[f"{prefix}_vote_{choice}"] = gr.Button(
                 label, variant="primary" if choice in ("a", "b") else "secondary",
@@ -95,15 +101,17 @@ def layout(prefix: str) -> Panel:
             '(not while typing in a box).</div>')
     p[f"{prefix}_rationale"] = gr.Textbox(label="Why? (optional)", lines=1, max_lines=4,
                                           elem_id=f"{prefix}-rationale")
-    p[f"{prefix}_token"] = gr.Textbox(visible="hidden", elem_id=f"{prefix}-token", show_label=False)
-    p[f"{prefix}_decision_ms"] = gr.Number(visible="hidden", precision=0, show_label=False)
+    p[f"{prefix}_token"] = gr.Textbox(elem_id=f"{prefix}-token", show_label=False, elem_classes=[HIDDEN])
+    p[f"{prefix}_decision_ms"] = gr.Number(precision=0, show_label=False, elem_classes=[HIDDEN],
+                                           elem_id=f"{prefix}-decision-ms")
     return p
 
 
 def wire_display_clock(panel: Panel, prefix: str) -> None:
-    """Note in the browser when each new pair appears (for the decision time)."""
+    """Note in the browser when each new pair appears (for the decision time), enable the
+    vote buttons only while there is a pair, and bring the new prompt into view."""
     token = panel[f"{prefix}_token"]
-    token.change(None, inputs=[token], outputs=None, js=MARK_SHOWN_JS, queue=False)
+    token.change(None, inputs=[token], outputs=None, js=shown_js(prefix), queue=False)
 
 
 def vote_inputs(panel: Panel, prefix: str) -> list[Any]:
@@ -138,8 +146,8 @@ def show(prefix: str, item: ItemView | None, *, empty_message: str) -> dict[str,
     a, b = item.sides
     return {
         f"{prefix}_prompt": render.prompt(item.prompt),
-        f"{prefix}_side_a": render.side(a.kind, a.text, a.media_path),
-        f"{prefix}_side_b": render.side(b.kind, b.text, b.media_path),
+        f"{prefix}_side_a": render.side(a.kind, a.text, a.media_path, truncated=a.truncated),
+        f"{prefix}_side_b": render.side(b.kind, b.text, b.media_path, truncated=b.truncated),
         f"{prefix}_token": Token.new(item).dump(),
     }
 
@@ -152,11 +160,35 @@ def streaming(prefix: str, prompt: str, text_a: str, text_b: str) -> dict[str, A
             f"{prefix}_token": ""}
 
 
-def reveal(comparison: ComparisonRecord, names: dict[int, str], *, lead: str = "Previous pair saved as") -> str:
-    """After the vote: which contender was A and which was B, and what was recorded."""
+def reveal(comparison: ComparisonRecord, names: dict[int, str], *, lead: str = "Saved:",
+           item: ItemView | None = None) -> str:
+    """After the vote: what was recorded and which contender wrote A and B, beside a small
+    copy of the pair just rated (its prompt and the start of each answer), so the names are
+    never read against the next pair."""
     a = names.get(comparison.left_contender_id, "?")
     b = names.get(comparison.right_contender_id, "?")
-    return (f'<div class="studio-reveal-body">{render.text(lead)} '
-            f'<b>{render.text(OUTCOME_WORDS[comparison.outcome])}</b>: '
-            f'A was <b class="studio-name">{render.text(a)}</b>, '
-            f'B was <b class="studio-name">{render.text(b)}</b>.</div>')
+    winner = {"left": "a", "right": "b"}.get(comparison.outcome)
+    head = (f'<div class="studio-reveal-head">{render.text(lead)} '
+            f'<b>{render.text(OUTCOME_WORDS[comparison.outcome])}</b></div>')
+    sides = []
+    texts = _snippets(item)
+    for side, name, snippet in (("a", a, texts[0]), ("b", b, texts[1])):
+        chosen = " studio-reveal-won" if side == winner else ""
+        sides.append(f'<div class="studio-reveal-side{chosen}"><span class="studio-reveal-label">'
+                     f'{side.upper()} was <b class="studio-name">{render.text(name)}</b></span>'
+                     f'<span class="studio-reveal-text">{render.text(snippet)}</span></div>')
+    prompt = (f'<div class="studio-reveal-prompt">{render.text(_short(item.prompt, SNIPPET))}</div>'
+              if item is not None else "")
+    return (f'<div class="studio-reveal-body">{head}{prompt}'
+            f'<div class="studio-reveal-sides">{"".join(sides)}</div></div>')
+
+
+def _snippets(item: ItemView | None) -> tuple[str, str]:
+    if item is None or len(item.sides) != 2:
+        return "", ""
+    return tuple(_short(s.text, SNIPPET) if s.text is not None else "[image]" for s in item.sides)
+
+
+def _short(value: str | None, limit: int) -> str:
+    flat = " ".join((value or "").split())
+    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"

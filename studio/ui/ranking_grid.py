@@ -11,29 +11,35 @@ from studio.errors import InputError
 from studio.records import ItemView
 from studio.ui import render
 from studio.ui.context import Context
-from studio.ui.keys import MARK_SHOWN_JS, STAMP_GRID_JS
-from studio.ui.pair_view import Token
+from studio.ui.keys import STAMP_GRID_JS, shown_js
+from studio.ui.pair_view import HIDDEN, Token
 from studio.ui.session import RaterSession, counter
 from studio.ui.wiring import Panel, named
 
 PREFIX = "grid"
 EMPTY = "No image sets are waiting for a ranking."
+NO_IMAGES = ("This tab ranks sets of four images for one prompt. It fills when the studio has image "
+             "contenders: add one with `studio contenders add NAME --kind image --model PIPELINE` "
+             "(or in Settings), and the pool makes image sets for it.")
+ALREADY = "You ranked this set before; this ranking was not counted. It is already saved:"
 SHOWN = ["grid_prompt", "grid_images", "grid_best", "grid_order", "grid_token"]
 
 
 def layout(ctx: Context) -> Panel:
     p = Panel()
     with gr.Tab("Image ranking", id="grid", elem_id="tab-grid") as tab:
-        p["grid_prompt"] = gr.HTML()
+        p["grid_prompt"] = gr.HTML(elem_id="grid-prompt")
         p["grid_images"] = gr.HTML(elem_id="grid-images")
-        with gr.Row():
-            p["grid_best"] = gr.Radio(["1", "2", "3", "4"], label="Best image", elem_id="grid-best")
-            p["grid_order"] = gr.Dropdown(["1", "2", "3", "4"], multiselect=True, elem_id="grid-order",
-                                          label="Full order, best first (optional: pick in order)")
-        p["grid_submit"] = gr.Button("Submit ranking", variant="primary", elem_id="grid-submit")
+        # Hidden by the page's script while there is no grid to rank (no token).
+        with gr.Column(elem_id="grid-buttons", elem_classes=["studio-grid-controls"]):
+            with gr.Row():
+                p["grid_best"] = gr.Radio(["1", "2", "3", "4"], label="Best image", elem_id="grid-best")
+                p["grid_order"] = gr.Dropdown(["1", "2", "3", "4"], multiselect=True, elem_id="grid-order",
+                                              label="Full order, best first (optional: pick in order)")
+            p["grid_submit"] = gr.Button("Submit ranking", variant="primary", elem_id="grid-submit")
         p["grid_reveal"] = gr.HTML(elem_id="grid-reveal")
-        p["grid_token"] = gr.Textbox(visible="hidden", show_label=False, elem_id="grid-token")
-        p["grid_decision_ms"] = gr.Number(visible="hidden", precision=0, show_label=False)
+        p["grid_token"] = gr.Textbox(show_label=False, elem_id="grid-token", elem_classes=[HIDDEN])
+        p["grid_decision_ms"] = gr.Number(precision=0, show_label=False, elem_classes=[HIDDEN])
     p["grid_tab"] = tab
     return p
 
@@ -44,7 +50,14 @@ class GridHandlers:
 
     def next_grid(self, rater: str) -> dict[str, Any]:
         item = self.ctx.studio.next_item(rater, prompt_set=self.ctx.options.prompt_set, shape="grid")
-        return show(item, self.ctx)
+        shown = show(item, self.ctx)
+        if item is None and not self.has_image_contenders():
+            shown["grid_prompt"] = render.dry(NO_IMAGES)
+        return shown
+
+    def has_image_contenders(self) -> bool:
+        frame = self.ctx.studio.contenders()
+        return bool(((frame["kind"] == "image") & frame["enabled"].astype(bool)).any()) if not frame.empty else False
 
     def submit(self, best: str | None, order: list[str] | None, token: str, decision_ms: float | None,
                session: RaterSession, request: gr.Request) -> dict[str, Any]:
@@ -86,9 +99,26 @@ def reveal(results, ranked: list[int], ctx: Context) -> str:
         by_generation[c.left_generation_id] = c.left_contender_id
         by_generation[c.right_generation_id] = c.right_contender_id
     names = ctx.contender_names(*by_generation.values())
+    if any(r.duplicate for r in results):       # the first ranking stands: show its order
+        ranked = saved_order(results)
+        ordered = ", ".join(render.text(names.get(by_generation.get(g), "?")) for g in ranked)
+        return f'<div class="studio-reveal-body">{render.text(ALREADY)} {ordered}.</div>'
     ordered = ", ".join(render.text(names.get(by_generation.get(g), "?")) for g in ranked)
     return (f'<div class="studio-reveal-body">Ranking saved ({len(results)} comparisons). '
             f"Your order: {ordered}.</div>")
+
+
+def saved_order(results) -> list[int]:
+    """The generations of a stored ranking, best first (by the comparisons each one won)."""
+    wins: dict[int, int] = {}
+    for result in results:
+        c = result.comparison
+        wins.setdefault(c.left_generation_id, 0)
+        wins.setdefault(c.right_generation_id, 0)
+        if c.outcome in ("left", "right"):
+            winner = c.left_generation_id if c.outcome == "left" else c.right_generation_id
+            wins[winner] += 1
+    return sorted(wins, key=lambda g: -wins[g])
 
 
 def show(item: ItemView | None, ctx: Context) -> dict[str, Any]:
@@ -104,7 +134,7 @@ def show(item: ItemView | None, ctx: Context) -> dict[str, Any]:
 def wire(page: Panel, handlers: GridHandlers, ctx: Context) -> None:
     outputs = page.subset(*SHOWN, "grid_reveal", "counter", "session")
     token = page["grid_token"]
-    token.change(None, inputs=[token], outputs=None, js=MARK_SHOWN_JS, queue=False)
+    token.change(None, inputs=[token], outputs=None, js=shown_js(PREFIX), queue=False)
     page["grid_submit"].click(
         named(handlers.submit, outputs), inputs=page.pick("grid_best", "grid_order", "grid_token",
                                                           "grid_decision_ms", "session"),

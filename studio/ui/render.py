@@ -20,9 +20,49 @@ from markdown_it import MarkdownIt
 
 from studio.ui.media import media_url
 
+CODE_CLASS = "studio-code"
+
+
+def _highlight(code: str, language: str) -> str:
+    """A fenced code block boxed and coloured on the server with Pygments (no script or
+    stylesheet from anywhere: the colours are classes styled by `code_css()`). The lexer is
+    the fence's language, else a guess, else plain text; Pygments escapes the code."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import TextLexer, get_lexer_by_name, guess_lexer
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_by_name(language) if language else guess_lexer(code)
+    except ClassNotFound:
+        lexer = TextLexer()
+    if not language and lexer.analyse_text(code) < 0.3:   # a weak guess colours prose at random
+        lexer = TextLexer()
+    return highlight(code, lexer, HtmlFormatter(nowrap=True))
+
+
+def code_css() -> str:
+    """The colours of highlighted code (Pygments' default style, scoped to code blocks)."""
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(style="default").get_style_defs(f".{CODE_CLASS}")
+
+
 # breaks: a single newline is a line break, as a model (or a poem) means it.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False, "typographer": False}) \
     .enable("table").enable("strikethrough")
+
+
+def _fence(renderer, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    language = token.info.strip().split(" ")[0] if token.info else ""
+    body = _highlight(token.content, language)
+    label = f'<span class="studio-code-lang">{escape(language)}</span>' if language else ""
+    return f'<div class="{CODE_CLASS}">{label}<pre><code>{body}</code></pre></div>\n'
+
+
+def _code_block(renderer, tokens, idx, options, env) -> str:
+    return f'<div class="{CODE_CLASS}"><pre><code>{escape(tokens[idx].content)}</code></pre></div>\n'
 
 
 def _image_as_link(renderer, tokens, idx, options, env) -> str:
@@ -36,6 +76,8 @@ def _image_as_link(renderer, tokens, idx, options, env) -> str:
 
 
 _MARKDOWN.add_render_rule("image", _image_as_link)
+_MARKDOWN.add_render_rule("fence", _fence)
+_MARKDOWN.add_render_rule("code_block", _code_block)
 
 # Characters that template engines in the browser could treat as syntax; as entities they
 # display the same and mean nothing.
@@ -62,19 +104,24 @@ def _external_links(html: str) -> str:
     return html.replace("<a href=", '<a rel="noopener noreferrer nofollow" target="_blank" href=')
 
 
-def side(kind: str, body: str | None, media_path: str | None) -> str:
-    """One output of a pair: Markdown for text, an image for image contenders."""
+TRUNCATED_MARK = "cut off: the answer reached the contender's token limit"
+
+
+def side(kind: str, body: str | None, media_path: str | None, *, truncated: bool = False) -> str:
+    """One output of a pair: Markdown for text (marked when it was cut at the token limit),
+    an image for image contenders."""
     if kind == "image" or media_path:
         url = media_url(media_path)
         if url is None:
             return '<div class="studio-missing">image file is missing</div>'
         return f'<img class="studio-image" src="{escape(url)}" alt="generated image" loading="eager">'
-    return output(body)
+    return output(body, truncated=truncated)
 
 
-def output(body: str | None) -> str:
+def output(body: str | None, *, truncated: bool = False) -> str:
     """A text output as rendered Markdown."""
-    return f'<div class="studio-output">{markdown(body)}</div>'
+    mark = f'<div class="studio-truncated">… {text(TRUNCATED_MARK)}</div>' if truncated else ""
+    return f'<div class="studio-output">{markdown(body)}{mark}</div>'
 
 
 def grid(media_paths: Sequence[str | None]) -> str:
@@ -94,3 +141,8 @@ def prompt(value: str | None) -> str:
 
 def note(message: str) -> str:
     return f'<div class="studio-note">{text(message)}</div>'
+
+
+def dry(message: str) -> str:
+    """A plain, visible message where the pair would be (the pool has none ready)."""
+    return f'<div class="studio-dry" role="status">{text(message)}</div>'

@@ -19,6 +19,9 @@ def serve(studio: Studio, options: ServeOptions, *, pool: bool = True, worker: b
     """Serve until interrupted. `pool` keeps pairs ready in a thread of this process;
     `worker` starts the job worker (training) as a child process. Without a users file the
     admin link is printed once the server answers."""
+    held = holdings(studio)
+    if held:
+        print(held, flush=True)
     try:
         with _sigterm_as_interrupt(), background(studio, options, pool=pool, worker=worker) as pool_worker:
             demo = build_app(studio, options, pool=pool_worker)
@@ -37,6 +40,21 @@ def announce(options: ServeOptions) -> None:
               f"yourself, it changes at every start):\n  {url}", flush=True)
 
 
+def _say(line: str) -> None:
+    print(f"* {line}", flush=True)
+
+
+def holdings(studio: Studio) -> str | None:
+    """What a restarted studio already holds, in one line (None for a new one)."""
+    counts = studio.stats()
+    votes, ready = counts.get("comparisons", 0), counts.get("open_items", 0)
+    if not votes and not ready:
+        return None
+    return (f"* Carrying on: this studio holds {votes} vote{'s' if votes != 1 else ''} and {ready} "
+            f"pair{'s' if ready != 1 else ''} waiting for votes ({counts.get('prompts', 0)} prompts, "
+            f"{counts.get('raters', 0)} raters)")
+
+
 @contextlib.contextmanager
 def background(studio: Studio, options: ServeOptions, *, pool: bool, worker: bool) -> Iterator[Any]:
     """The job worker process and the pool thread for as long as the block runs; yields
@@ -49,7 +67,7 @@ def background(studio: Studio, options: ServeOptions, *, pool: bool, worker: boo
 
             started.append(start_worker_process(studio.config))
         if pool:
-            pool_worker = studio.pool_worker(prompt_set=options.prompt_set).start()
+            pool_worker = studio.pool_worker(prompt_set=options.prompt_set, say=_say).start()
             started.append(pool_worker)
         yield pool_worker
     finally:

@@ -47,8 +47,8 @@ def record(ctx: Context, prefix: str, outcome: str, token: str, rationale: str |
     session = session.counted(comparison.id, result.created)
     names = ctx.contender_names(comparison.left_contender_id, comparison.right_contender_id)
     # A second vote on the pair (another tab, a reload): nothing was written; the first one stands.
-    lead = ALREADY if result.duplicate else "Previous pair saved as"
-    shown_after = pair_view.reveal(comparison, names, lead=lead)
+    lead = ALREADY if result.duplicate else "Your last vote, saved:"
+    shown_after = pair_view.reveal(comparison, names, lead=lead, item=ctx.studio.item_view(shown.item_id))
     return Recorded(person, session, {f"{prefix}_reveal": shown_after,
                                       f"{prefix}_rationale": "", "counter": counter(session),
                                       "session": session}, following)

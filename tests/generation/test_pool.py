@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from studio.generation.pool import choose_prompts, plan_items
+from studio.generation.pool import NewOutput, PlannedItem, choose_prompts, fill_items, plan_items
 
 
 def rate_everything(studio, rater: str, seen: list[int]) -> int:
@@ -66,8 +66,8 @@ def test_pregenerated_outputs_are_used_before_generating(text_studio):
     before = len(text_studio.generations())
     assert text_studio.refill_pool(min_ready=2) == 2
     assert len(text_studio.generations()) == before
-    assert text_studio.refill_pool(min_ready=4) == 2        # now both are used: new outputs
-    assert len(text_studio.generations()) == before + 4
+    assert text_studio.refill_pool(min_ready=4) == 2        # both pairs are taken: one new sample
+    assert len(text_studio.generations()) == before + 2     # each, crossed with the other side's
 
 
 def test_the_worker_keeps_items_ready_in_the_background(text_studio):
@@ -100,3 +100,55 @@ def test_plans_rotate_through_every_contender_pair():
     assert sorted(p.contender_ids for p in planned) == [(10, 20), (10, 30), (20, 30)]
     mixed = plan_items([1, 2], text_contenders=[10, 20], image_contenders=[40], pairs_used={}, rotation=0)
     assert [p.shape for p in mixed] == ["pair", "grid"] and mixed[1].contender_ids == (40, 40, 40, 40)
+
+
+def test_k_samples_per_contender_make_k_by_k_cross_pairs_before_any_new_output():
+    existing = [(1, 7, 10), (2, 7, 10), (3, 7, 20), (4, 7, 20)]      # two samples each of contenders 10, 20
+    plan = [PlannedItem(7, (10, 20))] * 5
+    filled = fill_items(plan, existing, [], pool_seed=0)
+    pairs = [frozenset(f.places) for f in filled[:4]]
+    assert set(pairs) == {frozenset(p) for p in [(1, 3), (1, 4), (2, 3), (2, 4)]}   # 2 x 2, each once
+    fifth = filled[4].places                                         # all taken: one new sample
+    assert sum(isinstance(p, NewOutput) for p in fifth) == 1
+    # pairs already made are never made again
+    again = fill_items(plan[:1], existing, [[1, 3], [4, 2]], pool_seed=0)
+    assert frozenset(again[0].places) in {frozenset((1, 4)), frozenset((2, 3))}
+
+
+def test_a_new_sample_serves_several_pairs_and_is_generated_once(text_studio):
+    text_studio.add_prompts(["Only prompt"])
+    assert text_studio.refill_pool(min_ready=4) == 4                 # 2 x 2 from four outputs
+    assert len(text_studio.generations()) == 4
+    views = []
+    while (item := text_studio.next_item("ana")) is not None:
+        views.append(frozenset(s.generation_id for s in item.sides))
+        text_studio.vote(item.item_id, outcome="left", rater="ana", idempotency_key=str(item.item_id))
+    assert len(views) == len(set(views)) == 4
+
+
+def test_an_empty_pool_fills_in_small_batches_first(text_studio):
+    from studio.services.pool import chunks
+
+    assert [len(c) for c in chunks(list(range(10)), 8, empty=True)] == [1, 2, 4, 3]
+    assert [len(c) for c in chunks(list(range(10)), 8, empty=False)] == [8, 2]
+    text_studio.add_prompts([f"Prompt {i}" for i in range(6)])
+    batches: list[int] = []
+    assert text_studio.pool.refill(min_ready=6, on_written=batches.append) == 6
+    assert batches[0] == 1                                           # the first pair alone, at once
+
+
+def test_outputs_cut_at_the_token_limit_are_marked(text_studio):
+    from studio.generation.base import Request
+    from studio.records import TRUNCATED
+
+    outputs = text_studio.generator("gpt").generate([Request(prompt=f"prompt {i}", seed=i) for i in range(6)])
+    for output in outputs:                                           # max_new_tokens is 8
+        if output.new_tokens < 8:
+            assert TRUNCATED not in output.params                    # it ended on its own
+        if output.params.get(TRUNCATED):
+            assert output.new_tokens == 8
+    assert any(o.params.get(TRUNCATED) for o in outputs)             # random tiny models rarely stop early
+    text_studio.add_prompts(["Marked in the arena"])
+    text_studio.refill_pool(min_ready=1)
+    item = text_studio.next_item("ana")
+    assert any(side.truncated for side in item.sides)

@@ -137,7 +137,7 @@ def test_vote_on_a_rating_item_counts_on_the_item(studio):
     assert (result.comparison.left_generation_id, result.comparison.right_generation_id) == (right, left)
     with studio.store.reader() as tx:
         assert tx.items.get(item.id).votes_received == 1
-    assert studio.stats()["ready_items"] == 0
+    assert studio.stats()["open_items"] == 0 and studio.stats()["held_items"] == 0
 
 
 def test_comparisons_filter_by_contender_rater_and_limit(studio):

@@ -161,3 +161,17 @@ def publish_screenshot(source: Path) -> None:
     """`STUDIO_UPDATE_SCREENSHOT=1 pytest tests/ui` refreshes the README's docs/arena.png."""
     if os.environ.get("STUDIO_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(source, ROOT / "docs" / "arena.png")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test leaves a screenshot of its page in test-artifacts/ (taken while
+    the page is still open)."""
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and page is not None:
+        try:
+            page.screenshot(path=str(artifact(f"failed-{item.name}.png")), full_page=True)
+        except Exception:  # the page may be gone; the failure itself is what matters
+            pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from sqlalchemy import text
 
 from tests.ui.browser import REVEAL, current_token, enter_name, external_requests, wait_for_new_pair
 from tests.ui.conftest import (
@@ -93,20 +94,29 @@ def test_a_double_click_makes_one_vote(served, page):
 
 def test_screenshots_of_the_text_and_image_arena(served, page):
     studio = served.studio
+    # the demo's contenders and two of its starter prompts (docs/arena.png is this page)
     add_text_pairs(studio, [
-        ("Name a river in Europe.", "The Danube.", "The Rhine, which flows through six countries."),
-        ("Write a haiku about a lighthouse, then explain one image in it.",
-         "*Beam across the dark*\n*gulls asleep on folded waves*\n*one light keeps the watch*\n\n"
-         "The light **keeps the watch** like a sailor on night duty.",
-         "Lighthouse tall and white,\nsweeping light on stormy sea,\nships find their way home.\n\n"
-         "- The *sweeping light* is the beam turning.\n- `stormy sea` sets the danger."),
-    ], names=("smol-precise", "smol-creative"))
+        ("Why do we have leap years?",
+         "A year is about 365.24 days long, so every fourth year gets an extra day to keep the calendar "
+         "in step with the seasons.",
+         "Because the Earth takes a little more than 365 days to go around the Sun. Without leap years the "
+         "seasons would drift by about a day every four years."),
+        ("Write a Python function that returns True if a string is a palindrome.",
+         "Here is a short one:\n\n```python\ndef is_palindrome(text: str) -> bool:\n"
+         "    cleaned = ''.join(c.lower() for c in text if c.isalnum())\n    return cleaned == cleaned[::-1]\n```\n\n"
+         "It ignores case, spaces and punctuation.",
+         "```python\ndef is_palindrome(s):\n    return s == s[::-1]\n```\n\nThis compares the string with its "
+         "reverse. For example `is_palindrome(\"level\")` returns True, while"),
+    ], names=("smollm2-focused", "smollm2-creative"))
+    with studio.store.transaction() as tx:                 # the second answer reached its token limit
+        tx.session.execute(text("UPDATE generations SET params = :p WHERE text LIKE '%returns True, while'"),
+                           {"p": '{"truncated": true}'})
     add_image_item(studio, "A red circle on a teal background", [(0, 128, 128), (200, 30, 30)],
                    names=("painter-a", "painter-b"))
     enter_name(page, served.url, "dee")
     first = current_token(page)
     page.keyboard.press("2")
-    second = wait_for_new_pair(page, first)            # the haiku pair, under the revealed names
+    second = wait_for_new_pair(page, first)            # the code pair, beside the last vote's reveal
     page.wait_for_timeout(300)
     text_shot = artifact("arena-text.png")
     page.screenshot(path=str(text_shot), full_page=True)
@@ -125,10 +135,9 @@ def test_screenshots_of_the_text_and_image_arena(served, page):
 
 def test_an_empty_arena_says_so_and_shows_a_pair_when_one_is_ready(served, page):
     enter_name(page, served.url, "eve")
-    page.wait_for_selector("#arena-prompt >> text=No pairs are ready")
+    page.wait_for_selector("#arena-prompt >> text=No pair is ready")
     page.keyboard.press("1")                          # keys do nothing without a pair
-    page.click("#arena-vote-b")                       # a click is refused with a message
-    page.wait_for_selector("text=nothing on screen to vote on")
+    page.wait_for_function("() => document.querySelector('#arena-vote-b').disabled")   # nor the buttons
     page.wait_for_timeout(2500)  # the page polls (every second here) and finds nothing, without errors
     assert served.studio.comparisons().empty
     add_text_pairs(served.studio, [("Late prompt", "late a", "late b")], names=NAMES)

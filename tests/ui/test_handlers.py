@@ -109,7 +109,7 @@ def test_votes_need_a_known_rater_and_admin_work_needs_the_admin_role(network_ct
     with pytest.raises(AccessDenied):
         ArenaHandlers(network_ctx).vote("left", token, "", None, RaterSession(), None)
     with pytest.raises(AccessDenied, match="admin role"):
-        DataHandlers(network_ctx).recent("", "", "", 10, session_for("ana"), None)
+        DataHandlers(network_ctx).recent("", "", "", "any", "", 10, session_for("ana"), None)
     assert network_ctx.studio.comparisons().empty
 
 
@@ -148,7 +148,7 @@ def test_the_data_tab_lists_votes_and_exports_a_file(ctx):
     arena.vote("left", arena.next_pair("ana")["arena_token"], "", None, session_for("ana"), None)
     data = DataHandlers(ctx)
     admin = admin_request(ctx.options)
-    table = data.recent("ana", "", "", 50, session_for("ana"), admin)["data_table"]
+    table = data.recent("ana", "", "", "any", "", 50, session_for("ana"), admin)["data_table"]
     assert table[["prompt", "outcome", "winner"]].values.tolist() == [["Explain tides.", "left", "alpha"]]
     exported = data.export("trl", "", "", "", session_for("ana"), admin)
     rows = [json.loads(line) for line in Path(exported["data_file"]).read_text().splitlines()]
@@ -203,21 +203,32 @@ def test_the_training_tab_queues_shows_and_cancels_a_job(ctx, network_ctx):
     training = TrainingHandlers(ctx)
     admin = admin_request(ctx.options)
     shown = training.refresh(session_for("ana"), admin)
-    assert "No jobs yet" in shown["training_jobs"] and "No active reward model" in shown["training_agreement"]
+    assert shown["training_jobs"].empty and "No active reward model" in shown["training_agreement"]
+    assert "No jobs yet" in shown["training_message"] and "Next automatic retrain: in 50 votes" in shown["training_message"]
     started = training.train_now("head", "auto", session_for("ana"), admin)
     (job,) = ctx.studio.jobs().to_dict("records")
-    assert job["status"] == "queued" and f"Training job {job['id']} is queued" in started["training_message"]
-    assert "<progress" in started["training_jobs"] and "queued" in started["training_jobs"]
-    cancelled = training.cancel(job["id"], session_for("ana"), admin)
-    assert ctx.studio.job(job["id"]).status == "cancelled" and "cancelled" in cancelled["training_jobs"]
+    assert job["status"] == "queued" and f"Job {job['id']} is **queued**" in started["training_message"]
+    (row,) = started["training_jobs"].to_dict("records")
+    assert row["status"] == "queued" and row["action"] == "✕ cancel"          # the table says the same
+    assert training.cancel(session_for("ana"), admin, select(row, "queued")) == {}    # another cell: nothing
+    cancelled = training.cancel(session_for("ana"), admin, select(row, "✕ cancel"))
+    assert ctx.studio.job(job["id"]).status == "cancelled"
+    (after,) = cancelled["training_jobs"].to_dict("records")
+    assert after["status"] == "cancelled" and after["action"] == "" and "cancelled" in cancelled["training_message"]
+
+
+def select(row: dict, value):
+    import gradio as gr
+
+    return gr.SelectData(None, {"index": [0, 0], "value": value, "row_value": list(row.values()), "selected": True})
 
 
 def test_the_settings_tab_shows_the_setup_without_secrets(ctx):
     from studio.ui.settings import SettingsHandlers, without_password
 
     shown = SettingsHandlers(ctx).overview(session_for("ana"), admin_request(ctx.options))
-    assert shown["settings_config"]["server"]["analytics"] is False
-    assert shown["settings_config"]["server"]["share"] is False
+    config = dict(shown["settings_config"][["setting", "value"]].values.tolist())
+    assert config["server.analytics"] == "False" and config["server.share"] == "False"
     assert without_password("postgresql://studio:s3cret@db.internal:5432/studio") == \
         "postgresql://studio:***@db.internal:5432/studio"
     assert without_password("sqlite:////data/studio.db") == "sqlite:////data/studio.db"

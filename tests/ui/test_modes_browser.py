@@ -78,6 +78,7 @@ def test_after_a_vote_the_active_reward_model_shows_its_guess(tmp_path, page):
             show(studio, item_id, "seed")
             studio.vote(item_id, outcome="left", rater="seed", idempotency_key=uuid.uuid4().hex)
         version = studio.train_reward_model(mode="head", epochs=2)["version"]
+        pass_the_gate(studio, version)                 # 12 votes are too few to pass it for real
         server = serve(studio)
         try:
             open_admin_link(page, server)
@@ -90,3 +91,15 @@ def test_after_a_vote_the_active_reward_model_shows_its_guess(tmp_path, page):
             assert page.dialogs == []
         finally:
             server.close()
+
+
+def pass_the_gate(studio, version: int) -> None:
+    """Record the gate as passed for the version, and activate it (what the guess needs)."""
+    from sqlalchemy import select
+
+    from studio.store.schema import RewardModel
+
+    with studio.store.transaction() as tx:
+        row = tx.session.scalars(select(RewardModel).where(RewardModel.version == version)).one()
+        row.gate = {**(row.gate or {}), "passed": True}
+        row.active = True

@@ -65,5 +65,6 @@ def test_the_settings_tab_names_the_sampler(ctx):
     from studio.ui.settings import SettingsHandlers
 
     shown = SettingsHandlers(ctx).overview(session_for("ana"), admin_request(ctx.options))
-    assert shown["settings_pool"]["sampler"]["sampler"] == "uniform"
-    assert "active_min_votes" in shown["settings_pool"]["sampler"]["reason"]
+    pool = dict(shown["settings_pool"][["what", "value"]].values.tolist())       # a readable table
+    assert pool["pair sampler: sampler"] == "uniform"
+    assert "active_min_votes" in pool["pair sampler: reason"]
