@@ -189,7 +189,7 @@ def test_the_studios_own_files_are_never_export_targets(filled):
 def test_a_failed_export_leaves_nothing_behind(filled, tmp_path):
     missing = next((filled.data_dir / "media").rglob("*.png"))
     missing.unlink()
-    with pytest.raises(InputError, match="cannot be read"):
+    with pytest.raises(NotFoundError, match=r"artifact 'media/.*' is missing from the artifact store"):
         filled.studio.export(tmp_path / "ds", format="hf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 

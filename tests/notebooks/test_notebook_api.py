@@ -106,9 +106,10 @@ def test_model_disagreements_put_the_model_beside_the_raters(tmp_path, tiny_enco
         studio.vote(item, outcome="left", rater="ana")
         studio.vote(item, outcome="right" if n % 3 == 0 else "left", rater="ben")
     metrics = studio.train_reward_model(mode="head", backbone=tiny_encoder, progress=False)
-    model = studio.reward_model()
+    version = metrics["version"]                 # named: 12 prompts are too few for the activation gate
+    model = studio.reward_model(version)
 
-    compared = studio.model_disagreements(only_disagreements=False, limit=None)
+    compared = studio.model_disagreements(version, only_disagreements=False, limit=None)
     assert len(compared) == len(items) and set(compared["version"]) == {metrics["version"]}
     for row in compared.itertuples():
         expected = 1 / (1 + math.exp(-(model.score(row.prompt, row.output_a) - model.score(row.prompt, row.output_b))))
@@ -116,7 +117,7 @@ def test_model_disagreements_put_the_model_beside_the_raters(tmp_path, tiny_enco
         assert row.a_share == (0.5 if int(row.prompt.split()[1].rstrip(":")) % 3 == 0 else 1.0)
         assert row.disagree == ((row.model_a - 0.5) * (row.a_share - 0.5) < 0)
     assert compared["gap"].abs().is_monotonic_decreasing
-    only = studio.model_disagreements(limit=None)
+    only = studio.model_disagreements(version, limit=None)
     assert only["disagree"].all() and len(only) == compared["disagree"].sum()
     with studio.store.reader() as tx:                        # computed, not stored
         assert tx.rankings.active_predictions().empty
