@@ -27,15 +27,18 @@ from studio.services.catalog import Catalog, ImportSummary
 from studio.services.exports import Exports
 from studio.services.generation import GenerationService
 from studio.services.generators import Generators
+from studio.services.gold import GoldItems
 from studio.services.imports import Imports
 from studio.services.improvement import ImprovementService
 from studio.services.improvement_request import ImproveRequest
 from studio.services.insights import Insights
 from studio.services.jobs import JobBoard
 from studio.services.lift import LiftService
+from studio.services.pair_choice import PairChooser
 from studio.services.pool import PoolService
 from studio.services.pool_jobs import PoolJobs
 from studio.services.rankings import Rankings
+from studio.services.raters import RaterReview
 from studio.services.registry import Prediction, RewardRegistry
 from studio.services.retrain import RetrainPolicy
 from studio.services.training import TrainingService
@@ -81,7 +84,8 @@ class Studio:
                                               self.job_board, self._queue)
         self.lifts = LiftService(self.store, self.registry)
         self.generation = GenerationService(self.store, config, self.generators, self.artifacts)
-        self.pool = PoolService(self.store, config, self.generators, self.generation)
+        self.pair_choice = PairChooser(self.store, config)
+        self.pool = PoolService(self.store, config, self.generators, self.generation, self.pair_choice)
         self.pool_jobs = PoolJobs(self.store, config, self.pool, self.job_board, self._queue)
         if config.pool.on_workers and not is_immediate(config):    # top-ups: tasks for `studio worker --generate`
             self.pool.on_workers = lambda sets, wanted: self.pool_jobs.enqueue(sets, min_ready=wanted)
@@ -90,6 +94,8 @@ class Studio:
         self.imports = Imports(self.store, config, self.artifacts)
         self.exports = Exports(self.store, config, self.artifacts)
         self.rankings = Rankings(self.store)
+        self.rater_review = RaterReview(self.store)
+        self.gold = GoldItems(self.store)
         self.insights = Insights(self.store, self.catalog, self.registry)
         self.catalog.sync_contenders(config.contenders)
 
@@ -242,13 +248,16 @@ class Studio:
     def comparisons(self, *, prompt_set: str | None = None, contender: str | None = None,
                     rater: str | None = None, source: str | None = None, since=None, until=None,
                     limit: int | None = None, newest_first: bool = False,
-                    with_content: bool = True, include_superseded: bool = False) -> pd.DataFrame:
+                    with_content: bool = True, include_superseded: bool = False,
+                    include_excluded: bool = False) -> pd.DataFrame:
         """Votes as a DataFrame, one row per comparison, oldest first. `include_superseded`
         adds the votes that do not count (a rater's second vote on an item, from before
-        one vote per item was enforced), with a `superseded_by` column naming the one that does."""
+        one vote per item was enforced), with a `superseded_by` column naming the one that does;
+        `include_excluded` the votes of raters or sessions an admin excluded (`excluded` column)."""
         filters = ComparisonFilter(prompt_set=prompt_set, contender=contender, rater=rater, source=source,
                                    since=_time(since), until=_time(until), limit=limit,
-                                   newest_first=newest_first, include_superseded=include_superseded)
+                                   newest_first=newest_first, include_superseded=include_superseded,
+                                   include_excluded=include_excluded)
         return self.catalog.comparisons(filters, with_content=with_content)
 
     def generations(self, *, contender: str | None = None, prompt_set: str | None = None,
@@ -288,12 +297,53 @@ class Studio:
     # -- rankings --------------------------------------------------------------------------
 
     def leaderboard(self, *, bootstrap: int = 1000, seed: int = 0, prompt_set: str | None = None,
-                    source: str | None = None) -> pd.DataFrame:
+                    source: str | None = None, style_control: bool = False) -> pd.DataFrame:
         """Bradley-Terry leaderboard, best first: contender, score (sums to 1), rating
         (400*log10 scale, mean 1000), ci_low/ci_high (95% bootstrap interval of the rating
-        over `bootstrap` resamplings of the votes, seeded), votes, rank, and the online Elo
-        rating as a secondary column. Ties count half a win to each side."""
+        over `bootstrap` resamplings of the votes, seeded), votes, rank with rank_low/rank_high
+        (ranks 2 to 4), and the online Elo rating as a secondary column. Ties count half a
+        win to each side. `style_control`: the ratings with length and markdown (headers,
+        lists, bold) held equal, the plain ones beside (raw_*), the covariates'
+        coefficients in `board.attrs["coefficients"]` (see `style_leaderboard`)."""
+        if style_control:
+            fitted = self.rankings.style_leaderboard(bootstrap=bootstrap, seed=seed, prompt_set=prompt_set,
+                                                     source=source)
+            fitted.board.attrs["coefficients"] = fitted.coefficients
+            return fitted.board
         return self.rankings.leaderboard(bootstrap=bootstrap, seed=seed, prompt_set=prompt_set, source=source)
+
+    def style_leaderboard(self, *, bootstrap: int = 1000, seed: int = 0, prompt_set: str | None = None,
+                          source: str | None = None):
+        """Style control: `.board` (ratings with intervals, raw_* beside) and `.coefficients`."""
+        return self.rankings.style_leaderboard(bootstrap=bootstrap, seed=seed, prompt_set=prompt_set, source=source)
+
+    # -- raters: trust, exclusion, gold ----------------------------------------------------
+
+    def raters(self) -> pd.DataFrame:
+        """One row per rater: votes, excluded (and excluded sessions), gold accuracy,
+        agreement with the consensus, anomaly p-value, median decision time, too-fast votes,
+        flagged and the reasons. Excluded raters' votes are judged too."""
+        return self.rater_review.raters()
+
+    def exclude_rater(self, name: str, *, session: str | None = None, reason: str = "") -> bool:
+        """Leave a rater's votes (or one session's) out of leaderboards, agreement, training and
+        exports; they stay stored (`comparisons(include_excluded=True)`). `include_rater` undoes it."""
+        return self.rater_review.exclude(name, session=session, reason=reason)
+
+    def include_rater(self, name: str, *, session: str | None = None) -> bool:
+        return self.rater_review.include(name, session=session)
+
+    def mark_gold(self, item_id: int, answer: str) -> None:
+        """Make a pair item gold: its right answer (left, right, tie, both_bad, as shown)."""
+        self.gold.mark(item_id, answer)
+
+    def import_gold(self, path: str | os.PathLike[str]) -> int:
+        """Gold answers from a JSON Lines file (`studio import gold`); all or nothing."""
+        return self.gold.import_file(path)
+
+    def sampler_status(self):
+        """Which pair sampler the pool runs now, and why."""
+        return self.pair_choice.status()
 
     def win_rates(self, *, ties: Literal["half", "exclude"] = "half", prompt_set: str | None = None,
                   source: str | None = None) -> pd.DataFrame:

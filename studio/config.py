@@ -98,6 +98,13 @@ class PoolConfig:
     batch_size: int = 8         # prompts generated per batch
     votes_per_pair: int = 1     # raters asked to judge each pair (more gives agreement data)
     seed: int = 0
+    # Which contender pairs the pool makes: "active" (where a vote narrows the leaderboard's
+    # intervals most, services/pair_choice.py) once there are `active_min_votes` counted
+    # votes, uniform before; "uniform" always rotates the pairs evenly.
+    sampling: str = "active"
+    active_min_votes: int = 50
+    sampling_floor: float = 0.1     # share of pairs drawn uniformly, so none is starved
+    gold_rate: float = 0.0          # share of a rater's items that are gold items (when any)
     # True: the server generates nothing itself; each top-up is a queue task that a
     # `studio worker --generate` able to load the contenders takes (a CPU server, GPU workers).
     on_workers: bool = False
@@ -275,6 +282,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         elif key in _SECTIONS:
             types = {f.name: _field_type(f) for f in dataclasses.fields(_SECTIONS[key])}
             values[key] = _check_table(path, f"[{key}]", value, types)
+            if key == "pool":
+                _check_pool(path, values[key])
         elif key == "contenders":
             if not isinstance(value, list):
                 raise ConfigError(f"{path}: 'contenders' must be an array of tables ([[contenders]])")
@@ -284,6 +293,14 @@ def read_config_file(path: Path) -> dict[str, Any]:
             raise ConfigError(
                 f"{path}: unknown section '{key}' (known: studio, server, pool, training, artifacts, contenders)")
     return values
+
+
+def _check_pool(path: Path, pool: dict[str, Any]) -> None:
+    if pool.get("sampling", "active") not in ("active", "uniform"):
+        raise ConfigError(f"{path}: [pool] sampling must be \"active\" or \"uniform\", got {pool['sampling']!r}")
+    for key in ("sampling_floor", "gold_rate"):
+        if not 0 <= pool.get(key, 0) <= 1:
+            raise ConfigError(f"{path}: [pool] {key} must be between 0 and 1, got {pool[key]!r}")
 
 
 def _field_type(f: dataclasses.Field) -> tuple[type, ...]:

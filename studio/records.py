@@ -36,6 +36,12 @@ def media_key(sha256: str, suffix: str) -> str:
     return f"media/{sha256[:2]}/{sha256}{suffix}"
 
 
+# The content hash of a text-less generation: one side of a vote imported from a log that
+# names the models but not their responses (Chatbot Arena, MT-Bench battles). Its text is
+# "", and no real content hashes to this, so training and text exports can refuse it.
+TEXTLESS_SHA256 = "0" * 64
+
+
 @dataclass(frozen=True)
 class RaterRecord:
     id: int

@@ -85,3 +85,17 @@ def votes(
     with open_studio(data) as studio:
         summary = studio.import_votes(file, prompt_set=prompt_set, progress=progress)
     _report(summary, "votes")
+
+
+@import_app.command("gold")
+def gold(
+    file: Annotated[Path, typer.Argument(help="JSON Lines of known right answers: {item_id, answer} (as the item "
+                                              "shows the pair) or {left_generation_id, right_generation_id, "
+                                              "answer}; answer is left, right, tie or both_bad.")],
+    data: DataOption = None,
+) -> None:
+    """Mark pairs as gold items: served to each rater at [pool] gold_rate (never twice to one
+    rater), their votes scored in `studio raters`. A pair no item shows yet gets one."""
+    with open_studio(data) as studio:
+        marked = studio.import_gold(file)
+    typer.echo(f"{marked} gold answers marked")

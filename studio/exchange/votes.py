@@ -3,7 +3,11 @@
 - the format of `../shared/data/prefs/elo_*.jsonl`:
   `{"prompt", "response_a", "response_b", "model_a", "model_b",
     "winner": "model_a" | "model_b" | "tie" | "both_bad", "judge", ...}`
-  (`model_a` is stored on the left, `model_b` on the right);
+  (`model_a` is stored on the left, `model_b` on the right). Without `response_a` and
+  `response_b` (a battle log such as Chatbot Arena's or MT-Bench's, naming models and
+  outcomes only) the vote is on text-less generations (`records.TEXTLESS_SHA256`): it counts
+  in leaderboards, agreement and vote exports, and training and TRL exports refuse it;
+  `prompt` may then be replaced by a `question_id`;
 - the studio's own `jsonl` export (`prompt`, `left_contender`, `right_contender`,
   `left_text`, `right_text`, `outcome`, `rater`, and optionally `rationale`, `decision_ms`,
   `created_at`, `prompt_set`, `session_id`, `group_id`, `idempotency_key`), so an export
@@ -61,6 +65,7 @@ class ImportedVote:
     group_id: str | None = None
     left_media: MediaFile | None = None
     right_media: MediaFile | None = None
+    textless: bool = False    # the file named the models but not their responses (texts are "")
 
     def output(self, side: str) -> tuple[str, str]:
         """(contender, content) of one side: its text, or its image's place in the data dir."""
@@ -113,6 +118,9 @@ def text(path: Path, number: int, row: dict, key: str, *, non_empty: bool = Fals
 
 def _elo_vote(path: Path, number: int, row: dict, seen: Counter) -> ImportedVote:
     limits = {"model_a": MAX_NAME_CHARS, "model_b": MAX_NAME_CHARS, "judge": MAX_NAME_CHARS}
+    textless = "response_a" not in row and "response_b" not in row
+    if textless:
+        return _textless_vote(path, number, row, seen, limits)
     values = {k: text(path, number, row, k, non_empty=k in ("prompt", "model_a", "model_b", "judge"),
                       limit=limits.get(k, MAX_TEXT_CHARS))
               for k in ("prompt", "response_a", "response_b", "model_a", "model_b", "judge")}
@@ -127,6 +135,26 @@ def _elo_vote(path: Path, number: int, row: dict, seen: Counter) -> ImportedVote
                         left_text=values["response_a"], right_model=values["model_b"].strip(),
                         right_text=values["response_b"], outcome=WINNERS[winner],
                         rater=values["judge"].strip(), key=key, rationale=rationale)
+
+
+def _textless_vote(path: Path, number: int, row: dict, seen: Counter, limits: dict) -> ImportedVote:
+    """A battle naming the two models and the outcome, without their responses."""
+    values = {k: text(path, number, row, k, non_empty=True, limit=limits[k]) for k in ("model_a", "model_b", "judge")}
+    if "prompt" in row or "question_id" not in row:
+        prompt = text(path, number, row, "prompt", non_empty=True).strip()
+    else:
+        question = field(path, number, row, "question_id", (str, int))
+        prompt = f"question {question}"
+    winner = field(path, number, row, "winner", str)
+    if winner not in WINNERS:
+        raise InputError(f"{path}:{number}: field 'winner' must be one of {', '.join(WINNERS)}, got {winner!r:.40}")
+    if values["model_a"].strip() == values["model_b"].strip():
+        raise InputError(f"{path}:{number}: both sides name the same model and no responses tell them apart")
+    key = content_key("vote", {**values, "prompt": prompt, "winner": winner, "textless": True}, seen)
+    return ImportedVote(line=number, prompt=prompt, left_model=values["model_a"].strip(), left_text="",
+                        right_model=values["model_b"].strip(), right_text="", outcome=WINNERS[winner],
+                        rater=values["judge"].strip(), key=key,
+                        rationale=text(path, number, row, "rationale", required=False), textless=True)
 
 
 MEDIA_HINT = (" next to the file: export into the data dir, or copy the exporting studio's media/ folder "

@@ -39,7 +39,7 @@ class Exports:
         # pyarrow and datasets load only when something is exported
         from studio.exchange.card import Overview
         from studio.exchange.export import ExportPlan, check_target, write_export
-        from studio.exchange.formats import IMAGE_FORMATS, Options
+        from studio.exchange.formats import IMAGE_FORMATS, VOTE_FORMATS, Options
 
         filters = ExportFilter(prompt_set=prompt_set, contenders=_names(contenders), raters=_names(raters),
                                source=source, since=_utc(since), until=_utc(until))
@@ -54,6 +54,10 @@ class Exports:
             filters = tx.exports.snapshot(filters)
             names = tx.exports.lookups()
             found = tx.exports.overview(filters, names)
+            if format not in VOTE_FORMATS and (textless := tx.exports.textless_count(filters)):
+                raise InputError(f"{textless} of the selected votes have no response texts (imported from a log "
+                                 f"that names models only): a {format} export needs the texts; leave them out "
+                                 "with --source, or export them as jsonl, csv or parquet")
             if format in IMAGE_FORMATS and tx.exports.has_media(filters):
                 plan = replace(plan, options=replace(plan.options, images=True))
             chunks = (tx.exports.pair_chunks(filters, size=chunk_size, names=names) if aggregate == "majority"

@@ -19,7 +19,7 @@ from studio.exchange.generations import ImportedGeneration, pairs_to_rate, read_
 from studio.exchange.media import MAX_MEDIA_BYTES, MediaFile
 from studio.exchange.prefs import read_prefs_file
 from studio.exchange.votes import ImportedVote, read_vote_file
-from studio.records import GenerationIn, PromptIn, VoteIn
+from studio.records import TEXTLESS_SHA256, GenerationIn, PromptIn, VoteIn
 from studio.services.catalog import ImportSummary
 from studio.store import Store
 
@@ -74,13 +74,15 @@ class Imports:
         images = _images(votes)
         with self.store.transaction() as tx:
             prompt_ids, contender_ids = _prompts_and_contenders(tx, prompts, systems, kinds, source, "these votes")
-            outputs = sorted({(set_of(v), v.prompt, *v.output(side)) for v in votes for side in ("left", "right")})
+            outputs = sorted({(set_of(v), v.prompt, *v.output(side), v.textless)
+                              for v in votes for side in ("left", "right")})
             generation_ids = dict(zip(outputs, tx.generations.add(
-                [_generation(prompt_ids[(s, p)], contender_ids[m], content, kinds[m] == "image", images, source)
-                 for s, p, m, content in outputs]), strict=True))
+                [_generation(prompt_ids[(s, p)], contender_ids[m], content, kinds[m] == "image", images, source,
+                             textless=textless)
+                 for s, p, m, content, textless in outputs]), strict=True))
             return tx.votes.record_many([
-                VoteIn(left_generation_id=generation_ids[(set_of(v), v.prompt, *v.output("left"))],
-                       right_generation_id=generation_ids[(set_of(v), v.prompt, *v.output("right"))],
+                VoteIn(left_generation_id=generation_ids[(set_of(v), v.prompt, *v.output("left"), v.textless)],
+                       right_generation_id=generation_ids[(set_of(v), v.prompt, *v.output("right"), v.textless)],
                        outcome=v.outcome, rater=v.rater, idempotency_key=v.key, rationale=v.rationale,
                        decision_ms=v.decision_ms, session_id=v.session_id, group_id=v.group_id,
                        created_at=v.created_at, source=source)
@@ -164,7 +166,10 @@ def _output_kinds(votes: Sequence[ImportedVote]) -> dict[str, str]:
 
 
 def _generation(prompt_id: int, contender_id: int, content: str, image: bool, images: dict,
-                source: str) -> GenerationIn:
+                source: str, *, textless: bool = False) -> GenerationIn:
+    if textless:      # a side of a battle log: the model is known, its response is not
+        return GenerationIn(prompt_id=prompt_id, contender_id=contender_id, text="",
+                            content_sha256=TEXTLESS_SHA256, source=source)
     if not image:
         return GenerationIn(prompt_id=prompt_id, contender_id=contender_id, text=content, source=source)
     media = images[content]

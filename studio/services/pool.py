@@ -20,20 +20,22 @@ from studio.generation.pool import (
     choose_prompts,
     display_order,
     fill_items,
-    plan_items,
 )
 from studio.generation.versus_parent import versus_parent
 from studio.services.generation import GenerationService
 from studio.services.generators import Generators
+from studio.services.pair_choice import PairChooser
 from studio.store import Store
 
 
 class PoolService:
-    def __init__(self, store: Store, config: StudioConfig, generators: Generators, generation: GenerationService):
+    def __init__(self, store: Store, config: StudioConfig, generators: Generators, generation: GenerationService,
+                 pair_choice: PairChooser | None = None):
         self.store = store
         self.config = config
         self.generators = generators
         self.generation = generation
+        self.pair_choice = pair_choice or PairChooser(store, config)   # which contender pairs next
         # Set by the studio when `[pool] on_workers`: called with the prompt sets short of
         # items (and min_ready) instead of generating here; workers make the items.
         self.on_workers: Callable[[list[str], int], object] | None = None
@@ -89,8 +91,8 @@ class PoolService:
             if item.shape == "pair":
                 pairs_used[item.prompt_id][frozenset(contender_of[g] for g in item.generation_ids)] += 1
         rotation = sum(count for _, count in coverage)
-        planned = plan_items(prompt_ids, text_contenders=text_ids, image_contenders=image_ids,
-                             pairs_used=pairs_used, rotation=rotation)
+        planned = self.pair_choice.plan(prompt_ids, text_contenders=text_ids, image_contenders=image_ids,
+                                        pairs_used=pairs_used, rotation=rotation)
         planned = versus_parent(planned, parents, text_ids, share=self.config.pool.versus_parent_share,
                                 rotation=rotation)
         pool_seed = self.config.pool.seed

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from studio.ranking.agreement import AgreementReport
+    from studio.ranking.style_control import StyleControl
 
 
 class Rankings:
@@ -31,6 +32,21 @@ class Rankings:
         board = leaderboard(votes, bootstrap=bootstrap, seed=seed)
         board["elo"] = board["contender"].map(online_elo(votes)).astype(float)
         return board
+
+    def style_leaderboard(self, *, bootstrap: int = 1000, seed: int = 0, prompt_set: str | None = None,
+                          source: str | None = None) -> StyleControl:
+        """Bradley-Terry with style covariates (differences in length, headers, list items and
+        bold between the two answers): `.board` the style-controlled ratings with intervals
+        and rank intervals, the plain ones beside (raw_*), `.coefficients` each covariate's
+        effect with its interval. Answers without text (images, text-less imports) count zeros."""
+        from studio.ranking import style_leaderboard
+
+        votes = self.ranking_votes(prompt_set=prompt_set, source=source)
+        with self.store.reader() as tx:
+            texts = tx.rankings.texts(pd.concat([votes["left_generation_id"], votes["right_generation_id"]]))
+        votes["left_text"] = votes["left_generation_id"].map(texts)
+        votes["right_text"] = votes["right_generation_id"].map(texts)
+        return style_leaderboard(votes, bootstrap=bootstrap, seed=seed)
 
     def win_rates(self, *, ties: Literal["half", "exclude"] = "half", prompt_set: str | None = None,
                   source: str | None = None) -> pd.DataFrame:

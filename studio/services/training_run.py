@@ -134,6 +134,7 @@ def _training_data(store: Store, registry: RewardRegistry, request: TrainingRequ
     with store.reader() as tx:
         newest = tx.reward_models.max_comparison_id()
         rows = list(tx.reward_models.preference_rows(newest))
+    rows = _with_texts(rows)
     data = from_comparisons(rows, media_file=registry.media_file)
     kinds = data.kinds
     if request.kind is None and len(kinds) > 1:
@@ -141,6 +142,18 @@ def _training_data(store: Store, registry: RewardRegistry, request: TrainingRequ
                          "kind='text' or kind='image' (`studio train --kind`)")
     kind = request.kind or (kinds.pop() if kinds else "text")
     return data.of_kind(kind), kind, "votes"
+
+
+def _with_texts(rows: list[dict]) -> list[dict]:
+    """The votes whose two sides carry their responses: votes imported from a battle log
+    (models and outcomes only) are left out, and refused when nothing else is left."""
+    from studio.records import TEXTLESS_SHA256
+
+    kept = [r for r in rows if TEXTLESS_SHA256 not in (r.get("left_sha256"), r.get("right_sha256"))]
+    if rows and not kept:
+        raise InputError(f"the {len(rows)} votes to train on name models only (imported without response "
+                         "texts): a reward model needs the texts; import votes with response_a and response_b")
+    return kept
 
 
 def fixed_split(store: Store, data, fraction: float):

@@ -14,6 +14,7 @@ idempotency key writes nothing and announces nothing.
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -31,6 +32,13 @@ class Voting:
         self.store = store
         self.config = config
         self._listeners: list[VoteListener] = []
+        self._gold_draws = random.Random(f"gold:{config.pool.seed}")
+
+    def _gold_turn(self) -> bool:
+        """Whether the rater's next item is a gold one (when one is left for them): a draw
+        at `[pool] gold_rate`, so raters cannot tell from their stream which items are gold."""
+        rate = self.config.pool.gold_rate
+        return rate > 0 and self._gold_draws.random() < rate
 
     def on_vote(self, listener: VoteListener) -> None:
         """Call `listener(result)` once for each new vote, after its commit."""
@@ -61,6 +69,7 @@ class Voting:
                       session_id: str | None = None, prompt_set: str | None = None,
                       shape: str | None = "pair") -> tuple[VoteResult, ItemView | None]:
         item_id = as_id(item_id, "item_id")
+        gold = self._gold_turn()
 
         def work(tx):
             left, right = _pair_sides(tx, item_id)
@@ -69,7 +78,7 @@ class Voting:
                 left_generation_id=left, right_generation_id=right, outcome=outcome, rater=rater,
                 idempotency_key=idempotency_key, rationale=rationale or None, decision_ms=decision_ms,
                 session_id=session_id, item_id=item_id, source="ui"), rater_id=rater_id)
-            following = tx.items.next_for_rater(rater_id, prompt_set=prompt_set, shape=shape)
+            following = tx.items.next_for_rater(rater_id, prompt_set=prompt_set, shape=shape, gold=gold)
             return result, tx.items.view(following) if following else None
 
         # Concurrent raters' clicks share one commit (store.grouped): one fsync for many votes.
@@ -80,7 +89,7 @@ class Voting:
     def next_item(self, rater: str, *, prompt_set: str | None = None, shape: str | None = None) -> ItemView | None:
         with self.store.transaction() as tx:
             rater_id = tx.raters.id_for(rater)
-            item = tx.items.next_for_rater(rater_id, prompt_set=prompt_set, shape=shape)
+            item = tx.items.next_for_rater(rater_id, prompt_set=prompt_set, shape=shape, gold=self._gold_turn())
             return tx.items.view(item) if item else None
 
     def rank(self, item_id: int, order: Sequence[int], *, rater: str, idempotency_key: str,

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from studio.errors import NotFoundError
+from studio.records import TEXTLESS_SHA256
 from studio.store.counted import counted_votes
 from studio.store.schema import Comparison, Contender, Generation, Prompt, Rater
 from studio.store.sql import Repo, chunked
@@ -62,6 +63,7 @@ class ExportFilter:
     until: datetime | None = None           # UTC, exclusive
     max_id: int | None = None               # set by `snapshot`: the cut this export reads
     include_superseded: bool = False        # also a rater's second votes on an item (never counted)
+    include_excluded: bool = False          # also the votes of excluded raters or sessions
 
 
 @dataclass
@@ -128,6 +130,13 @@ def has_media(session: Session, f: ExportFilter) -> bool:
     query = vote_sides(VOTE.c.id, prompt=f.prompt_set is not None).where(
         *_conditions(session, f), LEFT.c.media_path.is_not(None) | RIGHT.c.media_path.is_not(None))
     return bool(session.scalar(select(exists(query))))
+
+
+def textless_count(session: Session, f: ExportFilter) -> int:
+    """How many matching comparisons have a side without its response text (a battle log's)."""
+    query = vote_sides(func.count(), prompt=f.prompt_set is not None).where(
+        *_conditions(session, f), (LEFT.c.content_sha256 == TEXTLESS_SHA256) | (RIGHT.c.content_sha256 == TEXTLESS_SHA256))
+    return int(session.scalar(query) or 0)
 
 
 def vote_chunks(session: Session, f: ExportFilter, *, size: int = 10_000,
@@ -312,7 +321,7 @@ def _utc(times: Sequence[datetime | None]) -> Sequence[datetime | None]:
 
 
 def _conditions(session: Session, f: ExportFilter) -> list:
-    conditions = [counted_votes(VOTE, include_superseded=f.include_superseded)]
+    conditions = [counted_votes(VOTE, include_superseded=f.include_superseded, include_excluded=f.include_excluded)]
     if f.max_id is not None:
         conditions.append(Comparison.id <= f.max_id)
     if f.prompt_set is not None:
@@ -358,6 +367,9 @@ class ExportRepo(Repo):
 
     def has_media(self, f: ExportFilter) -> bool:
         return has_media(self.session, f)
+
+    def textless_count(self, f: ExportFilter) -> int:
+        return textless_count(self.session, f)
 
     def vote_chunks(self, f: ExportFilter, *, size: int = 10_000, names: Lookups | None = None) -> Iterator[Chunk]:
         return vote_chunks(self.session, f, size=size, names=names)

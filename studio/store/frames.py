@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from studio.store.counted import counted_votes, superseded_count
+from studio.store.counted import counted_votes, excluded_count, excluded_vote, superseded_count
 from studio.store.schema import (
     Comparison,
     Contender,
@@ -37,6 +37,7 @@ class ComparisonFilter:
     limit: int | None = None
     newest_first: bool = False
     include_superseded: bool = False    # also a rater's second votes on an item (kept, never counted)
+    include_excluded: bool = False      # also the votes of excluded raters or sessions (column `excluded`)
 
 
 _LEFT_CONTENDER = Contender.__table__.alias("left_contender")
@@ -62,12 +63,14 @@ def comparisons_query(f: ComparisonFilter = ComparisonFilter(), *, with_content:
         columns += side_content()
     if f.include_superseded:
         columns.append(VOTE.c.superseded_by)
+    if f.include_excluded:
+        columns.append(excluded_vote(VOTE).label("excluded"))
     joined = (vote_sides_from(prompt=True, sides=with_content)
               .join(left_con, left_con.c.id == VOTE.c.left_contender_id)
               .join(right_con, right_con.c.id == VOTE.c.right_contender_id)
               .join(_RATER, _RATER.c.id == VOTE.c.rater_id))
     query = select(*columns).select_from(joined)
-    conditions = [counted_votes(VOTE, include_superseded=f.include_superseded)]
+    conditions = [counted_votes(VOTE, include_superseded=f.include_superseded, include_excluded=f.include_excluded)]
     if f.prompt_set is not None:
         conditions.append(PROMPT.c.prompt_set == f.prompt_set)
     if f.contender is not None:
@@ -144,7 +147,8 @@ class FrameRepo(Repo):
 
     def counts(self) -> dict[str, int]:
         """How many of each thing the studio holds (for `studio stats` and the overview):
-        `comparisons` counts the votes that count, `superseded_votes` the rest (kept)."""
+        `comparisons` counts the votes that count, `superseded_votes` and `excluded_votes` the
+        rest (kept)."""
         def count(model) -> int:
             return self.session.scalar(select(func.count()).select_from(model)) or 0
 
@@ -153,6 +157,7 @@ class FrameRepo(Repo):
         votes = self.session.scalar(select(func.count()).select_from(Comparison).where(counted_votes())) or 0
         return {
             "prompts": count(Prompt), "contenders": count(Contender), "generations": count(Generation),
-            "comparisons": votes, "superseded_votes": superseded_count(self.session), "raters": count(Rater),
+            "comparisons": votes, "superseded_votes": superseded_count(self.session),
+            "excluded_votes": excluded_count(self.session), "raters": count(Rater),
             "ready_items": open_items, "jobs": count(Job), "reward_models": count(RewardModel),
         }

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
 
 from studio.records import ItemView, SideView
-from studio.store.schema import Contender, Generation, Prompt, RatingAssignment, RatingItem, utcnow
+from studio.store.schema import (
+    Contender,
+    Generation,
+    GoldItem,
+    Prompt,
+    RatingAssignment,
+    RatingItem,
+    utcnow,
+)
 from studio.store.sql import Repo, chunked, insert_ignoring
 
 # An item shown to a rater who never voted is offered to others again after this long.
@@ -53,12 +61,14 @@ class ItemRepo(Repo):
         return _item(row) if row else None
 
     def next_for_rater(self, rater_id: int, *, prompt_set: str | None = None,
-                       shape: str | None = None) -> ItemRecord | None:
+                       shape: str | None = None, gold: bool = False) -> ItemRecord | None:
         """The item this rater should see next, and record that it was shown to them.
 
         A rater's own unfinished item comes first (a reload shows the same pair again);
-        otherwise the oldest open item they have never been shown, skipping items whose
-        wanted votes are already covered by other raters' recent, unfinished views.
+        then, when `gold`, the oldest gold item they have never been shown (gold items are
+        for everyone: their wanted votes do not limit them); otherwise the oldest open item
+        they have never been shown, skipping items whose wanted votes are already covered by
+        other raters' recent, unfinished views.
 
         Picking is serialised, so two raters clicking at the same moment never share an item
         that wants one vote: SQLite writers already hold the lock from BEGIN; on PostgreSQL a
@@ -73,8 +83,11 @@ class ItemRepo(Repo):
         if self.dialect == "postgresql":
             connection.execute(_PICK_LOCK)
         now = utcnow()
-        row = connection.execute(_pick(prompt_set is not None, shape is not None),
-                                 {**params, "lease_start": now - LEASE}).one_or_none()
+        row = connection.execute(_gold_pick(prompt_set is not None, shape is not None), params).one_or_none() \
+            if gold else None
+        if row is None:
+            row = connection.execute(_pick(prompt_set is not None, shape is not None),
+                                     {**params, "lease_start": now - LEASE}).one_or_none()
         if row is None:
             return None
         connection.execute(_ASSIGN, {"item_id": row.id, "rater_id": rater_id, "assigned_at": now})
@@ -147,7 +160,21 @@ def _pending(by_prompt_set: bool, by_shape: bool):
     """The rater's own open item (shown, not voted on), oldest first."""
     return (_ITEM.join(RatingAssignment.__table__, _assignments.item_id == _items.id)
             .where(_assignments.rater_id == bindparam("rater_id"), _assignments.completed_at.is_(None),
-                   _items.votes_received < _items.votes_wanted, *_bound_filters(by_prompt_set, by_shape))
+                   or_(_items.votes_received < _items.votes_wanted, _is_gold()),
+                   *_bound_filters(by_prompt_set, by_shape))
+            .order_by(_items.id).limit(1))
+
+
+def _is_gold():
+    return exists().where(GoldItem.__table__.c.item_id == _items.id)
+
+
+@cache
+def _gold_pick(by_prompt_set: bool, by_shape: bool):
+    """The oldest gold item this rater was never shown."""
+    seen = exists().where(and_(_assignments.item_id == _items.id, _assignments.rater_id == bindparam("rater_id")))
+    return (_ITEM.join(GoldItem.__table__, GoldItem.__table__.c.item_id == _items.id)
+            .where(~seen, _items.source != FREE_PROMPT_SOURCE, *_bound_filters(by_prompt_set, by_shape))
             .order_by(_items.id).limit(1))
 
 

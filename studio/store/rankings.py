@@ -10,8 +10,16 @@ import pandas as pd
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from studio.store.counted import counted_votes
-from studio.store.schema import Comparison, Contender, Prompt, Rater, RewardModel, RewardPrediction
+from studio.store.counted import counted_votes, excluded_vote
+from studio.store.schema import (
+    Comparison,
+    Contender,
+    Generation,
+    Prompt,
+    Rater,
+    RewardModel,
+    RewardPrediction,
+)
 from studio.store.sql import Repo
 
 VOTE_COLUMNS = ["id", "prompt_id", "left_generation_id", "right_generation_id", "left_contender",
@@ -39,6 +47,40 @@ class RankingRepo(Repo):
         frame["rater"] = frame.pop("rater_id").map(raters)
         frame["decision_ms"] = frame["decision_ms"].astype("float64")
         return frame[VOTE_COLUMNS]
+
+    def rater_votes(self) -> pd.DataFrame:
+        """Every vote that is not superseded, excluded ones too (an `excluded` column), with
+        its session and the characters of both answers (`reading_chars`): what the raters
+        view judges each rater by."""
+        left, right = Generation.__table__.alias("left_side"), Generation.__table__.alias("right_side")
+        chars = func.coalesce(func.length(left.c.text), 0) + func.coalesce(func.length(right.c.text), 0)
+        query = (select(Comparison.id, Comparison.left_generation_id, Comparison.right_generation_id,
+                        Comparison.left_contender_id, Comparison.right_contender_id, Comparison.outcome,
+                        Comparison.rater_id, Comparison.decision_ms, Comparison.session_id, chars,
+                        case((excluded_vote(), 1), else_=0))
+                 .join(left, left.c.id == Comparison.left_generation_id)
+                 .join(right, right.c.id == Comparison.right_generation_id)
+                 .where(counted_votes(include_excluded=True)).order_by(Comparison.id))
+        frame = _frame(self.session, query, ["id", "left_generation_id", "right_generation_id", "left_contender_id",
+                                             "right_contender_id", "outcome", "rater_id", "decision_ms",
+                                             "session_id", "reading_chars", "excluded"])
+        contenders = dict(self.session.execute(select(Contender.id, Contender.name)).all())
+        raters = dict(self.session.execute(select(Rater.id, Rater.name)).all())
+        frame["left_contender"] = frame.pop("left_contender_id").map(contenders)
+        frame["right_contender"] = frame.pop("right_contender_id").map(contenders)
+        frame["rater"] = frame.pop("rater_id").map(raters)
+        frame["decision_ms"] = frame["decision_ms"].astype("float64")
+        frame["excluded"] = frame["excluded"].astype(bool)
+        return frame
+
+    def texts(self, generation_ids) -> dict[int, str | None]:
+        """Generation id -> its text (None for an image or a text-less imported vote side)."""
+        from studio.store.sql import chunked
+
+        found: dict[int, str | None] = {}
+        for part in chunked(sorted({int(g) for g in generation_ids}), 5000):
+            found.update(self.session.execute(select(Generation.id, Generation.text).where(Generation.id.in_(part))).all())
+        return found
 
     def reward_models(self) -> pd.DataFrame:
         """id, version, active, created_at and the metrics dict of every reward model."""

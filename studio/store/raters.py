@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, func, select
 
 from studio.records import RaterRecord
-from studio.store.schema import ROLES, Rater, utcnow
+from studio.store.counted import WHOLE_RATER
+from studio.store.schema import ROLES, Comparison, Rater, RaterExclusion, utcnow
 from studio.store.sql import Repo, chunked, insert_ignoring, to_record
 
 
@@ -48,6 +49,33 @@ class RaterRepo(Repo):
     def all(self) -> list[RaterRecord]:
         return [to_record(RaterRecord, r) for r in self.session.scalars(select(Rater).order_by(Rater.id))]
 
+
+    # -- exclusions: the votes stay, counted nowhere (store/counted.py) --------------------
+
+    def exclude(self, rater_id: int, session_id: str | None = None, reason: str = "") -> bool:
+        """Leave the rater's votes (or one session's) out; False when already excluded."""
+        added = self.session.execute(
+            insert_ignoring(self.session, RaterExclusion.__table__, ["rater_id", "session_id"])
+            .values(rater_id=rater_id, session_id=session_id or WHOLE_RATER, reason=reason, created_at=utcnow())
+            .returning(RaterExclusion.__table__.c.id)).scalar_one_or_none()
+        return added is not None
+
+    def include(self, rater_id: int, session_id: str | None = None) -> bool:
+        """Count them again; False when there was no such exclusion."""
+        result = self.session.execute(delete(RaterExclusion).where(
+            RaterExclusion.rater_id == rater_id, RaterExclusion.session_id == (session_id or WHOLE_RATER)))
+        return bool(result.rowcount)
+
+    def exclusions(self) -> list[tuple[str, str | None, str]]:
+        """(rater name, session id or None for the whole rater, reason) of every exclusion."""
+        rows = self.session.execute(select(Rater.name, RaterExclusion.session_id, RaterExclusion.reason)
+                                    .join(Rater, Rater.id == RaterExclusion.rater_id).order_by(RaterExclusion.id))
+        return [(name, session or None, reason) for name, session, reason in rows]
+
+    def has_session(self, rater_id: int, session_id: str) -> bool:
+        """Whether the rater cast any vote in this session."""
+        return bool(self.session.scalar(select(func.count()).select_from(Comparison).where(
+            Comparison.rater_id == rater_id, Comparison.session_id == session_id)))
 
 
 _ID_BY_NAME = select(Rater.__table__.c.id).where(Rater.__table__.c.name == bindparam("name"))

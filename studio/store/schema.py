@@ -212,6 +212,32 @@ class Comparison(Created, Base):
     superseded_by: Mapped[int | None] = mapped_column(Integer)
 
 
+class RaterExclusion(Created, Base):
+    """An admin left a rater's votes (all of them, or one session's) out of every count.
+    The votes stay; deleting this row counts them again (store/counted.py)."""
+
+    __tablename__ = "rater_exclusions"
+    __table_args__ = (UniqueConstraint("rater_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id"))
+    # '' excludes the rater (every session, later votes too); else only that session's votes.
+    session_id: Mapped[str] = mapped_column(String(100), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class GoldItem(Created, Base):
+    """A pair whose right answer an admin knows: served to each rater at `[pool] gold_rate`
+    (never twice to one rater), their votes on it scored against `answer`."""
+
+    __tablename__ = "gold_items"
+    __table_args__ = (CheckConstraint(_in("answer", OUTCOMES), name="answer"),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("rating_items.id"), primary_key=True)
+    # As the item shows it: left is the item's first generation.
+    answer: Mapped[str] = mapped_column(String(8))
+
+
 class Job(Created, Base):
     """Mirror of a background task: the one place UI, CLI and notebooks read status from."""
 

@@ -27,6 +27,7 @@ from studio.store.engine import make_engine, writer
 from studio.store.exports import ExportRepo
 from studio.store.frames import FrameRepo
 from studio.store.generations import GenerationRepo
+from studio.store.gold import GoldRepo
 from studio.store.group_commit import GroupCommitter
 from studio.store.improvement import ImprovementRepo
 from studio.store.items import ItemRepo
@@ -75,6 +76,10 @@ class Tx:
     @cached_property
     def items(self) -> ItemRepo:
         return ItemRepo(self.session)
+
+    @cached_property
+    def gold(self) -> GoldRepo:
+        return GoldRepo(self.session)
 
     @cached_property
     def pool(self) -> PoolRepo:

@@ -186,7 +186,7 @@ _CLAIM = (update(RatingAssignment.__table__).where(*_THIS_VIEW, _assignment.comp
           .values(completed_at=bindparam("closed_at")))
 _SHOWN = select(_assignment.completed_at).where(*_THIS_VIEW)
 _ON_ITEM = (_votes.item_id == bindparam("on_item"), _votes.rater_id == bindparam("by_rater"))
-_VOTE_ON_ITEM = (select(*Comparison.__table__.c).where(*_ON_ITEM, counted_votes())
+_VOTE_ON_ITEM = (select(*Comparison.__table__.c).where(*_ON_ITEM, counted_votes(include_excluded=True))
                  .order_by(_votes.vote_part, _votes.id))
 _RANKING_ROWS = (select(*Comparison.__table__.c).where(*_ON_ITEM, _votes.group_id == bindparam("group_id"))
                  .order_by(_votes.vote_part, _votes.id))

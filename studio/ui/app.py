@@ -27,6 +27,7 @@ from studio.ui import (
     leaderboard,
     media,
     ranking_grid,
+    raters,
     settings,
     training,
     vote_api,
@@ -39,7 +40,7 @@ from studio.ui.session import RaterSession, counter, whoami
 from studio.ui.style import CSS, theme
 from studio.ui.wiring import Panel, named
 
-ADMIN_TABS = ("training_tab", "data_tab", "settings_tab")
+ADMIN_TABS = ("training_tab", "data_tab", "raters_tab", "settings_tab")
 TITLE = "Feedback Studio"
 CACHE_PRUNING = (3600, 86400)   # (every N seconds, files older than N seconds)
 AUTH_MESSAGE = "Sign in with the name and password your admin gave you."
@@ -81,6 +82,7 @@ def layout(ctx: Context) -> Panel:
         page.update(leaderboard.layout(ctx))
         page.update(training.layout(ctx))
         page.update(data.layout(ctx))
+        page.update(raters.layout(ctx))
         page.update(settings.layout(ctx))
     page["tabs"] = tabs
     page.update(training.clock(ctx))
@@ -173,6 +175,7 @@ def wire(demo: gr.Blocks, page: Panel, ctx: Context) -> None:
     leaderboard.wire(page, leaderboard.LeaderboardHandlers(ctx), ctx)
     training.wire(page, training.TrainingHandlers(ctx), ctx)
     data.wire(page, data.DataHandlers(ctx), ctx)
+    raters.wire(page, raters.RatersHandlers(ctx), ctx)
     settings.wire(page, settings.SettingsHandlers(ctx), ctx)
 
     demo.load(named(handlers.load, entry), inputs=[page["saved_name"]], outputs=list(entry.values()),

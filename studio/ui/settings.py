@@ -25,7 +25,8 @@ def layout(ctx: Context) -> Panel:
     with gr.Tab("Settings", id="settings", visible=False, elem_id="tab-settings") as tab:
         gr.Markdown(HELP)
         p["settings_refresh"] = gr.Button("Refresh", size="sm")
-        p["settings_pool"] = gr.JSON(label="Pool: ready pairs per prompt set, and contenders left out (with why)")
+        p["settings_pool"] = gr.JSON(label="Pool: ready pairs per prompt set, contenders left out (with why), "
+                                           "and which pair sampler runs (and why)")
         p["settings_config"] = gr.JSON(label="Configuration in effect")
         p["settings_contenders"] = gr.Dataframe(label="Contenders", interactive=False)
         p["settings_prompt_sets"] = gr.Dataframe(label="Prompt sets", interactive=False)
@@ -50,7 +51,8 @@ class SettingsHandlers:
         contenders = studio.contenders()
         sets = studio.prompt_sets()
         pool = studio.pool_status()
-        return {"settings_pool": {"min_ready": pool.min_ready, "ready": pool.ready, "problems": pool.problems},
+        return {"settings_pool": {"min_ready": pool.min_ready, "ready": pool.ready, "problems": pool.problems,
+                                  "sampler": studio.sampler_status().to_dict()},
                 "settings_config": config_summary(studio.config, self.ctx),
                 "settings_contenders": contenders.drop(columns=["created_at"], errors="ignore"),
                 "settings_prompt_sets": pd.DataFrame({"prompt_set": list(sets), "prompts": list(sets.values())}),

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from studio.api import Studio
 from studio.config import ContenderSpec
-from studio.errors import StudioError
 from studio.generation.base import Request
 from studio.generation.best_of_n import BestOfN
 from studio.services.registry import RewardRegistry

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from studio.commands import load_all
 from tests.ranking.helpers import write_votes
 
-COLUMNS = ["contender", "score", "rating", "ci_low", "ci_high", "votes", "rank"]
+COLUMNS = ["contender", "score", "rating", "ci_low", "ci_high", "votes", "rank", "rank_low", "rank_high"]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_leaderboard_json_is_seeded_and_null_without_intervals(data):
 
 def test_leaderboard_table_for_people(data):
     lines = run("leaderboard", "--data", data, "-b", "20").splitlines()
-    assert lines[0].split() == ["rank", "contender", "score", "rating", "ci_low", "ci_high", "votes"]
+    assert lines[0].split() == ["rank", "contender", "score", "rating", "ci_low", "ci_high", "ranks", "votes"]
     assert lines[1].split()[:2] == ["1", "alpha"] and len(lines) == 4
 
 

@@ -13,8 +13,8 @@ from tests.reliability.test_access import completed
 from tests.ui.browser import enter_name
 from tests.ui.conftest import add_text_pairs, open_admin_link, serve
 
-ADMIN_HANDLERS = ("TrainingHandlers", "DataHandlers", "SettingsHandlers")
-ADMIN_TABS = {"Training", "Data", "Settings"}
+ADMIN_HANDLERS = ("TrainingHandlers", "DataHandlers", "RatersHandlers", "SettingsHandlers")
+ADMIN_TABS = {"Training", "Data", "Raters", "Settings"}
 
 
 @pytest.fixture

@@ -186,7 +186,7 @@ def test_the_leaderboard_shows_ratings_and_a_plot(ctx):
     arena = ArenaHandlers(ctx)
     for outcome in ("left", "left", "left", "right"):
         arena.vote(outcome, arena.next_pair("ana")["arena_token"], "", None, session_for("ana"), None)
-    board = LeaderboardHandlers(ctx).refresh(20, session_for("ana"), None)
+    board = LeaderboardHandlers(ctx).refresh(20, False, session_for("ana"), None)
     assert board["board_table"]["contender"].tolist() == ["alpha", "beta"]
     assert board["board_plot"] is not None
 

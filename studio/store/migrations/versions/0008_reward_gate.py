@@ -1,7 +1,7 @@
 """reward-model activation gate and a held-out set that does not move
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 15:00:00
 
 `reward_models.gate` keeps the activation gate's decision for each version (better than
@@ -18,14 +18,15 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('reward_models') as batch:
-        batch.add_column(sa.Column('gate', sa.JSON(), nullable=True))
+    # a plain ADD COLUMN: a batch rebuild of reward_models would drop a table that
+    # predictions reference, which SQLite's foreign keys refuse once there are rows
+    op.add_column('reward_models', sa.Column('gate', sa.JSON(), nullable=True))
     op.create_table(
         'heldout_prompts',
         sa.Column('prompt_sha256', sa.String(length=64), nullable=False),
@@ -38,5 +39,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('heldout_prompts')
-    with op.batch_alter_table('reward_models') as batch:
-        batch.drop_column('gate')
+    op.drop_column('reward_models', 'gate')

@@ -1,0 +1,117 @@
+"""Which contender pairs the pool makes next (`[pool] sampling`).
+
+- "uniform": every pair in turn, the least shown first (`generation.pool.plan_items`).
+- "active" (the default): once there are `[pool] active_min_votes` counted votes, the pairs
+  where one more vote narrows the leaderboard's 95% intervals most (`ranking.sampling`:
+  the Arena's rule, sharpened), with a share `[pool] sampling_floor` of uniform draws so no
+  pair is starved. Before that many votes the intervals say little, so it stays uniform.
+
+The pool asks for a batch of items at a time. Drawing them all from the same probabilities
+would fill a batch with the one best pair, so each draw counts the pairs drawn before it as
+votes already on their way (their interval reductions shrink), and the batch spreads over
+the pairs that teach most.
+
+Among candidate items of one contender pair the ranking module can put the ones a reward
+model is least sure about first (`ranking.sampling.uncertain_first`, from an ensemble or
+bootstrap spread); the registry keeps one model per kind and no spread, so `status` says so
+and the pool's candidates stay in their coverage order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from studio.config import StudioConfig
+from studio.generation.pool import PlannedItem, plan_items
+from studio.store import Store
+
+
+@dataclass(frozen=True)
+class SamplerStatus:
+    sampler: str          # "active" or "uniform": what the pool uses now
+    configured: str       # [pool] sampling
+    votes: int            # counted votes between the pool's text contenders
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"sampler": self.sampler, "configured": self.configured, "votes": self.votes, "reason": self.reason}
+
+
+class PairChooser:
+    def __init__(self, store: Store, config: StudioConfig):
+        self.store = store
+        self.config = config
+
+    def status(self, contender_ids: Sequence[int] | None = None) -> SamplerStatus:
+        """Which sampler runs now and why (for `studio stats` and the Settings tab)."""
+        pool = self.config.pool
+        votes = self._counted(contender_ids)[1].sum() / 2
+        if pool.sampling == "uniform":
+            return SamplerStatus("uniform", "uniform", int(votes), "[pool] sampling = \"uniform\"")
+        if votes < pool.active_min_votes:
+            return SamplerStatus("uniform", "active", int(votes),
+                                 f"{int(votes)} counted votes between the contenders; active sampling starts at "
+                                 f"[pool] active_min_votes = {pool.active_min_votes}")
+        return SamplerStatus("active", "active", int(votes),
+                             f"{int(votes)} counted votes: pairs that narrow the rating intervals most, "
+                             f"{pool.sampling_floor:.0%} uniform floor; no reward-model spread (one model per "
+                             "kind), candidates of a pair in coverage order")
+
+    def plan(self, prompt_ids: Sequence[int], *, text_contenders: Sequence[int], image_contenders: Sequence[int],
+             pairs_used: dict[int, Counter], rotation: int) -> list[PlannedItem]:
+        """One planned item per prompt (as `plan_items`), the pairs' contenders chosen by the
+        sampler in effect."""
+        planned = plan_items(prompt_ids, text_contenders=text_contenders, image_contenders=image_contenders,
+                             pairs_used=pairs_used, rotation=rotation)
+        pair_slots = [i for i, p in enumerate(planned) if p.shape == "pair"]
+        if not pair_slots or len(text_contenders) < 3:
+            return planned           # two contenders: one pair, nothing to choose
+        ids = sorted(text_contenders)
+        theta, counts = self._fit(ids)
+        if theta is None:
+            return planned
+        rng = np.random.default_rng([self.config.pool.seed, rotation, len(prompt_ids)])
+        for slot, (first, second) in zip(pair_slots, self.draw(theta, counts, len(pair_slots), rng), strict=True):
+            planned[slot] = PlannedItem(planned[slot].prompt_id, (ids[first], ids[second]))
+        return planned
+
+    def draw(self, theta: np.ndarray, counts: np.ndarray, n: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+        """`n` pairs (contender positions) drawn one after another, each counting the ones
+        before it as votes to come."""
+        from studio.ranking.sampling import pair_probabilities
+
+        counts = counts.copy()
+        first, second = np.triu_indices(len(theta), k=1)
+        chosen = []
+        for _ in range(n):
+            probabilities = pair_probabilities(theta, counts, floor=self.config.pool.sampling_floor)
+            pick = rng.choice(len(first), p=probabilities / probabilities.sum())
+            i, j = int(first[pick]), int(second[pick])
+            counts[i, j] += 1
+            counts[j, i] += 1
+            chosen.append((i, j))
+        return chosen
+
+    def _fit(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray]:
+        """Strengths and votes per pair of these contenders, or (None, counts) while the
+        uniform sampler is in effect."""
+        from studio.ranking.sampling import strengths
+
+        wins, counts = self._counted(ids)
+        pool = self.config.pool
+        if pool.sampling == "uniform" or counts.sum() / 2 < pool.active_min_votes:
+            return None, counts
+        return strengths(wins, counts), counts
+
+    def _counted(self, contender_ids: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        from studio.ranking.sampling import pair_tallies
+
+        with self.store.reader() as tx:
+            votes = tx.rankings.votes()
+            names = {c.id: c.name for c in tx.contenders.list(kind="text", enabled_only=True)}
+        ids = sorted(names) if contender_ids is None else sorted(contender_ids)
+        return pair_tallies(votes, [names.get(i, f"#{i}") for i in ids])
