@@ -2,7 +2,7 @@
 of the machine cancels out):
 
 1. Activation: from the vote that crosses `retrain_every` to the new head-mode model being
-   active and loaded by a *server* process with its own cache (its checkpoint uploaded by
+   registered (and active, when it passes the activation gate) and loaded by a *server* process with its own cache (its checkpoint uploaded by
    the trainer, downloaded once by the server). Goal: object store under 2x the data dir.
 2. Media throughput: 50 KB images fetched through `studio serve`'s media route by
    concurrent clients, each image once cold (from the bucket into the server's cache) and
@@ -90,7 +90,7 @@ def activation_times(side_root: Path, env: dict, backbone: str, rounds: int, eve
             else:
                 raise AssertionError(f"{every * 3} votes trained nothing (retrain_every={every})")
             server.registry.forget()
-            model = server.reward_model()
+            model = server.reward_model("latest")     # registered (active when it passed the gate)
             model.score_batch(["Question 0"], ["an answer"])
             times.append(time.perf_counter() - started)
     finally:
@@ -170,7 +170,7 @@ def main() -> None:
             print(f"SeaweedFS at {weed.endpoint} (keys {S3_KEY}/{'*' * len(S3_SECRET)})")
             local = activation_times(root / "act-local", {}, backbone, rounds, every)
             remote = activation_times(root / "act-s3", store_env(weed, bucket_a), backbone, rounds, every)
-            print(f"activation (threshold vote -> active and loaded by the server), {rounds} rounds of {every} votes:")
+            print(f"activation (threshold vote -> new version loaded by the server), {rounds} rounds of {every} votes:")
             for name, values in (("data dir", local), ("object store", remote)):
                 print(f"  {name:13s} median {statistics.median(values) * 1000:7.0f} ms   "
                       f"min {min(values) * 1000:7.0f} ms   max {max(values) * 1000:7.0f} ms")

@@ -121,6 +121,8 @@ def sampling_part(args) -> pd.DataFrame:
                 rows.append({"contenders": contenders, "spread": spread, "target": target,
                              "uniform": mean["uniform"], "active": mean["active"],
                              "saving": 1 - mean["active"] / mean["uniform"]})
+                print(f"  ... {contenders} contenders, spread {spread:g}, target {target:g}: uniform "
+                      f"{mean['uniform']:.0f}, active {mean['active']:.0f}", flush=True)
     table = pd.DataFrame(rows)
     print(f"1. votes through the studio until the mean 95% interval width is below the target "
           f"(mean of {args.seeds} seeds)")

@@ -260,6 +260,13 @@ class Studio:
                                    include_excluded=include_excluded)
         return self.catalog.comparisons(filters, with_content=with_content)
 
+    def best_of_n_lengths(self) -> pd.DataFrame:
+        """The length guard: per best-of-n contender, the mean length of the outputs it kept
+        against its base's on the same prompts (ratio well above 1: it may be picking length)."""
+        from studio.services.length_guard import best_of_n_lengths
+
+        return best_of_n_lengths(self.store)
+
     def generations(self, *, contender: str | None = None, prompt_set: str | None = None,
                     limit: int | None = None) -> pd.DataFrame:
         return self.catalog.generations(contender=contender, prompt_set=prompt_set, limit=limit)
@@ -420,10 +427,13 @@ class Studio:
         kind only (None: the votes' kind, which must then be one).
         Trains on the studio's votes (or `pairs_file`, TRL prompt/chosen/rejected JSONL),
         held-out by prompt (or evaluated on `eval_file`), registers a new version and activates
-        it when `activate` says so ("if_better": unless it is worse than the active version on
-        the same held-out votes by more than the noise). Returns metrics: heldout_accuracy,
-        heldout_pairs, loss, pairs_per_s, wall_s, version, activated. `advanced`:
-        learning_rate, batch_size, lora_rank, train_layers, seed. `progress`: True/False for
+        it when `activate` says so ("if_better": when it passes the activation gate: better
+        than chance and than "the longer answer wins" on the fixed held-out votes, each beyond
+        the noise, not worse than the best so far). Returns metrics: heldout_accuracy (and
+        heldout_low/high, its 95% interval), gate, heldout_pairs, loss, pairs_per_s, wall_s,
+        version, activated. `advanced`:
+        learning_rate, batch_size, lora_rank, train_layers, seed, ensemble (head mode: heads on
+        bootstrap resamples, so scores come with a spread). `progress`: True/False for
         bars, or a callable receiving each update."""
         from studio.progress import phase_bars
 

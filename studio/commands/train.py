@@ -28,7 +28,8 @@ class Activate(StrEnum):
     never = "never"
 
 
-SUMMARY = ["version", "kind", "activated", "heldout_accuracy", "epoch_heldout_accuracy", "heldout_pairs",
+SUMMARY = ["version", "kind", "activated", "gate", "heldout_accuracy", "heldout_low", "heldout_high",
+           "length_rule_accuracy", "epoch_heldout_accuracy", "heldout_pairs",
            "previous_heldout_accuracy", "train_pairs", "loss", "pairs_per_s", "wall_s"]
 
 
@@ -58,13 +59,23 @@ def train(
     max_length: Annotated[int | None, typer.Option("--max-length", min=8, help="Tokens per prompt and "
                                                    "response; the prompt is cut from the left.")] = None,
     activate: Annotated[Activate, typer.Option(
-        "--activate", help="if_better: unless it is worse than the active version on the same "
-                           "held-out pairs by more than the noise; always; never.")] = Activate.if_better,
+        "--activate", help="if_better: when it passes the activation gate (better than chance and than "
+                           "'the longer answer wins' on its held-out votes, each beyond the noise, and not "
+                           "worse than the best version so far); always: skip the comparison with the best "
+                           "(a model no better than chance or length is never activated); never.")] = Activate.if_better,
     learning_rate: Annotated[float | None, typer.Option(
         "--learning-rate", min=0.0, help="head mode: the head's [default: [training] learning_rate]; full "
                                          "mode: the backbone's [default: 5e-5].")] = None,
     lora_rank: Annotated[int, typer.Option("--lora-rank", min=0, help="full mode: train LoRA adapters of this "
                                            "rank instead of every weight (large backbones).")] = 0,
+    ensemble: Annotated[int, typer.Option("--ensemble", min=0, help="head mode: train this many heads on "
+                                          "bootstrap resamples of the votes, so each score comes with a spread "
+                                          "(`score(..., spread=True)`, the arena's prediction, active sampling).")] = 0,
+    length_features: Annotated[bool, typer.Option(
+        "--length-features/--no-length-features",
+        help="head mode: give the head length and shape features beside the embeddings. The encoder reads "
+             "only the first max-length tokens while these read the whole text, so best-of-n with them can "
+             "favour length: see `studio best-of-n-lengths`.")] = True,
     background: Annotated[bool, typer.Option(
         "--background", help="Queue the training for `studio worker` instead of running it here.")] = False,
     as_json: JsonOption = False,
@@ -79,14 +90,16 @@ def train(
             job = studio.enqueue_training(mode=mode_name, kind=kind_name, backbone=backbone, epochs=epochs,
                                           max_pairs=max_pairs,
                                           max_length=max_length, activate=activate.value, requested_by="cli",
-                                          learning_rate=learning_rate, lora_rank=lora_rank or None)
+                                          learning_rate=learning_rate, lora_rank=lora_rank or None,
+                                          ensemble=ensemble or None, length_features=length_features)
             typer.echo(f"job {job.id}: {job.status} (see `studio jobs`)")
             return
         metrics = studio.train_reward_model(mode=mode_name, kind=kind_name, backbone=backbone, pairs_file=pairs,
                                             eval_file=eval_file, epochs=epochs, max_pairs=max_pairs,
                                             max_length=max_length, activate=activate.value,
                                             progress=None if not as_json else False,
-                                            learning_rate=learning_rate, lora_rank=lora_rank or None)
+                                            learning_rate=learning_rate, lora_rank=lora_rank or None,
+                                          ensemble=ensemble or None, length_features=length_features)
     if as_json:
         print_json(metrics)
     else:
@@ -107,7 +120,9 @@ def reward_models(
                                                  help="Make this version the active one first.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Reward-model versions with their held-out accuracy; the active one is marked."""
+    """Reward-model versions with their held-out accuracy, its 95% interval and the activation
+    gate's decision ("passed", or "not better than chance / than length"); the active one is
+    marked. Only a version that passed the gate is used (best-of-n, rm-dpo)."""
     with open_studio(data) as studio:
         if activate is not None:
             studio.activate_reward_model(activate)
@@ -116,5 +131,22 @@ def reward_models(
     if as_json:
         print_json(rows)
     else:
-        print_table([{k: row[k] for k in ("version", "active", "kind", "mode", "backbone", "heldout_accuracy",
-                                          "heldout_pairs", "train_pairs", "created_at")} for row in rows])
+        print_table([{k: row[k] for k in ("version", "active", "gate", "kind", "mode", "backbone", "heldout_accuracy",
+                                          "heldout_low", "heldout_high", "heldout_pairs", "train_pairs",
+                                          "created_at")} for row in rows])
+
+
+@app.command("best-of-n-lengths")
+def best_of_n_lengths(data: DataOption = None, as_json: JsonOption = False) -> None:
+    """The length guard: per best-of-n contender, the mean length (characters) of the outputs it
+    kept against its base contender's on the same prompts, and how many were fallbacks (no
+    reward model that passed the gate). A ratio well above 1 says the reward model may be
+    rewarding length: retrain with --no-length-features."""
+    with open_studio(data) as studio:
+        rows = studio.best_of_n_lengths().to_dict(orient="records")
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        typer.echo("no best-of-n contender yet")
+    else:
+        print_table(rows)

@@ -13,7 +13,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-from studio.services.pool_jobs import PoolJobs
 from studio.services.training import TrainingService
 
 RECOVER_EVERY_S = 30.0
@@ -22,10 +21,8 @@ log = logging.getLogger("studio.worker")
 
 
 class Recovery:
-    def __init__(self, training: Callable[[], TrainingService], *, every: float = RECOVER_EVERY_S,
-                 pool_jobs: Callable[[], PoolJobs] | None = None):
+    def __init__(self, training: Callable[[], TrainingService], *, every: float = RECOVER_EVERY_S):
         self.training = training
-        self.pool_jobs = pool_jobs
         self.every = every
         self.rounds = 0
         self._stop = threading.Event()
@@ -33,8 +30,6 @@ class Recovery:
 
     def run_once(self) -> tuple[list[int], list[int]]:
         failed, resent = self.training().recover()
-        if self.pool_jobs is not None:
-            resent = [*resent, *self.pool_jobs().recover()]
         self.rounds += 1
         if failed:
             log.warning("marked %d abandoned job(s) failed: %s", len(failed), failed)

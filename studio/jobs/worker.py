@@ -44,7 +44,7 @@ def run_worker(config: StudioConfig, *, workers: int = 1, roles: Sequence[str] =
     services.queue = JobQueue(config, hueys=hueys)
     log.info("worker for %s on %s, artifacts in %s", " and ".join(roles), config.queue_url or "the data dir's queue",
              config.artifacts_url or config.data_dir)
-    recovery = Recovery(services.training, pool_jobs=services.pool_jobs if "generate" in roles else None).start()
+    recovery = Recovery(services.training).start()
     consumers = [hueys[role].create_consumer(workers=workers, worker_type="thread", periodic=False, initial_delay=0.1,
                                              max_delay=0.5, check_worker_health=True) for role in roles]
     for extra in consumers[1:]:

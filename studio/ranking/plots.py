@@ -67,8 +67,10 @@ def plot_win_rates(rates: pd.DataFrame, *, title: str = "Win rate of row against
 
 
 def plot_reward_model_accuracy(accuracy: pd.DataFrame, *, title: str = "Reward model accuracy") -> Figure:
-    """Held-out accuracy of each reward-model version (and, where recorded, its accuracy on
-    the human votes it predicted), with the 50% coin-flip line."""
+    """Held-out accuracy of each reward-model version with its 95% interval (clustered by
+    prompt), the "longer answer wins" rule on the same votes, where recorded its accuracy on
+    the human votes it predicted, and the 50% coin-flip line. Versions that did not pass the
+    activation gate are drawn hollow."""
     require_columns(accuracy, ("version", "heldout_accuracy"), what="plot_reward_model_accuracy")
     figure = _figure(6.0, 3.5)
     axes = figure.add_subplot()
@@ -77,7 +79,21 @@ def plot_reward_model_accuracy(accuracy: pd.DataFrame, *, title: str = "Reward m
         axes.set_axis_off()
         return figure
     frame = accuracy.sort_values("version")
-    axes.plot(frame["version"], frame["heldout_accuracy"], marker="o", label="held-out accuracy")
+    versions = frame["version"].to_numpy()
+    mean = frame["heldout_accuracy"].to_numpy(dtype=float)
+    axes.plot(versions, mean, color="tab:blue", linewidth=0.8)
+    if {"heldout_low", "heldout_high"} <= set(frame.columns):
+        below = np.nan_to_num(mean - frame["heldout_low"].to_numpy(dtype=float))
+        above = np.nan_to_num(frame["heldout_high"].to_numpy(dtype=float) - mean)
+        axes.errorbar(versions, mean, yerr=[np.clip(below, 0, None), np.clip(above, 0, None)], fmt="none",
+                      ecolor="tab:gray", capsize=3)
+    passed = (frame["gate"] == "passed").to_numpy() if "gate" in frame.columns else np.ones(len(frame), bool)
+    axes.plot(versions[passed], mean[passed], "o", color="tab:blue", label="held-out accuracy (95% interval)")
+    if (~passed).any():
+        axes.plot(versions[~passed], mean[~passed], "o", markerfacecolor="white", color="tab:blue",
+                  label="did not pass the activation gate")
+    if "length_rule_accuracy" in frame.columns and frame["length_rule_accuracy"].notna().any():
+        axes.plot(versions, frame["length_rule_accuracy"], "x", color="tab:orange", label="longer answer wins")
     if "vote_accuracy" in frame.columns and frame["vote_accuracy"].notna().any():
         axes.plot(frame["version"], frame["vote_accuracy"], marker="s", linestyle="--",
                   label="agreement with human votes")

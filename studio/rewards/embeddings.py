@@ -1,14 +1,20 @@
 """The frozen-backbone embedding cache behind head mode.
 
-A generation never changes, so its embedding under a given backbone never changes either:
-it is computed once, stored in the data dir (`embeddings/<backbone>-<fingerprint>/`) and
-reused by every later training and score. Keys are `data.content_key(prompt, content
-hash)`; the directory name carries the backbone, the max length and what was embedded, so
-a different setting never reads stale vectors.
+A generation never changes, so its embedding under a given backbone revision never changes
+either: it is computed once, stored in the data dir (`embeddings/<backbone>-<fingerprint>/`)
+and reused by every later training and score. Keys are `data.content_key(prompt, content
+hash)`; the directory name carries the backbone's name AND revision (a hash of its weight
+files, `backbones.revision`), the max length and what was embedded, so a retrained or
+replaced backbone never reads stale vectors.
 
-Storage is append-only safetensors shards, each written to a temporary name and renamed, so
-a crash never leaves a half-written shard and two processes never overwrite each other.
-Many small shards are merged into one now and then.
+Storage is append-only, never rewritten:
+- `vectors.f32`: rows of float32, appended;
+- `keys.txt`: one key per line, appended after its rows are on disk (flushed and fsynced).
+A kill mid-write leaves at most rows without keys, or a last key line without its newline:
+both are ignored when the cache is read, and the next put starts after the last whole row.
+Writers take an exclusive lock on `lock` while appending, so two processes never interleave.
+The size is bounded (`max_bytes`): a put that would pass it starts the cache afresh (the
+vectors are recomputed on demand), so the data dir never fills up with old embeddings.
 """
 
 from __future__ import annotations
@@ -17,15 +23,18 @@ import hashlib
 import json
 import os
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-MERGE_AFTER_SHARDS = 16
+VECTORS = "vectors.f32"
+KEYS = "keys.txt"
+META = "meta.json"
+LOCK = "lock"
+MAX_BYTES = 4 << 30          # 4 GiB: ~1.4 M MiniLM vectors, ~700 k SmolLM2 ones
 
 
 def namespace(backbone: str, **settings) -> str:
-    """A directory name for one backbone and embedding setting."""
+    """A directory name for one backbone (name and revision) and embedding setting."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", backbone.strip().rstrip("/").split("/")[-1])[:60] or "backbone"
     fingerprint = hashlib.sha256(json.dumps({"backbone": backbone, **settings}, sort_keys=True).encode())
     return f"{slug}-{fingerprint.hexdigest()[:12]}"
@@ -34,11 +43,13 @@ def namespace(backbone: str, **settings) -> str:
 class EmbeddingCache:
     """Vectors by key; `directory=None` keeps them in memory only (nothing is written)."""
 
-    def __init__(self, directory: str | os.PathLike[str] | None):
+    def __init__(self, directory: str | os.PathLike[str] | None, *, max_bytes: int = MAX_BYTES):
         self.directory = Path(directory) if directory is not None else None
-        self._vectors = None          # torch tensor [N, D] of every vector loaded
-        self._index: dict[str, int] = {}
-        self._loaded: set[str] = set()
+        self.max_bytes = max_bytes
+        self._chunks: list = []                       # tensors [n, D], in the order rows were added
+        self._index: dict[str, tuple[int, int]] = {}  # key -> (chunk, row)
+        self._rows_read = 0                           # rows of the files already loaded
+        self._dim: int | None = None
 
     def __len__(self) -> int:
         self._refresh()
@@ -46,13 +57,10 @@ class EmbeddingCache:
 
     def lookup(self, keys: Sequence[str]):
         """(vectors for the keys found [n, D] or None, the list of keys not found)."""
-        import torch
-
         self._refresh()
-        rows = [self._index[k] for k in keys if k in self._index]
+        found = [k for k in keys if k in self._index]
         missing = [k for k in keys if k not in self._index]
-        found = self._vectors[torch.tensor(rows, dtype=torch.long)] if rows else None
-        return found, missing
+        return (self._gather(found) if found else None), missing
 
     def get_or_compute(self, keys: Sequence[str], compute: Callable[[list[int]], object],
                        chunk: int = 256, progress: Callable[[int, int], None] | None = None):
@@ -72,70 +80,135 @@ class EmbeddingCache:
             self.put([keys[p] for p in positions], vectors)
             if progress:
                 progress(min(start + chunk, len(todo)), len(todo))
-        rows = torch.tensor([self._index[k] for k in keys], dtype=torch.long)
-        return self._vectors[rows] if len(keys) else torch.zeros((0, 0))
+        return self._gather(list(keys)) if len(keys) else torch.zeros((0, 0))
 
     def put(self, keys: Sequence[str], vectors) -> None:
-        """Store new vectors (one shard, written atomically)."""
-        from safetensors.torch import save_file
-
-        if not keys:
-            return
-        if self.directory is None:
-            self._add(f"memory-{len(self._loaded)}", list(keys), vectors)
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"shard-{uuid.uuid4().hex}.safetensors"
-        temporary = self.directory / f".{name}.tmp"
-        save_file({"vectors": vectors.contiguous()}, str(temporary), metadata={"keys": json.dumps(list(keys))})
-        os.replace(temporary, self.directory / name)
-        self._add(name, list(keys), vectors)
-        if len(self._loaded) > MERGE_AFTER_SHARDS:
-            self._merge()
-
-    def _shards(self) -> list[str]:
-        if self.directory is None or not self.directory.is_dir():
-            return []
-        return sorted(p.name for p in self.directory.glob("shard-*.safetensors"))
-
-    def _refresh(self) -> None:
-        from safetensors import safe_open
-
-        for name in self._shards():
-            if name in self._loaded:
-                continue
-            try:
-                with safe_open(str(self.directory / name), framework="pt") as handle:
-                    keys = json.loads(handle.metadata()["keys"])
-                    vectors = handle.get_tensor("vectors")
-            except FileNotFoundError:   # merged away by another process meanwhile
-                continue
-            self._add(name, keys, vectors)
-
-    def _add(self, name: str, keys: list[str], vectors) -> None:
+        """Store vectors of keys not stored yet: rows appended, then their keys."""
         import torch
 
-        self._loaded.add(name)
-        new = [(k, i) for i, k in enumerate(keys) if k not in self._index]
-        if not new:
+        rows = self._new_rows(list(keys))
+        if not rows:
             return
-        rows = vectors[torch.tensor([i for _, i in new], dtype=torch.long)]
-        start = 0 if self._vectors is None else len(self._vectors)
-        self._vectors = rows if self._vectors is None else torch.cat([self._vectors, rows])
-        for offset, (key, _) in enumerate(new):
-            self._index[key] = start + offset
+        vectors = vectors.detach().to(torch.float32).cpu()[torch.tensor(rows, dtype=torch.long)].contiguous()
+        keys = [list(keys)[i] for i in rows]
+        if self.directory is not None:
+            keys, vectors = self._append(keys, vectors)
+        if keys:
+            self._add(keys, vectors)
 
-    def _merge(self) -> None:
-        """Rewrite every loaded vector as one shard, then drop the old shards."""
-        from safetensors.torch import save_file
+    def _new_rows(self, keys: list[str]) -> list[int]:
+        """Positions of the first occurrence of each key not stored yet."""
+        seen: dict[str, int] = {}
+        for position, key in enumerate(keys):
+            if key not in self._index and key not in seen:
+                seen[key] = position
+        return list(seen.values())
 
-        old = [n for n in self._shards() if n in self._loaded]
-        keys = sorted(self._index, key=self._index.__getitem__)
-        name = f"shard-{uuid.uuid4().hex}.safetensors"
-        temporary = self.directory / f".{name}.tmp"
-        save_file({"vectors": self._vectors.contiguous()}, str(temporary), metadata={"keys": json.dumps(keys)})
-        os.replace(temporary, self.directory / name)
-        self._loaded.add(name)
-        for shard in old:
-            (self.directory / shard).unlink(missing_ok=True)
-            self._loaded.discard(shard)
+    # -- files ------------------------------------------------------------------------------
+
+    def _append(self, keys: list[str], vectors):
+        """Append under the lock; returns the keys (and rows) that were still new."""
+        import fcntl
+
+        import torch
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        dim = int(vectors.shape[1])
+        with open(self.directory / LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._refresh()
+                still_new = self._new_rows(keys)        # another process may have stored some meanwhile
+                if not still_new:
+                    return [], vectors[:0]
+                keys = [keys[i] for i in still_new]
+                vectors = vectors[torch.tensor(still_new, dtype=torch.long)].contiguous()
+                keys_path, vectors_path = self.directory / KEYS, self.directory / VECTORS
+                whole = self._rows_read * dim * 4
+                if whole + vectors.numel() * 4 > self.max_bytes:
+                    self._start_afresh(dim)
+                    whole = 0
+                elif not (self.directory / META).exists():
+                    (self.directory / META).write_text(json.dumps({"dim": dim}))
+                vectors_path.touch()
+                with open(vectors_path, "r+b") as handle:
+                    handle.truncate(whole)          # drop rows a killed writer left without keys
+                    handle.seek(whole)
+                    handle.write(vectors.numpy().tobytes())
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                keys_path.touch()
+                with open(keys_path, "r+b") as handle:
+                    handle.truncate(self._keys_end(handle))   # a key line a killed writer left half-written
+                    handle.seek(0, os.SEEK_END)
+                    handle.write("".join(f"{k}\n" for k in keys).encode("utf-8"))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                self._rows_read += len(keys)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return keys, vectors
+
+    def _keys_end(self, handle) -> int:
+        """The byte offset just after the line of the last whole row's key."""
+        data = handle.read()
+        end = 0
+        for _ in range(self._rows_read):
+            end = data.index(b"\n", end) + 1
+        return end
+
+    def _start_afresh(self, dim: int) -> None:
+        for name in (VECTORS, KEYS):
+            (self.directory / name).unlink(missing_ok=True)
+        (self.directory / META).write_text(json.dumps({"dim": dim}))
+        self._chunks, self._index, self._rows_read = [], {}, 0
+
+    def _whole_keys(self) -> list[str]:
+        path = self.directory / KEYS
+        if not path.exists():
+            return []
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        return lines[:-1]                      # the last piece has no newline: not whole
+
+    def _refresh(self) -> None:
+        """Load rows other processes (or an earlier run) appended since the last look."""
+        import numpy as np
+        import torch
+
+        if self.directory is None or not (self.directory / META).exists():
+            return
+        dim = json.loads((self.directory / META).read_text())["dim"]
+        keys = self._whole_keys()
+        vectors_path = self.directory / VECTORS
+        size = vectors_path.stat().st_size if vectors_path.exists() else 0
+        rows = min(len(keys), size // (dim * 4))
+        if rows < self._rows_read:             # started afresh by another process
+            self._chunks, self._index, self._rows_read = [], {}, 0
+        if rows == self._rows_read:
+            return
+        with open(vectors_path, "rb") as handle:
+            handle.seek(self._rows_read * dim * 4)
+            data = np.frombuffer(handle.read((rows - self._rows_read) * dim * 4), dtype=np.float32)
+        self._add(keys[self._rows_read:rows], torch.from_numpy(data.copy()).reshape(-1, dim))
+        self._rows_read = rows
+
+    # -- memory -----------------------------------------------------------------------------
+
+    def _add(self, keys: list[str], vectors) -> None:
+        number = len(self._chunks)
+        self._chunks.append(vectors)
+        for row, key in enumerate(keys):
+            self._index.setdefault(key, (number, row))
+
+    def _gather(self, keys: list[str]):
+        import torch
+
+        places = [self._index[k] for k in keys]
+        return torch.stack([self._chunks[c][r] for c, r in places])
+
+    def disk_bytes(self) -> int:
+        """Bytes the cache takes on disk (0 in memory)."""
+        if self.directory is None:
+            return 0
+        return sum((self.directory / n).stat().st_size for n in (VECTORS, KEYS) if (self.directory / n).exists())

@@ -42,18 +42,32 @@ class RewardModel:
     def metrics(self) -> dict[str, Any]:
         return dict(self.info.metrics) if self.info else {}
 
-    def score(self, prompt: str, response: str) -> float:
-        """The reward of one response to a prompt (higher is better)."""
+    def score(self, prompt: str, response: str, *, spread: bool = False):
+        """The reward of one response to a prompt (higher is better); with `spread=True`,
+        (reward, spread): the ensemble's standard deviation (None without an ensemble:
+        train with ensemble=5 in head mode)."""
+        if spread:
+            return self.score_batch([prompt], [response], spread=True)[0]
         return self.score_batch([prompt], [response])[0]
 
-    def score_batch(self, prompts: Sequence[str], responses: Sequence[str]) -> list[float]:
+    def score_batch(self, prompts: Sequence[str], responses: Sequence[str], *, spread: bool = False) -> list:
+        """Rewards of responses, one per prompt; `spread=True`: (reward, spread) pairs."""
         if self.kind != "text":
             raise InputError(f"reward model v{self.version} scores images: use score_images(prompt, images)")
         if len(prompts) != len(responses):
             raise InputError(f"score_batch needs as many prompts as responses ({len(prompts)} != {len(responses)})")
         items = [Item(key=content_key(p, text_digest(r)), prompt=p, text=r)
                  for p, r in zip(prompts, responses, strict=True)]
+        if spread:
+            return self.score_items_with_spread(items)
         return self.score_items(items)
+
+    def score_items_with_spread(self, items: Sequence[Item]) -> list[tuple[float, float | None]]:
+        from studio.rewards.common import score_with_spread
+
+        rewards, spread = score_with_spread(self.net, list(items), self.cache)
+        return [(float(r), None if spread is None else float(s))
+                for r, s in zip(rewards, spread if spread is not None else [None] * len(rewards), strict=True)]
 
     def score_images(self, prompt: str, images: Sequence[Any]) -> list[float]:
         """Rewards of images (paths or PIL images) for one prompt."""
@@ -74,7 +88,7 @@ class RewardModel:
 
     def score_items(self, items: Sequence[Item], *, use_cache: bool = True) -> list[float]:
         """Rewards of prepared items; head mode reuses cached embeddings of stored outputs."""
-        from studio.rewards.train import score_items
+        from studio.rewards.common import score_items
 
         if not items:
             return []
@@ -83,10 +97,24 @@ class RewardModel:
 
     def prob_first_wins(self, first: Item, second: Item) -> float:
         """Bradley-Terry probability that `first` is preferred to `second`."""
+        return self.prob_first_wins_with_spread(first, second)[0]
+
+    def prob_first_wins_with_spread(self, first: Item, second: Item) -> tuple[float, float | None]:
+        """(P(first wins), the standard deviation of that probability over the ensemble's
+        members, or None without an ensemble)."""
         import math
 
-        a, b = self.score_items([first, second])
-        return 1.0 / (1.0 + math.exp(-(a - b)))
+        if (self.spec.ensemble or 0) < 2:
+            a, b = self.score_items([first, second])
+            return 1.0 / (1.0 + math.exp(-(a - b))), None
+        import torch
+
+        from studio.rewards.common import head_features
+
+        with torch.inference_mode():
+            each = self.net.head.each(head_features(self.net, [first, second], self.cache)).cpu()
+        mean = each.mean(dim=0)
+        return float(torch.sigmoid(mean[0] - mean[1])), float(torch.sigmoid(each[:, 0] - each[:, 1]).std())
 
     def describe(self) -> dict[str, Any]:
         metrics = self.metrics
@@ -111,7 +139,7 @@ class RewardModel:
 def load(path: str | os.PathLike[str], *, version: int | None = None, cache_root: Path | None = None,
          active: bool = False) -> RewardModel:
     """Load a checkpoint directory (no database needed)."""
-    from studio.rewards.train import embedding_cache
+    from studio.rewards.common import embedding_cache
 
     net, info = load_net(path)
     cache = embedding_cache(cache_root, net) if net.spec.mode == "head" else None

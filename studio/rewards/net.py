@@ -44,6 +44,22 @@ class RewardHead(nn.Module):
         return self.layers(features).squeeze(-1)
 
 
+class EnsembleHead(nn.Module):
+    """Several heads over the same features (bootstrap resamples of the votes): the reward is
+    their mean, and their spread says how sure the model is of it."""
+
+    def __init__(self, in_dim: int, hidden: int, members: int):
+        super().__init__()
+        self.members = nn.ModuleList(RewardHead(in_dim, hidden) for _ in range(members))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.each(features).mean(dim=0)
+
+    def each(self, features: torch.Tensor) -> torch.Tensor:
+        """[members, N]: every member's rewards."""
+        return torch.stack([member(features) for member in self.members])
+
+
 @dataclass
 class Prepared:
     """Items made ready for the backbone once per training: token ids per view, images,
@@ -63,6 +79,8 @@ class RewardNet(nn.Module):
         self.image_processor = image_processor
         if spec.architecture == "seqcls":
             self.head = None
+        elif spec.ensemble > 1:
+            self.head = EnsembleHead(self.feature_dim(), spec.head_hidden, spec.ensemble)
         else:
             self.head = RewardHead(self.feature_dim(), spec.head_hidden)
         self.text_encoder = (TextEncoder(tokenizer, spec.architecture, spec.max_length)
@@ -211,6 +229,12 @@ class RewardNet(nn.Module):
 
     def head_rewards(self, features: torch.Tensor) -> torch.Tensor:
         return self.head(features.to(next(self.head.parameters()).device))
+
+    def head_spread(self, features: torch.Tensor) -> torch.Tensor | None:
+        """The ensemble members' standard deviation per item; None without an ensemble."""
+        if not isinstance(self.head, EnsembleHead):
+            return None
+        return self.head.each(features.to(next(self.head.parameters()).device)).std(dim=0)
 
     def _pixels(self, images: list) -> torch.Tensor:
         from PIL import Image

@@ -29,6 +29,7 @@ class RewardSpec:
     # comparison (both sides share the prompt), so it only enters through an interaction.
     interaction: str = "prompt_length"
     head_hidden: int = 0               # 0: a linear head; > 0: one hidden layer
+    ensemble: int = 0                  # head mode: > 1 heads on bootstrap resamples of the votes (a spread)
     lora_rank: int = 0                 # full mode: LoRA adapters instead of all weights
     train_layers: int | None = None    # full mode: fine-tune only the top N layers
     extra: dict[str, Any] = field(default_factory=dict)

@@ -111,7 +111,7 @@ class JobBoard:
         if self.queue is None:
             return []
         with self.store.reader() as tx:
-            queued = [job for job in tx.jobs.queued() if job.kind in tasks]   # other kinds: another caller's
+            queued = tx.jobs.queued()
         if not queued:
             return []
         waiting = self.queue.waiting()
@@ -123,8 +123,11 @@ class JobBoard:
             if job.task_id is None and _aware(job.created_at) > now - LOST_TASK_GRACE:
                 continue
             seen_to.append(job.id)
+            task = tasks.get(job.kind)
             try:
-                task_id = self.queue.send(tasks[job.kind], job.id)
+                if task is None:
+                    raise LookupError(f"no task runs jobs of kind {job.kind!r}")
+                task_id = self.queue.send(task, job.id)
             except Exception as exc:
                 with self.store.transaction() as tx:
                     tx.jobs.fail(job.id, f"its queued task was lost and could not be sent again "

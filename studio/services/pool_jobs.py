@@ -8,7 +8,8 @@ One job per prompt set at a time (its row's `active_key` is `pool:<set>`), so a 
 asks every few seconds queues nothing new while a top-up waits or runs. A worker takes the
 task only when it can load every enabled contender; one that cannot leaves it for another
 worker (sent again after LEAVE_DELAY_S) and writes why into the job's message, which
-`studio jobs` shows. The items are written by `PoolService.refill` on the worker, exactly as
+`studio jobs` shows. A lost task is sent again by any worker's recovery
+(`TrainingService.recover`, which knows every kind of job). The items are written by `PoolService.refill` on the worker, exactly as
 the server's own pool thread would write them.
 """
 
@@ -69,10 +70,6 @@ class PoolJobs:
                 tx.jobs.set_task_id(job.id, task_id)
                 made.append(tx.jobs.get(job.id))
         return made
-
-    def recover(self) -> list[int]:
-        """Send again the queued top-ups whose task the queue lost."""
-        return self.jobs.recover_lost({GENERATE_KIND: GENERATE_TASK})
 
     # -- a worker's side ---------------------------------------------------------------------
 

@@ -27,9 +27,10 @@ LOADED_MODELS_KEPT = 2
 class Prediction(float):
     """P(left side wins) from a reward model, a float that also says which version made it."""
 
-    def __new__(cls, prob_left: float, version: int):
+    def __new__(cls, prob_left: float, version: int, spread: float | None = None):
         value = super().__new__(cls, prob_left)
         value.version = version
+        value.spread = spread        # the ensemble's standard deviation of it (None: no ensemble, or stored)
         return value
 
     @property
@@ -161,10 +162,10 @@ class RewardRegistry:
         data = from_comparisons([{**row, "outcome": "left"}], media_file=self.media_file)
         model = self.load(active.version)
         first, second = data.items[data.pairs[0].left], data.items[data.pairs[0].right]
-        prob = model.prob_first_wins(first, second)
+        prob, spread = model.prob_first_wins_with_spread(first, second)
         with self.store.transaction() as tx:
             tx.reward_models.save_predictions(active.id, {int(comparison_id): prob})
-        return Prediction(prob, active.version)
+        return Prediction(prob, active.version, spread)
 
     def agreement(self, version: int | str = "active") -> dict[str, Any]:
         """How often a model's stored predictions matched the human's choice on decisive votes."""

@@ -18,6 +18,7 @@ from studio.errors import StudioError
 from studio.services.heartbeat import Heartbeat
 from studio.services.job_reporter import JobReporter
 from studio.services.jobs import JobBoard, TaskQueue, worker_name
+from studio.services.pool_jobs import GENERATE_KIND, GENERATE_TASK
 from studio.services.registry import RewardRegistry
 from studio.services.training_request import TrainingRequest
 from studio.services.training_run import JobEnded, train_and_register
@@ -27,6 +28,16 @@ from studio.store.jobs import JobRecord
 TRAIN_KIND = "train_reward_model"       # the jobs table's kind for a reward-model training
 ACTIVE_KEY = TRAIN_KIND                 # one training at a time, whatever its mode
 TRAIN_TASK = "studio.train_reward_model"   # the Huey task that runs one
+# Every kind of job and the task that runs it: what recovering lost tasks sends again.
+JOB_TASKS = {TRAIN_KIND: TRAIN_TASK, GENERATE_KIND: GENERATE_TASK}
+
+
+def _job_tasks() -> dict[str, str]:
+    """Every queued job kind and the task that runs it (improvements included: imported here,
+    since the improvement service builds on this one)."""
+    from studio.services.improvement import IMPROVE_KIND, IMPROVE_TASK
+
+    return {**JOB_TASKS, IMPROVE_KIND: IMPROVE_TASK}
 
 
 class TrainingService:
@@ -133,13 +144,10 @@ class TrainingService:
             return None
 
     def recover(self) -> tuple[list[int], list[int]]:
-        """What a worker does at start and on a schedule: fail the trainings whose worker is
-        gone, and send again the queued ones whose task the queue lost. Returns (failed ids,
+        """What a worker does at start and on a schedule: fail the jobs whose worker is
+        gone, and send again the queued ones (trainings and pool top-ups) whose task the queue lost. Returns (failed ids,
         re-sent or failed queued ids)."""
-        from studio.services.improvement import IMPROVE_KIND, IMPROVE_TASK
-
-        return self.jobs.recover_abandoned(), self.jobs.recover_lost({TRAIN_KIND: TRAIN_TASK,
-                                                                      IMPROVE_KIND: IMPROVE_TASK})
+        return self.jobs.recover_abandoned(), self.jobs.recover_lost(_job_tasks())
 
     def release_abandoned(self) -> None:
         """A training left running by a dead process (a notebook or a foreground run killed
@@ -153,7 +161,7 @@ class TrainingService:
             self.jobs.recover_abandoned()
         else:
             try:
-                self.jobs.recover_lost({TRAIN_KIND: TRAIN_TASK})
+                self.jobs.recover_lost(_job_tasks())
             except Exception:  # the queue is unreachable: enqueue says so when it sends
                 pass
 

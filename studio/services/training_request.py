@@ -24,6 +24,8 @@ class TrainingRequest:
     batch_size: int | None = None
     learning_rate: float | None = None
     lora_rank: int = 0
+    length_features: bool = True      # head mode: length/shape features beside the embeddings
+    ensemble: int = 0                  # head mode: this many heads on bootstrap resamples (a spread per score)
     train_layers: int | None = None
     seed: int | None = None
     activate: str = "if_better"

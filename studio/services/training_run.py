@@ -62,14 +62,14 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
                          "with --backbone or [training] image_backbone in studio.toml")
     spec = make_spec(backbone, kind=kind, mode=request.mode,
                      max_length=request.max_length or settings.max_length,
-                     lora_rank=request.lora_rank, train_layers=request.train_layers)
+                     lora_rank=request.lora_rank, train_layers=request.train_layers,
+                     ensemble=request.ensemble if request.mode == "head" else 0,
+                     **({} if request.length_features else {"cheap_features": False, "interaction": "none"}))
     head_mode = spec.mode == "head"
-    train_settings = TrainSettings(
+    train_settings = TrainSettings(       # flags and [training] -> the trainer's config: TrainSettings.config
         epochs=request.epochs or (settings.epochs if head_mode else settings.full_epochs),
         batch_size=request.batch_size or settings.batch_size,
-        learning_rate=None if head_mode else request.learning_rate,
-        head_learning_rate=(request.learning_rate if head_mode and request.learning_rate else settings.learning_rate),
-        seed=seed)
+        learning_rate=request.learning_rate, head_learning_rate=settings.learning_rate, seed=seed)
     outcome = train(build_net(spec), train_data, heldout, train_settings, cache_root=registry.embeddings_dir,
                     progress=progress, should_stop=should_stop)
     metrics = outcome.metrics

@@ -11,10 +11,19 @@ import pandas as pd
 from sqlalchemy import func, select, update
 
 from studio.errors import NotFoundError
+from studio.records import TEXTLESS_SHA256
 from studio.store.counted import counted_votes
 from studio.store.schema import Comparison, HeldoutPrompt, RewardModel, RewardPrediction, utcnow
 from studio.store.sql import Repo, chunked, insert_ignoring, to_record
-from studio.store.vote_sides import LEFT, PROMPT, VOTE, side_content, vote_sides, vote_sides_from
+from studio.store.vote_sides import (
+    LEFT,
+    PROMPT,
+    RIGHT,
+    VOTE,
+    side_content,
+    vote_sides,
+    vote_sides_from,
+)
 
 TRAINABLE = ("left", "right", "tie")   # "both_bad" says nothing about which side is better
 COLUMNS = ["version", "kind", "mode", "backbone", "active", "created_at", "heldout_accuracy",
@@ -150,10 +159,11 @@ class RewardModelRepo(Repo):
         return int(self.session.scalar(query) or 0)
 
     def votes_after(self, comparison_id: int, kind: str | None = None) -> int:
-        """Trainable votes (not "both bad") recorded after a comparison id, on outputs of one
-        kind (text or image; None: both)."""
+        """Trainable votes (not "both bad", not a battle log's text-less ones) recorded after
+        a comparison id, on outputs of one kind (text or image; None: both)."""
         query = (select(func.count()).select_from(vote_sides_from(prompt=False))
-                 .where(VOTE.c.id > comparison_id, VOTE.c.outcome.in_(TRAINABLE), counted_votes()))
+                 .where(VOTE.c.id > comparison_id, VOTE.c.outcome.in_(TRAINABLE), counted_votes(),
+                        LEFT.c.content_sha256 != TEXTLESS_SHA256, RIGHT.c.content_sha256 != TEXTLESS_SHA256))
         if kind is not None:
             has_media = LEFT.c.media_path.is_not(None)
             query = query.where(has_media if kind == "image" else ~has_media)

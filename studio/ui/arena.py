@@ -84,7 +84,9 @@ def prediction_html(predicted: Any) -> str:
     side, prob = ("A", prob_left) if prob_left >= 0.5 else ("B", 1 - prob_left)
     version = getattr(predicted, "version", None)
     who = f"Reward model v{version}" if version is not None else "The reward model"
-    return render.note(f"{who} predicted {side} is better ({prob:.0%}) for the pair you just rated.")
+    spread = getattr(predicted, "spread", None)
+    sure = f" ± {spread:.0%} across its ensemble" if spread is not None else ""
+    return render.note(f"{who} predicted {side} is better ({prob:.0%}{sure}) for the pair you just rated.")
 
 
 def wire(page: Panel, handlers: ArenaHandlers, ctx: Context) -> None:

@@ -35,7 +35,9 @@ def layout(ctx: Context) -> Panel:
             p["training_cancel_id"] = gr.Number(label="Job id", value=None, precision=0, minimum=1)
             p["training_cancel"] = gr.Button("Cancel job", variant="stop")
         p["training_agreement"] = gr.Markdown(elem_id="training-agreement")
-        p["training_models"] = gr.Dataframe(label="Reward-model versions, newest first", interactive=False)
+        p["training_models"] = gr.Dataframe(label="Reward-model versions, newest first (gate: passed, or why "
+                                                  "it is not used)", interactive=False)
+        p["training_plot"] = gr.Plot(label="Held-out accuracy per version, 95% interval", elem_id="training-plot")
         p.update(improvement.section(ctx))
     p["training_tab"] = tab
     return p
@@ -56,6 +58,7 @@ class TrainingHandlers:
         studio = self.ctx.studio
         return {"training_jobs": jobs_html(studio.jobs(limit=JOB_ROWS)),
                 "training_models": models_frame(studio.reward_models()),
+                "training_plot": studio.plot_reward_model_accuracy(),
                 "training_agreement": agreement_text(studio.reward_agreement())}
 
     def train_now(self, mode: str, kind: str | None, session: RaterSession, request: gr.Request) -> dict[str, Any]:
@@ -94,16 +97,17 @@ def jobs_html(frame: pd.DataFrame) -> str:
     return f'<table class="studio-jobs">{head}{"".join(rows)}</table>'
 
 
-MODEL_COLUMNS = ["version", "kind", "mode", "active", "heldout_accuracy", "train_pairs", "heldout_pairs",
-                 "backbone", "created_at"]
+MODEL_COLUMNS = ["version", "kind", "mode", "active", "gate", "heldout_accuracy", "heldout_low", "heldout_high",
+                 "train_pairs", "heldout_pairs", "backbone", "created_at"]
 
 
 def models_frame(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame[[c for c in MODEL_COLUMNS if c in frame.columns]].iloc[::-1].copy()
     if "created_at" in shown:
         shown["created_at"] = shown["created_at"].astype(str)
-    if "heldout_accuracy" in shown:
-        shown["heldout_accuracy"] = shown["heldout_accuracy"].round(3)
+    for column in ("heldout_accuracy", "heldout_low", "heldout_high"):
+        if column in shown:
+            shown[column] = shown[column].round(3)
     return shown
 
 
@@ -118,7 +122,7 @@ def agreement_text(agreement: dict[str, Any]) -> str:
 
 
 def wire(page: Panel, handlers: TrainingHandlers, ctx: Context) -> None:
-    shown = page.subset("training_jobs", "training_models", "training_agreement")
+    shown = page.subset("training_jobs", "training_models", "training_plot", "training_agreement")
     limit = dict(concurrency_id="admin", concurrency_limit=4)
     refresh = named(handlers.refresh, shown)
     page["training_timer"].tick(refresh, inputs=[page["session"]], outputs=list(shown.values()),

@@ -33,18 +33,25 @@ def test_an_upgraded_studio_loads_its_model_by_key_after_the_data_dir_moved(tmp_
     from studio.api import Studio
     from studio.config import TrainingConfig
 
-    data = tmp_path / "old-place"
-    settings = TrainingConfig(backbone=tiny_encoder, retrain_every=0, max_length=48)
-    with Studio.open(data, queue_url="immediate", training=settings) as studio:
-        add_marker_votes(studio, prompts=6)
-        version = studio.train_reward_model(progress=False)["version"]
+    settings = TrainingConfig(backbone=tiny_encoder, retrain_every=0, max_length=48, heldout_fraction=0.5)
+    with Studio.open(tmp_path / "trainer", queue_url="immediate", training=settings) as studio:
+        add_marker_votes(studio, prompts=8)
+        studio.train_reward_model(progress=False, activate="never")
         key = studio.reward_models()["checkpoint_path"].iloc[0]
         assert key.startswith("reward-models/rm-")
-        scores = studio.reward_model().score_batch(["p"], ["an answer"])
+        scores = studio.reward_model(1).score_batch(["p"], ["an answer"])
+        checkpoint = studio.artifacts.tree(key)
+
+    data = tmp_path / "old-place"                   # a studio as version 0003 left it:
+    code, _, err = run_cli(["db", "upgrade", "--revision", "0003"], data)
+    assert code == 0, err
+    shutil.copytree(checkpoint, data / key)
     engine = create_engine(f"sqlite:///{data / 'studio.db'}")
-    with engine.begin() as connection:           # what version 0003 of the studio stored
-        connection.execute(text("UPDATE reward_models SET checkpoint_path = :p"), {"p": str(data.resolve() / key)})
-        connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+    with engine.begin() as connection:              # ...its checkpoint named by an absolute path
+        connection.execute(text(
+            "INSERT INTO reward_models (version, kind, mode, backbone, checkpoint_path, metrics, "
+            "data_max_comparison_id, active, created_at) VALUES (1, 'text', 'head', :backbone, :path, '{}', 0, 1, "
+            "'2026-11-30 10:00:00')"), {"backbone": tiny_encoder, "path": str(data.resolve() / key)})
     engine.dispose()
 
     code, out, err = run_cli(["db", "upgrade"], data)
@@ -53,5 +60,4 @@ def test_an_upgraded_studio_loads_its_model_by_key_after_the_data_dir_moved(tmp_
     shutil.move(data, moved)
     with Studio.open(moved, queue_url="immediate", training=settings) as studio:
         assert studio.reward_models()["checkpoint_path"].tolist() == [key]
-        model = studio.reward_model()
-        assert model.version == version and model.score_batch(["p"], ["an answer"]) == pytest.approx(scores)
+        assert studio.reward_model(1).score_batch(["p"], ["an answer"]) == pytest.approx(scores)

@@ -51,6 +51,12 @@ def test_a_best_of_n_contender_stores_its_choice(tmp_path, text_specs):
         row = studio.generations(contender="best").set_index("id").loc[made[0]]
         assert len(row["params"]["scores"]) == 3
         assert row["params"]["scores"][row["params"]["chosen"]] == max(row["params"]["scores"])
+        studio.generate("gpt", [prompt_id], seed=2)
+        lengths = studio.best_of_n_lengths().set_index("contender").loc["best"]
+        kept = len(row["text"] or "")
+        base = studio.generations(contender="gpt")["text"].fillna("").str.len().mean()
+        assert lengths["base"] == "gpt" and lengths["outputs"] == 1 and lengths["fallbacks"] == 0
+        assert lengths["kept_mean_chars"] == kept and lengths["base_mean_chars"] == base
 
 
 def test_best_of_n_falls_back_to_its_base_without_a_gated_reward_model(text_studio):
@@ -71,3 +77,4 @@ def test_best_of_n_falls_back_to_its_base_without_a_gated_reward_model(text_stud
     made = text_studio.generate("best", [second], seed=4)
     row = text_studio.generations(contender="best").set_index("id").loc[made[0]]
     assert "v1 did not pass the activation gate (not better than chance)" in row["params"]["fallback"]
+    assert text_studio.best_of_n_lengths().set_index("contender").loc["best", "fallbacks"] == 2

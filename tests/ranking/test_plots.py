@@ -45,7 +45,17 @@ def test_reward_model_accuracy_plot_draws_each_version():
                              "vote_accuracy": [np.nan, 0.6, 0.7]})
     axes = plot_reward_model_accuracy(accuracy).axes[0]
     assert list(axes.lines[0].get_ydata()) == [0.55, 0.61, 0.64]
-    assert len(axes.lines) == 3                                   # held-out, votes, coin flip
+    assert len(axes.lines) == 4                                   # line, held-out dots, votes, coin flip
+
+
+def test_reward_model_accuracy_plot_shows_intervals_length_and_the_gate():
+    accuracy = pd.DataFrame({"version": [1, 2], "heldout_accuracy": [0.52, 0.66], "heldout_low": [0.45, 0.6],
+                             "heldout_high": [0.59, 0.72], "length_rule_accuracy": [0.55, 0.56],
+                             "gate": ["not better than chance / not better than length", "passed"]})
+    axes = plot_reward_model_accuracy(accuracy).axes[0]
+    labels = [line.get_label() for line in axes.lines]
+    assert "did not pass the activation gate" in labels and "longer answer wins" in labels
+    assert axes.collections                                       # the interval bars
 
 
 def test_empty_tables_give_a_figure_that_says_so():

@@ -48,9 +48,9 @@ def add_image_votes(studio, *, prompts: int = 8, seed: int = 0) -> list[int]:
 
 @pytest.fixture
 def mixed(open_studio, tiny_backbones):
-    studio = open_studio(image_backbone=tiny_backbones["clip"], epochs=1)
-    text_votes = add_marker_votes(studio, prompts=5)
-    image_votes = add_image_votes(studio, prompts=5)
+    studio = open_studio(image_backbone=tiny_backbones["clip"], epochs=1, heldout_fraction=0.5)
+    text_votes = add_marker_votes(studio, prompts=16)      # enough held-out prompts for the gate to tell
+    image_votes = add_image_votes(studio, prompts=16)
     return studio, len(text_votes), len(image_votes)
 
 
@@ -96,7 +96,10 @@ def test_automatic_retraining_trains_each_kind_when_its_votes_arrive(open_sqlite
     assert studio.reward_models()["kind"].tolist() == ["text"]
     add_image_votes(studio, prompts=3)                           # 12 image votes: the image model trains
     models = studio.reward_models()
-    assert models["kind"].tolist() == ["text", "image"] and models["active"].tolist() == [True, True]
+    assert models["kind"].tolist() == ["text", "image"]
+    # 4 and 3 prompts leave too few held-out prompts for the activation gate to tell: kept, not used
+    assert models["active"].tolist() == [False, False]
+    assert all(gate.startswith("too few held-out prompts") for gate in models["gate"])
     assert [job["kind"] for job in studio.jobs()["payload"].iloc[::-1]] == ["text", "image"]
     assert studio.retrain.votes_until_retrain("image") == 12
 

@@ -12,9 +12,9 @@ from studio.rewards.net import build_net, make_spec
 from studio.rewards.train import (
     TrainingCancelled,
     TrainSettings,
-    _shard,
     embedding_cache,
     score_items,
+    shard,
     train,
 )
 from tests.rewards.helpers import marker_data
@@ -148,7 +148,7 @@ def test_processes_share_every_batch_in_equal_steps(world):
     averaging would hang), and no batch of the epoch is left out when they do not divide evenly."""
     for count in range(1, 12):
         batches = list(range(count))
-        shares = [_shard(batches, world, rank) for rank in range(world)]
+        shares = [shard(batches, world, rank) for rank in range(world)]
         assert len({len(share) for share in shares}) == 1, (count, shares)
         assert set().union(*shares) == set(batches), (count, shares)
         assert len(shares[0]) == -(-count // world)

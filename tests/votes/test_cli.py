@@ -38,6 +38,7 @@ def run(*args: str) -> str:
     return result.output
 
 
+@pytest.mark.slow
 def test_raters_table_exclude_and_include(data):
     table = run("raters", "--data", data)
     assert table.splitlines()[0].split()[:3] == ["rater", "votes", "excluded"]

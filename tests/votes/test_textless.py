@@ -36,6 +36,7 @@ def test_a_battle_log_gives_a_leaderboard_agreement_and_a_vote_export(sqlite_stu
     assert len(out.read_text().splitlines()) == 16                   # ties are dropped by default
 
 
+@pytest.mark.slow
 def test_training_and_trl_exports_refuse_text_less_votes(sqlite_studio, battles, tmp_path):
     studio = sqlite_studio
     studio.import_votes(battles)
@@ -51,3 +52,10 @@ def test_a_battle_without_a_prompt_or_question_is_refused_with_its_line(sqlite_s
     path.write_text(json.dumps({"model_a": "a", "model_b": "b", "winner": "model_a", "judge": "j"}) + "\n")
     with pytest.raises(InputError, match=r"bad.jsonl:1: missing field 'prompt'"):
         sqlite_studio.import_votes(path)
+
+
+def test_text_less_votes_do_not_count_towards_a_retrain(sqlite_studio, battles):
+    studio = sqlite_studio
+    studio.import_votes(battles)
+    with studio.store.reader() as tx:
+        assert tx.reward_models.votes_after(0) == 0
