@@ -1,7 +1,8 @@
 """rm-dpo, the on-policy recipe (iterative DPO): sample k answers per prompt from the
 contender, score them with the active reward model, train on best-vs-worst pairs. Only worth
-doing when the reward model tells answers apart better than a coin: `beats_chance` says so
-from its held-out accuracy with a 95% Wilson interval."""
+doing when the reward model tells answers apart better than a coin: the studio asks its
+activation gate (rewards/gate.py); `beats_chance` puts the held-out accuracy and its 95%
+Wilson interval into words for the refusal and the lineage."""
 
 from __future__ import annotations
 
