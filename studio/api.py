@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import pandas as pd
@@ -559,12 +560,12 @@ class Studio:
 
     # -- exchange --------------------------------------------------------------------------
 
-    def export(self, path: str | os.PathLike[str], *, format: str, aggregate: str = "raw", ties: str = "drop",
+    def export(self, path: str | os.PathLike[str] | None = None, *, format: str, aggregate: str = "raw", ties: str = "drop",
                split: dict[str, float] | None = None, prompt_set: str | None = None,
                contenders: str | Sequence[str] | None = None, raters: str | Sequence[str] | None = None,
                since=None, until=None, source: str | None = None, min_agreement: float | None = None,
                force: bool = False, progress: bool | Callable[[int, int], None] | None = None,
-               chunk_size: int = 10_000) -> ExportSummary:
+               chunk_size: int = 10_000, to_store: str | None = None) -> ExportSummary:
         """Export votes to `path` as `format`: trl, trl-implicit, trl-conversational, kto, hf
         (a `datasets` folder), or jsonl/csv/parquet (every column of every vote).
 
@@ -574,11 +575,25 @@ class Studio:
         Rows come in the order votes were cast. The database is read in chunks and written
         as it goes; the files appear only when complete, and an existing export is replaced
         only with `force=True`. `progress`: True/False for a bar, or a callable
-        `(votes_done, votes_total)`."""
-        return self.exports.export(path, format=format, aggregate=aggregate, ties=ties, split=split,
-                                   prompt_set=prompt_set, contenders=contenders, raters=raters, since=since,
-                                   until=until, source=source, min_agreement=min_agreement, force=force,
-                                   progress=progress, chunk_size=chunk_size)
+        `(votes_done, votes_total)`.
+
+        `to_store="NAME"` instead of `path` stores the export in the artifact store (the data
+        dir, or the s3:// bucket another machine reads) as the tree `exports/NAME/<UTC time>`,
+        whole or not at all; `summary.key` names it, `export_tree(key)` gives a local copy."""
+        options = dict(format=format, aggregate=aggregate, ties=ties, split=split, prompt_set=prompt_set,
+                       contenders=contenders, raters=raters, since=since, until=until, source=source,
+                       min_agreement=min_agreement, force=force, progress=progress, chunk_size=chunk_size)
+        if (path is None) == (to_store is None):
+            raise InputError("give an export one place to go: --out PATH (path=), or --to-store NAME "
+                             "(to_store=) for the artifact store, not both")
+        if to_store is not None:
+            return self.exports.export_to_store(to_store, **options)
+        return self.exports.export(path, **options)
+
+    def export_tree(self, key: str) -> Path:
+        """A local folder holding the export stored under `key` (as `export(to_store=...)`
+        returned it); from an object store it is downloaded once and checked."""
+        return self.exports.export_tree(key)
 
     def import_votes(self, path: str | os.PathLike[str], *, prompt_set: str | None = None,
                      progress: bool | None = None) -> ImportSummary:

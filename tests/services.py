@@ -207,6 +207,7 @@ def start_seaweed(timeout: float = 60.0) -> SeaweedServer:
                f"-volume.port={ports['volume']}", f"-volume.port.grpc={grpc['volume']}",
                f"-filer.port={ports['filer']}", f"-filer.port.grpc={grpc['filer']}",
                f"-s3.port={ports['s3']}", f"-s3.port.grpc={grpc['s3']}", f"-s3.config={root / 's3.json'}",
+               "-s3.port.iceberg=0", "-s3.port.lance=0",   # fixed default ports (8181, 9101): a second run clashes
                "-master.volumeSizeLimitMB=64", "-volume.max=40"]
     log = open(root / "weed.log", "wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)

@@ -17,8 +17,12 @@ FORMAT_HELP = ("trl (prompt/chosen/rejected), trl-implicit (prompt folded into b
 @app.command("export")
 def export(
     format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (a folder for hf, or with --split). "
-                                                          "It appears only when complete.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (a folder for hf, or with "
+                                                                 "--split). It appears only when complete.")] = None,
+    to_store: Annotated[str | None, typer.Option("--to-store", metavar="NAME",
+                                                 help="Instead of --out: store the export in the studio's "
+                                                      "artifact store (data dir or s3://) under the key "
+                                                      "exports/NAME/<UTC time>, printed when done.")] = None,
     aggregate: Annotated[str, typer.Option("--aggregate", help="raw: one row per vote; majority: one row per "
                                                                "pair, with vote count and agreement.")] = "raw",
     ties: Annotated[str, typer.Option("--ties", help="drop ties, or keep them (pair formats: two rows, one "
@@ -53,11 +57,13 @@ def export(
         summary = studio.export(out, format=format, aggregate=aggregate, ties=ties, split=parse(split or []),
                                 prompt_set=prompt_set, contenders=contender or None, raters=rater or None,
                                 since=since, until=until, source=source, min_agreement=min_agreement,
-                                force=force, progress=progress)
+                                force=force, progress=progress, to_store=to_store)
     if as_json:
         print_json({"format": summary.format, "path": str(summary.path), "rows": summary.rows,
-                    "paths": {k: str(v) for k, v in summary.paths.items()}, "votes_read": summary.comparisons})
+                    "paths": {k: str(v) for k, v in summary.paths.items()}, "votes_read": summary.comparisons,
+                    "key": summary.key})
         return
     for name, rows in summary.rows.items():
         typer.echo(f"{name}: {rows} rows -> {summary.paths[name]}")
-    typer.echo(f"{summary.comparisons} votes read, {summary.total_rows} rows written to {summary.path}")
+    where = f"the artifact store as {summary.key}" if summary.key else summary.path
+    typer.echo(f"{summary.comparisons} votes read, {summary.total_rows} rows written to {where}")

@@ -68,6 +68,7 @@ class ExportSummary:
     rows: dict[str, int]
     paths: dict[str, Path]
     comparisons: int                      # votes read
+    key: str | None = None                # the artifact-store key, for an export stored there
 
     @property
     def total_rows(self) -> int:

@@ -5,6 +5,8 @@ images come from the artifact store."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from studio.exchange.export import ExportSummary
 
 Progress = bool | None | Callable[[int, int], None]
+STORE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class Exports:
@@ -65,6 +68,45 @@ class Exports:
             with counting(progress, found["comparisons"], desc="exporting", unit=" votes") as advance:
                 return write_export(path, chunks, plan, overview=Overview(**found),
                                     read_media=self.artifacts.read_bytes, advance=advance)
+
+    def export_to_store(self, name: str, **options) -> ExportSummary:
+        """Export (same options as `export`) into the artifact store as the tree
+        `exports/<name>/<UTC time>`: written into a staging folder, then moved in whole, so the
+        key shows nothing until the export is complete. The summary's `key` names the tree and
+        its `path`/`paths` are keys in the store."""
+        from studio.exchange.formats import SUFFIX
+
+        if not isinstance(name, str) or not STORE_NAME.fullmatch(name):
+            raise InputError(f"--to-store {name!r}: use a name of letters, digits, '.', '_' or '-' (it becomes "
+                             "the key exports/<name>/<time>)")
+        if options.get("force"):
+            raise InputError("--force has no meaning with --to-store: every export is stored under a new key")
+        key = f"exports/{name}/{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+        staged = self.artifacts.staging_dir(key)
+        try:
+            written = self.export(staged / "export", **options)
+            if written.path.is_dir():
+                for part in list(written.path.iterdir()):
+                    part.rename(staged / part.name)
+                written.path.rmdir()
+                inside = {n: p.relative_to(written.path).as_posix() for n, p in written.paths.items()}
+            else:
+                leaf = f"{name}{SUFFIX[written.format]}"
+                written.path.rename(staged / leaf)
+                inside = {n: leaf for n in written.paths}
+            self.artifacts.move_tree_in(key, staged)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        return replace(written, key=key, path=Path(key),
+                       paths={n: Path(key if rel == "." else f"{key}/{rel}") for n, rel in inside.items()})
+
+    def export_tree(self, key: str) -> Path:
+        """A local folder holding the stored export `key` (from an object store: downloaded
+        once into the cache and checked against its manifest)."""
+        if not isinstance(key, str) or not key.startswith("exports/"):
+            raise InputError(f"{key!r} is not an export key: stored exports are under exports/<name>/<time>")
+        return self.artifacts.tree(key.rstrip("/"))
 
     def _refuse_studio_files(self, path: str | os.PathLike[str]) -> None:
         try:
