@@ -10,6 +10,10 @@ from studio.generation.pool import PlannedItem, fill_items
 from studio.records import GenerationIn
 from studio.rewards import checkpoint
 from studio.rewards.net import build_net, make_spec
+from studio.rewards.tiny import build_tiny_text_model
+
+TEXTS = [["rain on the roof", "grey sky, wet leaves", "drops drum the window"],
+         ["the cat sleeps", "umbrellas bloom like flowers", "storm clouds gather slowly today"]]
 
 
 def _members_disagree(net) -> None:
@@ -32,41 +36,43 @@ def _register(studio, version: int, directory) -> None:
     studio.registry.forget()
 
 
-def test_the_pool_serves_the_candidate_pair_the_ensemble_is_least_sure_about(sqlite_studio, tiny_encoder, tmp_path):
+def test_the_pool_serves_the_candidate_pair_the_ensemble_is_least_sure_about(sqlite_studio, text_specs, tmp_path):
     studio = sqlite_studio
-    for name in ("a", "b"):
-        studio.add_contender({"name": name, "backend": "external", "model": ""})
+    for spec in text_specs:
+        studio.add_contender(spec)
     prompt = studio.add_prompts(["Write a haiku about rain."])[0]
-    a, b = studio.contender("a").id, studio.contender("b").id
-    texts = {a: ["rain on the roof", "grey sky, wet leaves", "drops drum the window"],
-             b: ["the cat sleeps", "umbrellas bloom like flowers", "storm clouds gather slowly today"]}
+    a, b = sorted(studio.contender(spec.name).id for spec in text_specs)
     ids = studio.add_generations([GenerationIn(prompt_id=prompt, contender_id=c, text=t, source="test")
-                                  for c in (a, b) for t in texts[c]])
+                                  for c, texts in zip((a, b), TEXTS, strict=True) for t in texts])
     existing = [(g, prompt, a if n < 3 else b) for n, g in enumerate(ids)]
     planned = [PlannedItem(prompt, (a, b))]
     coverage = fill_items(planned, existing, [], pool_seed=0)[0].places
     assert coverage == [ids[0], ids[3]]                      # oldest samples first
 
-    net = build_net(make_spec(tiny_encoder, max_length=48, ensemble=4))
+    encoder = build_tiny_text_model(tmp_path / "encoder", architecture="encoder")
+    net = build_net(make_spec(str(encoder), max_length=48, ensemble=4))
     _members_disagree(net)
     checkpoint.save(net, tmp_path / "ensemble", metrics={}, data={})
     _register(studio, 1, tmp_path / "ensemble")
     choice = studio.pair_choice                              # as the studio wires it into the pool
     assert "ensemble spread (4 members)" in choice.status().reason
-    order = choice.candidate_order()
-    assert order is not None
     candidates = [(left, right) for left in ids[:3] for right in ids[3:]]
-    model = studio.registry.load(1)
-    spreads = np.array(choice._candidate_spreads(model, prompt, candidates))
+    spreads = np.array(choice._candidate_spreads(studio.registry.load(1), prompt, candidates))
     assert np.isfinite(spreads).all() and spreads.std() > 0
-    first = fill_items(planned, existing, [], pool_seed=0, order=order)[0].places
-    assert tuple(first) == candidates[int(spreads.argmax())]
-    # the next item of the same pair takes the next least certain combination
-    second = fill_items(planned, existing, [first], pool_seed=0, order=order)[0].places
-    assert tuple(second) == candidates[int(np.argsort(-spreads)[1])]
+    ranked = [set(candidates[i]) for i in np.argsort(-spreads)]
+    assert ranked[0] != set(coverage)                         # the spread changes what is served
 
-    checkpoint.save(build_net(make_spec(tiny_encoder, max_length=48)), tmp_path / "single", metrics={}, data={})
+    assert studio.refill_pool(min_ready=2) == 2               # from the stored outputs, least certain first
+    served = [studio.next_item("ana"), studio.next_item("bo")]
+    assert {frozenset(s.generation_id for s in item.sides) for item in served} == \
+        {frozenset(ranked[0]), frozenset(ranked[1])}
+
+    checkpoint.save(build_net(make_spec(str(encoder), max_length=48)), tmp_path / "single", metrics={}, data={})
     _register(studio, 2, tmp_path / "single")
     assert choice.candidate_order() is None
     assert "v2 has no ensemble" in choice.status().reason
     assert fill_items(planned, existing, [], pool_seed=0, order=choice.candidate_order())[0].places == coverage
+
+    _register(studio, 3, tmp_path / "missing")               # a checkpoint that cannot load: no raise
+    assert choice.candidate_order() is None
+    assert "no reward-model spread" in choice.status().reason
