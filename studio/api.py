@@ -85,7 +85,7 @@ class Studio:
                                               self.job_board, self._queue)
         self.lifts = LiftService(self.store, self.registry)
         self.generation = GenerationService(self.store, config, self.generators, self.artifacts)
-        self.pair_choice = PairChooser(self.store, config)
+        self.pair_choice = PairChooser(self.store, config, self.registry)   # its ensemble orders candidates
         self.pool = PoolService(self.store, config, self.generators, self.generation, self.pair_choice)
         self.pool_jobs = PoolJobs(self.store, config, self.pool, self.job_board, self._queue)
         if config.pool.on_workers and not is_immediate(config):    # top-ups: tasks for `studio worker --generate`

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -93,8 +93,13 @@ def plan_items(prompt_ids: Sequence[int], *, text_contenders: Sequence[int], ima
     return planned
 
 
+# (prompt id, candidate (left, right) generation id pairs) -> their positions, best first
+CandidateOrder = Callable[[int, list[tuple[int, int]]], Sequence[int]]
+
+
 def fill_items(planned: Sequence[PlannedItem], existing: Sequence[tuple[int, int, int]],
-               shown: Sequence[Sequence[int]], *, pool_seed: int) -> list[Filled]:
+               shown: Sequence[Sequence[int]], *, pool_seed: int,
+               order: CandidateOrder | None = None) -> list[Filled]:
     """Give each place of each planned item an output.
 
     A pair takes two samples of its contenders for the prompt that no item pairs yet: with
@@ -103,7 +108,10 @@ def fill_items(planned: Sequence[PlannedItem], existing: Sequence[tuple[int, int
     (of the contender with fewer), which pairs with all of the other's. A grid takes outputs
     not yet shown in any item. New outputs get a seed derived from the pool seed, the
     prompt, the contender and how many outputs that prompt and contender already have.
-    `shown` holds the generation ids of the items already made."""
+    `shown` holds the generation ids of the items already made. `order`, when given, ranks
+    a pair's untaken combinations of stored outputs (e.g. a reward model's least certain
+    first); they come before combinations with an output still to make, which keep their
+    order."""
     samples: dict[tuple[int, int], list[Any]] = defaultdict(list)
     made: Counter = Counter()
     for generation_id, prompt_id, contender_id in existing:
@@ -122,7 +130,7 @@ def fill_items(planned: Sequence[PlannedItem], existing: Sequence[tuple[int, int
     filled = []
     for plan in planned:
         if plan.shape == "pair":
-            filled.append(Filled(plan, _cross_pair(plan, samples, used_pairs, new_output)))
+            filled.append(Filled(plan, _cross_pair(plan, samples, used_pairs, new_output, order)))
             continue
         item = Filled(plan)
         for contender_id in plan.contender_ids:
@@ -136,18 +144,24 @@ def fill_items(planned: Sequence[PlannedItem], existing: Sequence[tuple[int, int
     return filled
 
 
-def _cross_pair(plan: PlannedItem, samples: dict, used_pairs: set, new_output) -> list[Any]:
+def _cross_pair(plan: PlannedItem, samples: dict, used_pairs: set, new_output,
+                order: CandidateOrder | None = None) -> list[Any]:
     """The first combination of the two contenders' samples that no item shows yet (older
-    samples first); one more sample of the contender with fewer when all are taken."""
+    samples first, or stored ones in `order`); one more sample of the contender with fewer
+    when all are taken."""
     first, second = plan.contender_ids
     mine, theirs = samples[(plan.prompt_id, first)], samples[(plan.prompt_id, second)]
     while True:
-        for left in mine:
-            for right in theirs:
-                combination = frozenset((left, right))
-                if combination not in used_pairs:
-                    used_pairs.add(combination)
-                    return [left, right]
+        untaken = [(left, right) for left in mine for right in theirs
+                   if frozenset((left, right)) not in used_pairs]
+        if untaken:
+            stored = [c for c in untaken if isinstance(c[0], int) and isinstance(c[1], int)]
+            ranked = list(order(plan.prompt_id, stored)) if order is not None and len(stored) > 1 else []
+            if ranked:
+                untaken = [stored[i] for i in ranked]
+            left, right = untaken[0]
+            used_pairs.add(frozenset((left, right)))
+            return [left, right]
         new_output(plan.prompt_id, first if len(mine) <= len(theirs) else second)
 
 

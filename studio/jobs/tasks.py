@@ -65,13 +65,15 @@ class WorkerServices:
             if self._pool_jobs is None:
                 from studio.services.generation import GenerationService
                 from studio.services.generators import Generators
+                from studio.services.pair_choice import PairChooser
                 from studio.services.pool import PoolService
                 from studio.services.pool_jobs import PoolJobs
 
                 store, registry = training.store, training.registry
                 generators = Generators(store, self.config, registry)
                 generation = GenerationService(store, self.config, generators, registry.artifacts)
-                pool = PoolService(store, self.config, generators, generation)
+                pool = PoolService(store, self.config, generators, generation,
+                                   PairChooser(store, self.config, registry))
                 self._pool_jobs = PoolJobs(store, self.config, pool, training.jobs, self.queue)
             return self._pool_jobs
 

@@ -137,7 +137,8 @@ class PoolService:
                                 rotation=rotation)
         pool_seed = self.config.pool.seed
         shown = [item.generation_ids for item in items]
-        filled = fill_items(planned, existing, shown, pool_seed=pool_seed)
+        filled = fill_items(planned, existing, shown, pool_seed=pool_seed,
+                            order=self.pair_choice.candidate_order())   # None: coverage order
         rng = random.Random(f"{pool_seed}:{prompt_set}:{rotation}")
         done: dict[NewOutput, int] = {}             # outputs written by an earlier chunk
         shown_pairs = {frozenset(ids) for ids in shown}

@@ -63,7 +63,9 @@ def test_the_sampler_says_why_it_is_uniform(voted):
     status = chooser(voted, active_min_votes=500).status()
     assert status.sampler == "uniform" and status.configured == "active"
     assert "active_min_votes = 500" in status.reason and status.votes == 62
-    assert chooser(voted, sampling="uniform").status().reason == '[pool] sampling = "uniform"'
+    uniform = chooser(voted, sampling="uniform").status().reason
+    assert uniform.startswith('[pool] sampling = "uniform"')
+    assert "no reward-model spread" in uniform and "coverage order" in uniform     # no ensemble to steer with
 
 
 class Echo:
