@@ -30,7 +30,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_contenders_parent_id', table_name='contenders')
-    with op.batch_alter_table('contenders') as batch:
-        batch.drop_column('lineage')
-        batch.drop_column('version')
-        batch.drop_column('parent_id')
+    # plain DROP COLUMNs for the same reason (SQLite >= 3.35 has them)
+    for column in ('lineage', 'version', 'parent_id'):
+        op.drop_column('contenders', column)
