@@ -38,7 +38,7 @@ from studio.ui.keys import head_script
 from studio.ui.options import ServeOptions
 from studio.ui.session import RaterSession, counter, whoami
 from studio.ui.style import css, theme
-from studio.ui.wiring import Panel, named
+from studio.ui.wiring import Panel, Selection, named
 
 ADMIN_TABS = ("training_tab", "data_tab", "raters_tab", "settings_tab")
 TITLE = "Feedback Studio"
@@ -115,7 +115,7 @@ class PageHandlers:
         person = self.ctx.person(request, RaterSession(typed_name=typed))
         return {**self.enter(person, typed, request), "saved_name": typed}
 
-    def tab_selected(self, session: RaterSession, request: gr.Request, selected: gr.SelectData) -> dict[str, Any]:
+    def tab_selected(self, session: RaterSession, request: gr.Request, selected: Selection) -> dict[str, Any]:
         """The Training tab refreshes itself only while an admin has it open."""
         person = self.ctx.caller(request, session.typed_name)
         open_training = selected.value == training.TITLE and person is not None and person.is_admin

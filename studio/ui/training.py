@@ -18,7 +18,7 @@ from studio.errors import InputError
 from studio.ui import improvement
 from studio.ui.context import Context
 from studio.ui.session import RaterSession
-from studio.ui.wiring import Panel, named
+from studio.ui.wiring import Panel, Selection, named
 
 JOB_ROWS = 20
 TITLE = "Training"
@@ -116,7 +116,7 @@ class TrainingHandlers:
         self.ctx.studio.enqueue_training(mode=mode, kind=chosen, requested_by=person.name)
         return self.refresh(session, request)
 
-    def cancel(self, session: RaterSession, request: gr.Request, selected: gr.SelectData) -> dict[str, Any]:
+    def cancel(self, session: RaterSession, request: gr.Request, selected: Selection) -> dict[str, Any]:
         """A click on a job's ✕ cancel cell (any other cell does nothing)."""
         self.ctx.admin(request, session)
         row = list(getattr(selected, "row_value", None) or [])

@@ -68,3 +68,18 @@ def named(handler: Callable[..., Any], outputs: Mapping[str, Any]) -> Callable[.
 def username(request: gr.Request | None) -> str | None:
     """The logged-in user Gradio attached to this request (None without a users file)."""
     return getattr(request, "username", None) if request is not None else None
+
+
+class Selection(gr.SelectData):
+    """`gr.SelectData` that also takes a call carrying no event data (a request made by hand
+    to the handler's fn_index), so the handler runs its own checks (the admin role first)
+    and answers with their error instead of failing inside Gradio."""
+
+    def __init__(self, target, data):
+        data = data if isinstance(data, dict) else {}
+        gr.EventData.__init__(self, target, data)
+        self.index = data.get("index")
+        self.value = data.get("value")
+        self.row_value = data.get("row_value")
+        self.col_value = data.get("col_value")
+        self.selected = data.get("selected", True)

@@ -142,7 +142,7 @@ def test_hostile_admin_filters_are_refused_or_just_filter(ctx, tried):
     @given(rater=hostile_text, contender=hostile_text, prompt_set=hostile_text)
     def check(rater, contender, prompt_set):
         tried("ui: data tab filters (admin)")
-        refused, shown = refused_cleanly(lambda: data.recent(rater, contender, prompt_set, 10, admin, admin_request(ctx.options)))
+        refused, shown = refused_cleanly(lambda: data.recent(rater, contender, prompt_set, "any", "", 10, admin, admin_request(ctx.options)))
         if not refused:
             assert len(shown["data_table"]) == 0 or not (rater.strip() or contender.strip() or prompt_set.strip())
 

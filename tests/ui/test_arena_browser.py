@@ -159,7 +159,7 @@ def test_every_tab_opens_its_own_panel(served, page):
     page.wait_for_selector("#tab-training-button, #studio-tabs >> text=Training")    # fay, now as admin
     panels = {"Arena": "tab-arena", "Free prompt": "tab-free", "Image ranking": "tab-grid",
               "Leaderboard": "tab-leaderboard", "Training": "tab-training", "Data": "tab-data",
-              "Settings": "tab-settings"}
+              "Raters": "tab-raters", "Settings": "tab-settings"}
     assert [t.inner_text() for t in page.get_by_role("tab").all()] == list(panels)
     for title, panel in reversed(panels.items()):
         page.get_by_role("tab", name=title, exact=True).click()

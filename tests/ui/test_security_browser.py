@@ -140,16 +140,16 @@ def test_admin_endpoints_refuse_a_rater_calling_through_the_api(gated):
 
     rater = Client(gated.url, auth=("rita", "rita-password"), verbose=False, analytics_enabled=False,
                    download_files=False)
-    for endpoint, args in (("/train_now", ("head", "auto")), ("/data_recent", ("", "", "", 10)),
+    for endpoint, args in (("/train_now", ("head", "auto")), ("/data_recent", ("", "", "", "any", "", 10)),
                            ("/data_export", ("jsonl", "", "", "")), ("/settings_overview", ()),
-                           ("/cancel_job", (1,))):
+                           ("/cancel_job", ())):
         with pytest.raises(AppError, match="admin role"):
             rater.predict(*args, api_name=endpoint)
     assert len(gated.studio.comparisons()) == 0
 
     admin = Client(gated.url, auth=("adam", "adam-password"), verbose=False, analytics_enabled=False,
                    download_files=False)
-    table = admin.predict("", "", "", 10, api_name="/data_recent")
+    table = admin.predict("", "", "", "any", "", 10, api_name="/data_recent")
     assert "headers" in table
 
 
