@@ -169,6 +169,7 @@ seed = {seed}
 
 [training]
 retrain_every = 0                # train by hand in the notebook, not in the background
+heldout_fraction = 0.4           # 24 prompts: 8 held out, enough for the activation gate to tell
 seed = {seed}
 """
 

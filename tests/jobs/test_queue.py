@@ -23,19 +23,19 @@ def test_votes_past_the_threshold_queue_exactly_one_training(open_studio):
 
 
 def test_immediate_mode_trains_registers_and_activates_at_the_threshold(open_sqlite_studio):
-    studio = open_sqlite_studio(queue_url="immediate", retrain_every=30)
-    add_marker_votes(studio, prompts=10, rounds=1)               # 40 votes: one training at 30
+    studio = open_sqlite_studio(queue_url="immediate", retrain_every=96, heldout_fraction=0.5)
+    add_marker_votes(studio, prompts=26, rounds=1)               # 104 votes: one training at 96 (24 prompts)
     jobs = studio.jobs()
     assert jobs["status"].tolist() == ["done"]
     models = studio.reward_models()
     assert models["version"].tolist() == [1] and models["active"].tolist() == [True]
     assert models["heldout_accuracy"].iloc[0] is not None
-    assert models["data_max_comparison_id"].iloc[0] == 30        # trained on the votes so far
+    assert models["data_max_comparison_id"].iloc[0] == 96        # trained on the votes so far
     assert jobs["result"].iloc[0]["version"] == 1
     assert jobs["progress"].iloc[0] == 1.0
     html = studio.job(int(jobs["id"].iloc[0]))._repr_html_()     # a notebook shows the metrics, not a dict
     assert "version: 1" in html and "heldout_accuracy: " in html and "{" not in html
-    add_marker_votes(studio, prompts=6, seed=3)                  # 24 more: 34 since v1's data
+    add_marker_votes(studio, prompts=22, seed=3)                 # 88 more: 96 since v1's data
     assert studio.reward_models()["version"].tolist() == [1, 2]
 
 
@@ -92,9 +92,9 @@ def test_cancelling_a_running_training_stops_it_and_keeps_the_active_model(open_
 
     from studio.jobs import run_training_job
 
-    studio = open_sqlite_studio(queue_url=None)
-    add_marker_votes(studio, prompts=6)
-    studio.train_reward_model(progress=False)
+    studio = open_sqlite_studio(queue_url=None, heldout_fraction=0.5)
+    add_marker_votes(studio, prompts=24)                         # enough held-out prompts for the gate
+    assert studio.train_reward_model(progress=False)["activated"]
     job = studio.enqueue_training(mode="full", epochs=1000, max_length=32)
     outcome = {}
     thread = threading.Thread(target=lambda: outcome.update(result=run_training_job(studio.config, job.id)))

@@ -16,8 +16,8 @@ from tests.rewards.helpers import add_marker_votes
 @pytest.mark.slow
 def test_a_worker_killed_mid_training_fails_its_job_and_keeps_the_previous_version(
         open_sqlite_studio, tiny_encoder, tmp_path):
-    studio = open_sqlite_studio(queue_url=None)
-    add_marker_votes(studio, prompts=8)
+    studio = open_sqlite_studio(queue_url=None, heldout_fraction=0.5)
+    add_marker_votes(studio, prompts=24)                 # enough held-out prompts for the gate
     assert studio.train_reward_model(progress=False)["version"] == 1
     job = studio.enqueue_training(mode="full", backbone=tiny_encoder, max_length=32, epochs=500)
     kill_worker_mid_training(studio, job.id, tmp_path / "worker.log")
@@ -40,9 +40,9 @@ def test_a_worker_killed_mid_training_fails_its_job_and_keeps_the_previous_versi
 @pytest.mark.redis
 def test_a_worker_on_redis_trains_and_activates_a_version(open_sqlite_studio, tiny_encoder, redis_server,
                                                           tmp_path):
-    studio = open_sqlite_studio(queue_url=redis_server.url)
+    studio = open_sqlite_studio(queue_url=redis_server.url, heldout_fraction=0.5)
     studio.queue.flush()
-    add_marker_votes(studio, prompts=8)
+    add_marker_votes(studio, prompts=24)
     worker = start_worker_process(studio.config, log_file=tmp_path / "worker.log")
     try:
         job = studio.enqueue_training(backbone=tiny_encoder, max_length=32)
@@ -56,7 +56,9 @@ def test_a_worker_on_redis_trains_and_activates_a_version(open_sqlite_studio, ti
     done = studio.job(job.id)
     assert done.status == "done", (done.error, (tmp_path / "worker.log").read_text()[-2000:])
     assert done.worker and done.worker.endswith(f":{worker.pid}")
-    assert studio.reward_model().version == done.result["version"] == 1
+    # the worker's version is registered with its gate decision (activation is the gate's business)
+    registered = studio.reward_models()
+    assert registered["version"].tolist() == [done.result["version"]] == [1] and registered["gate"].notna().all()
 
 
 def test_the_worker_command_points_at_the_same_studio(tmp_path):

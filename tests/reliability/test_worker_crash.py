@@ -50,10 +50,11 @@ def test_a_worker_killed_mid_training_on_postgres_and_redis_leaves_the_active_mo
 
     data = tmp_path / "data"
     studio = Studio.open(postgres_url, data_dir=data, queue_url=redis_server.url,
-                         training=TrainingConfig(backbone=tiny_encoder, retrain_every=0, max_length=48))
+                         training=TrainingConfig(backbone=tiny_encoder, retrain_every=0, max_length=48,
+                                                 heldout_fraction=0.5))
     try:
         studio.queue.flush()
-        add_marker_votes(studio, prompts=8)
+        add_marker_votes(studio, prompts=24)                     # enough held-out prompts for the gate
         assert studio.train_reward_model(progress=False)["version"] == 1
         active = studio.reward_model()
         before = {"version": active.version, "scores": active.score_batch(PROMPTS, RESPONSES)}

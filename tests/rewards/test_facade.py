@@ -67,7 +67,7 @@ def test_a_worse_model_is_registered_but_not_activated(open_sqlite_studio, tmp_p
 
 def test_the_active_model_predicts_each_vote_once_and_tracks_agreement(open_studio):
     studio = open_studio(heldout_fraction=0.5)
-    add_marker_votes(studio, prompts=16, seed=1)
+    add_marker_votes(studio, prompts=24, seed=1)                    # 12 held-out prompts: well past the gate
     assert studio.train_reward_model(progress=False)["activated"]
     fresh = add_marker_votes(studio, prompts=3, seed=2)
     predictions = [studio.predict_vote(c) for c in fresh]

@@ -139,7 +139,14 @@ def test_a_server_and_a_gpu_worker_that_share_only_three_urls(postgres_url, redi
         key = models_frame["checkpoint_path"].iloc[0]
         assert key.startswith("reward-models/rm-") and bool(models_frame["active"].iloc[0]), models_frame.to_dict()
 
-        # A scores rita's next text vote with B's model: the prediction is written by A's process.
+        # A scores the next text vote with B's model: the prediction is written by A's process.
+        # The arena shows the model's guess to admins only: this browser opens the admin link A printed.
+        import re
+
+        admin_link = re.search(r"http://\S+/admin\?token=\S+", (machine_a.root / "process.log").read_text())
+        assert admin_link, machine_a.log()
+        page.goto(admin_link.group(0))
+        page.wait_for_selector("#studio-tabs", state="visible")
         page.get_by_role("tab", name="Arena", exact=True).click()
         page.wait_for_function("() => { const t = document.querySelector('#arena-prompt').innerText.trim();"
                                " return t.length > 0 && !t.includes('No pairs'); }", timeout=60_000)
