@@ -40,7 +40,14 @@ def test_train_then_score_then_list(tmp_path, tiny_encoder):
     assert scored["version"] == 2 and len(scored["scores"]) == 2
     versions = json.loads(run("reward-models", "--data", data, "--json"))
     assert [(v["version"], v["active"]) for v in versions] == [(1, True), (2, False)]
-    assert json.loads(run("reward-models", "--data", data, "--activate", "2", "--json"))[1]["active"] is True
+    # by hand, a version activates only if it passed the activation gate; otherwise one line
+    from studio.errors import InputError
+
+    if versions[1]["gate"] == "passed":
+        assert json.loads(run("reward-models", "--data", data, "--activate", "2", "--json"))[1]["active"] is True
+    else:
+        with pytest.raises(InputError, match="v2 cannot be activated: did not pass the activation gate"):
+            run("reward-models", "--data", data, "--activate", "2", "--json")
     jobs = json.loads(run("jobs", "--data", data, "--json"))
     assert [j["status"] for j in jobs] == ["done", "done"]
 
