@@ -10,7 +10,6 @@ that crashes or ends early registers nothing.
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -132,11 +131,7 @@ class ImprovementService:
                 tx.jobs.cancelled(job_id, "cancelled; no version was registered")
             return None
         except Exception as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-            if not isinstance(exc, StudioError):
-                detail += "\n" + traceback.format_exc(limit=8)
-            with self.store.transaction() as tx:
-                tx.jobs.fail(job_id, detail)
+            self.jobs.fail(job_id, exc)
             return None
 
     def holder(self, contender: str) -> JobRecord | None:
@@ -145,17 +140,7 @@ class ImprovementService:
             return tx.jobs.holding(ImproveRequest(contender).active_key)
 
     def _release_abandoned(self, request: ImproveRequest) -> None:
-        with self.store.reader() as tx:
-            holder = tx.jobs.holding(request.active_key)
-        if holder is None:
-            return
-        if holder.status == "running":
-            self.jobs.recover_abandoned()
-        else:
-            try:
-                self.jobs.recover_lost({IMPROVE_KIND: IMPROVE_TASK})
-            except Exception:  # the queue is unreachable: enqueue says so when it sends
-                pass
+        self.jobs.release_held(request.active_key, {IMPROVE_KIND: IMPROVE_TASK})
 
     @staticmethod
     def _busy(tx, request: ImproveRequest) -> StudioError:

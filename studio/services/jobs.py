@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import os
 import socket
+import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import pandas as pd
 
+from studio.errors import StudioError
 from studio.services.heartbeat import HEARTBEAT_EVERY_S
 from studio.store import Store
 from studio.store.jobs import JobRecord
@@ -137,6 +139,31 @@ class JobBoard:
                 tx.jobs.requeued(job.id, task_id, "queued again: its task was missing from the queue "
                                                   "(flushed, or lost in a crash)")
         return seen_to
+
+    def fail(self, job_id: int, exc: BaseException) -> None:
+        """Record why a job's run raised: the error's line, and for a bug (not a StudioError,
+        which already says what to do) the last frames of its traceback."""
+        detail = f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, StudioError):
+            detail += "\n" + traceback.format_exc(limit=8)
+        with self.store.transaction() as tx:
+            tx.jobs.fail(job_id, detail)
+
+    def release_held(self, active_key: str, tasks: Mapping[str, str]) -> None:
+        """The job holding `active_key` must not block a new request when its process died
+        (running, silent) or its task was lost (queued): fail or re-send it as the recovery
+        does. An unreachable queue is left for the caller's send to report."""
+        with self.store.reader() as tx:
+            holder = tx.jobs.holding(active_key)
+        if holder is None:
+            return
+        if holder.status == "running":
+            self.recover_abandoned()
+            return
+        try:
+            self.recover_lost(tasks)
+        except Exception:  # the queue is unreachable: enqueue says so when it sends
+            pass
 
 
 def process_gone_here(worker: str | None) -> bool:

@@ -15,7 +15,6 @@ the server's own pool thread would write them.
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from studio.config import StudioConfig
@@ -93,11 +92,7 @@ class PoolJobs:
             with Heartbeat(self.store, job_id, me) as beat:
                 made = self.pool.refill(prompt_set, min_ready=wanted, should_stop=lambda: beat.ended)
         except Exception as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-            if not isinstance(exc, StudioError):
-                detail += "\n" + traceback.format_exc(limit=8)
-            with self.store.transaction() as tx:
-                tx.jobs.fail(job_id, detail)
+            self.jobs.fail(job_id, exc)
             return None
         result = {"items": made, "prompt_set": prompt_set, "worker": me}
         with self.store.transaction() as tx:

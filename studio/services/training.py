@@ -9,7 +9,6 @@ once: the job row's `active_key` is unique while a training is queued or running
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -136,11 +135,7 @@ class TrainingService:
                 tx.jobs.cancelled(job_id, "cancelled while training; the active model is unchanged")
             return None
         except Exception as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-            if not isinstance(exc, StudioError):
-                detail += "\n" + traceback.format_exc(limit=8)
-            with self.store.transaction() as tx:
-                tx.jobs.fail(job_id, detail)
+            self.jobs.fail(job_id, exc)
             return None
 
     def recover(self) -> tuple[list[int], list[int]]:
@@ -153,17 +148,7 @@ class TrainingService:
         """A training left running by a dead process (a notebook or a foreground run killed
         mid-way, with no worker to notice) must not block the queue, nor a queued one whose
         task the queue lost."""
-        with self.store.reader() as tx:
-            holder = tx.jobs.holding(ACTIVE_KEY)
-        if holder is None:
-            return
-        if holder.status == "running":
-            self.jobs.recover_abandoned()
-        else:
-            try:
-                self.jobs.recover_lost(_job_tasks())
-            except Exception:  # the queue is unreachable: enqueue says so when it sends
-                pass
+        self.jobs.release_held(ACTIVE_KEY, _job_tasks())
 
     def holder(self) -> JobRecord | None:
         """The training queued or running now, if any."""
