@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from studio.jobs import PoolWorker
     from studio.ranking.agreement import AgreementReport
     from studio.store.jobs import JobRecord
-    from studio.ui.embed import InlineArena
 
 __all__ = ["ImportSummary", "Prediction", "Studio"]
 
@@ -621,19 +620,6 @@ class Studio:
         """Write parsed votes in one transaction; returns how many were new."""
         return self.imports.write_imported_votes(votes, source=source, prompt_set=prompt_set)
 
-    # -- notebooks -------------------------------------------------------------------------
-
-    def arena(self, rater: str | None = None, *, prompt_set: str | None = None, height: int = 720) -> InlineArena:
-        """The arena, served on a loopback port from this process and shown inline when it
-        is a cell's result; votes are recorded as `rater` (default: your login name).
-        Pairs come from the pool: keep `studio serve` running, or call `refill_pool()`.
-        `.close()` stops it."""
-        # The one arrow from the facade up to a front door: a lazy import, so that importing
-        # `studio` never loads Gradio (see docs/architecture.md).
-        from studio.ui.embed import inline_arena
-
-        return inline_arena(self, rater or _login_name(), prompt_set=prompt_set, height=height)
-
     def _repr_html_(self) -> str:
         counts = self.stats()
         where = escape(self.store.engine.url.render_as_string(hide_password=True))
@@ -663,11 +649,3 @@ def _time(value):
         return value
     return pd.Timestamp(value).to_pydatetime()
 
-
-def _login_name() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError) as exc:
-        raise InputError("cannot tell who you are: name the rater, e.g. studio.arena(rater='ana')") from exc

@@ -8,8 +8,17 @@ from studio.commands import load_all
 from studio.errors import StudioError
 
 
-def main() -> None:
+def build_app():
+    """The root command: every module of `studio/commands/`, then the web app's commands
+    (`studio serve`, `demo`, `users`), which live with the UI in `studio/ui/commands.py`."""
     app = load_all()
+    import studio.ui.commands  # noqa: F401  (registers serve, demo and users on the root app)
+
+    return app
+
+
+def main() -> None:
+    app = build_app()
     try:
         app()
     except StudioError as exc:

@@ -22,11 +22,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("storage", ("studio.store", "studio.artifacts")),
     ("vocabulary", ("studio.records", "studio.config", "studio.errors", "studio.progress", "studio.splits")),
 ]
-# Arrows allowed against the order, each for a stated reason (docs/architecture.md):
-EXCEPTIONS = {
-    # Studio.arena(): the notebook's inline arena, imported lazily so `import studio` never loads Gradio.
-    ("studio.api", "studio.ui.embed"),
-}
+# Arrows allowed against the order, each for a stated reason (docs/architecture.md): none now.
+EXCEPTIONS: set[tuple[str, str]] = set()
+# The two doors people open: the web UI and the command line's entry. Only they (and the
+# entry that starts the command line) may import them; the command modules under `studio/commands/`
+# call `Studio` and never start the UI (the UI's own commands live in `studio/ui/commands.py`).
+DOORS = ("studio.ui", "studio.cli")
+MAY_OPEN_DOORS = ("studio.ui", "studio.cli", "studio.__main__")
 # Domain modules take and return plain objects: they never reach the database or the files.
 FORBIDDEN = {("domain", "storage")}
 
@@ -145,3 +147,15 @@ def test_the_checker_sees_a_wrong_arrow(tmp_path):
     source = tmp_path / "bad.py"
     source.write_text("def f():\n    from studio.services.voting import Voting\n")
     assert "studio.services.voting" in imports_of(source, "studio.store.bad")
+
+
+def within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def test_nothing_but_a_door_imports_the_ui_or_the_command_line():
+    edges, files = graph()
+    wrong = [f"{files[source].relative_to(PACKAGE.parent)} imports {target}"
+             for source, targets in sorted(edges.items()) if not within(source, MAY_OPEN_DOORS)
+             for target in sorted(targets) if within(target, DOORS)]
+    assert wrong == []

@@ -1,5 +1,6 @@
 """Command modules. Each module in this package adds its commands to the root app when
-imported; `studio.cli` imports them all. Commands are thin: parse, call `Studio`, print."""
+imported; `studio.cli` imports them all (and the web app's own commands from
+`studio/ui/commands.py`). Commands are thin: parse, call `Studio`, print."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""The arena on its own, for a notebook: `Studio.arena()` calls `inline_arena`.
+"""The arena on its own, for a notebook (a front door beside the web app, so the `Studio`
+facade never imports the UI and `import studio` never loads Gradio):
 
-    arena = inline_arena(studio, rater="ana")   # served on a free loopback port
-    arena                                        # Jupyter shows it inline (an iframe)
-    arena.close()
+    from studio.ui.embed import arena
+    live = arena(studio, rater="ana")           # served on a free loopback port
+    live                                         # Jupyter shows it inline (an iframe)
+    live.close()
 
 It is the Arena tab of the full app (the same layout, handlers and wiring from
 `studio.ui.arena`), with the rater fixed by the notebook instead of a welcome panel: the
@@ -18,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from studio.ui import arena, media
+from studio.errors import InputError
+from studio.ui import arena as arena_tab
+from studio.ui import media
 from studio.ui.app import launch
 from studio.ui.auth import clean_typed_name
 from studio.ui.context import Context
@@ -36,7 +40,7 @@ def build_arena(studio: Studio, rater: str, options: ServeOptions, *, pool=None)
     """A Blocks holding only the arena, rating as `rater` (not started)."""
     name = clean_typed_name(rater)
     ctx = Context(studio, options, pool=pool)
-    handlers = arena.ArenaHandlers(ctx)
+    handlers = arena_tab.ArenaHandlers(ctx)
     with gr.Blocks(title="Feedback Studio arena", analytics_enabled=options.analytics) as demo:
         page = Panel()
         page["session"] = gr.State(RaterSession())
@@ -45,8 +49,8 @@ def build_arena(studio: Studio, rater: str, options: ServeOptions, *, pool=None)
             page["counter"] = gr.HTML(elem_id="studio-counter")
         # The page script asks for a pair while the arena inside #studio-tabs is empty.
         with gr.Tabs(elem_id="studio-tabs"):
-            page.update(arena.layout(ctx))
-        arena.wire(demo, page, handlers, ctx)
+            page.update(arena_tab.layout(ctx))
+        arena_tab.wire(demo, page, handlers, ctx)
 
         def start(request: gr.Request) -> dict[str, Any]:
             studio.ensure_rater(name)
@@ -54,7 +58,7 @@ def build_arena(studio: Studio, rater: str, options: ServeOptions, *, pool=None)
             return {"session": session, "counter": counter(session),
                     "whoami": whoami(name, "rater", gated=False), **handlers.next_pair(name, request)}
 
-        shown = page.subset("session", "counter", "whoami", *arena.SHOWN)
+        shown = page.subset("session", "counter", "whoami", *arena_tab.SHOWN)
         demo.load(named(start, shown), outputs=list(shown.values()), api_visibility="private",
                   concurrency_id="vote", concurrency_limit=options.vote_concurrency)
     demo.studio_routes = media.routes(ctx)
@@ -82,6 +86,23 @@ class InlineArena:
 
     def close(self) -> None:
         self.blocks.close()
+
+
+def arena(studio: Studio, rater: str | None = None, *, prompt_set: str | None = None,
+          height: int = 720) -> InlineArena:
+    """The arena, served on a loopback port from this process and shown inline when it is a
+    cell's result; votes are recorded as `rater` (default: your login name). Pairs come from
+    the pool: keep `studio serve` running, or call `studio.refill_pool()`. `.close()` stops it."""
+    return inline_arena(studio, rater or _login_name(), prompt_set=prompt_set, height=height)
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError) as exc:
+        raise InputError("cannot tell who you are: name the rater, e.g. arena(studio, rater='ana')") from exc
 
 
 def inline_arena(studio: Studio, rater: str, *, prompt_set: str | None = None, port: int | None = None,

@@ -1,10 +1,11 @@
-"""`Studio.arena()`: the arena served from the notebook's process and shown inline (an
+"""`studio.ui.embed.arena(studio, ...)`: the arena served from the notebook's process and shown inline (an
 iframe), voting as the rater the notebook names, in real headless Chromium."""
 
 from __future__ import annotations
 
 import pytest
 
+from studio.ui.embed import arena as inline
 from tests.notebooks.helpers import text_studio
 from tests.ui.browser import REVEAL, current_token, wait_for_new_pair, wait_for_prompt
 
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_the_inline_arena_votes_as_the_notebook_rater(tmp_path, page):  # noqa: F811
     studio, items, _ = text_studio(tmp_path / "data", [("Name a colour of the sea.", "Blue.", "Green."),
                                                        ("Count to two.", "1, 2", "one two")])
-    arena = studio.arena(rater="nora")
+    arena = inline(studio, rater="nora")
     try:
         html = arena._repr_html_()
         assert f'<iframe src="{arena.url}"' in html and "nora" in html

@@ -1,4 +1,7 @@
-"""`studio serve`, `studio demo` and `studio users ...`: the rating studio in a browser."""
+"""`studio serve`, `studio demo` and `studio users ...`: the rating studio in a browser.
+
+The web app's own commands, kept with the UI they start so that nothing under `studio.cli`
+imports the UI: `studio.cli` registers them on the root app beside `studio/commands/`."""
 
 from __future__ import annotations
 
