@@ -33,7 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from studio.config import ContenderSpec, load_config  # noqa: E402
+from studio.config import load_config  # noqa: E402
+from studio.contender_spec import ContenderSpec  # noqa: E402
 from studio.generation.base import Request  # noqa: E402
 from studio.generation.text import _generated_length, load_text  # noqa: E402
 

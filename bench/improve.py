@@ -145,7 +145,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     from studio.api import Studio
-    from studio.config import ContenderSpec, PoolConfig
+    from studio.config import PoolConfig
+    from studio.contender_spec import ContenderSpec
     from studio.generation.builtin import SMOLLM2
 
     votes = [int(v) for v in (args.votes or ("40,80" if args.quick else "200,400")).split(",")]

@@ -36,7 +36,8 @@ from scipy.stats import spearmanr
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from studio.api import Studio  # noqa: E402
-from studio.config import ContenderSpec, PoolConfig  # noqa: E402
+from studio.config import PoolConfig  # noqa: E402
+from studio.contender_spec import ContenderSpec  # noqa: E402
 from studio.generation.base import Output  # noqa: E402
 from studio.ranking.bradley_terry import RATING_SCALE  # noqa: E402
 from studio.ranking.sampling import interval_widths, pair_tallies, strengths  # noqa: E402

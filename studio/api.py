@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import pandas as pd
 
 from studio.artifacts import open_artifacts
-from studio.config import ContenderSpec, StudioConfig, load_config
+from studio.config import StudioConfig, load_config
+from studio.contender_spec import ContenderSpec
 from studio.errors import InputError
 from studio.records import ContenderRecord, GenerationIn, ItemView, PromptIn, VoteResult
 from studio.services.catalog import Catalog, ImportSummary

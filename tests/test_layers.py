@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("domain", ("studio.generation", "studio.rewards", "studio.ranking", "studio.exchange", "studio.policy",
                 "studio.explore", "studio.training_curve")),
     ("storage", ("studio.store", "studio.artifacts")),
-    ("vocabulary", ("studio.records", "studio.config", "studio.errors", "studio.progress", "studio.splits")),
+    ("vocabulary", ("studio.records", "studio.config", "studio.contender_spec", "studio.errors", "studio.progress", "studio.splits")),
 ]
 # Arrows allowed against the order, each for a stated reason (docs/architecture.md): none now.
 EXCEPTIONS: set[tuple[str, str]] = set()

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 
 # Backends that can produce outputs (the others hold imported outputs only).
 GENERATING_BACKENDS = ("transformers", "diffusers", "best_of_n")

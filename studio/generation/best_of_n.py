@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.generation.base import Generator, OnProgress, Output, Request, ShouldStop, derive_seed
 
 Scorer = Callable[[str, list], list[float]]

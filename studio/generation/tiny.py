@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 
 # A little English to train the tokenizers on (byte-level, so any text still encodes).
 _CORPUS = """

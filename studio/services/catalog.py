@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from studio.config import ContenderSpec, StudioConfig, contender_from_dict
+from studio.config import StudioConfig
+from studio.contender_spec import ContenderSpec, contender_from_dict
 from studio.errors import InputError, NotFoundError
 from studio.records import ContenderRecord, GenerationIn, PromptIn, RaterRecord, sha256_text
 from studio.store import Store

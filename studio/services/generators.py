@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from studio.artifacts import ArtifactStore
-from studio.config import ContenderSpec, StudioConfig
+from studio.config import StudioConfig
+from studio.contender_spec import ContenderSpec
 from studio.errors import InputError, ModelLoadError, NotFoundError, StudioError
 from studio.generation.base import GENERATING_BACKENDS, Generator, LoadedModels
 from studio.records import ContenderRecord

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.errors import InputError, NotFoundError, StudioError
 from studio.records import ContenderRecord
 from studio.services.improvement_request import ImproveRequest

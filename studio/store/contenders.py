@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.records import ContenderRecord
 from studio.store.schema import Contender
 from studio.store.sql import Repo, to_record

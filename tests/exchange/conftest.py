@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.records import GenerationIn
 
 

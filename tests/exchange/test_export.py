@@ -207,7 +207,7 @@ def test_exports_read_the_same_from_postgresql(studio, tmp_path):
 def test_sqlites_packed_read_gives_the_same_files_as_reading_row_by_row(sqlite_studio, tmp_path, monkeypatch):
     """On SQLite the votes are read as JSON arrays, one per column; every value must come back
     as the driver gives it: control characters, quotes, NUL, non-ASCII, NULLs, big integers."""
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
     from studio.records import GenerationIn
     from studio.store import exports
 

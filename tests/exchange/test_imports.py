@@ -197,7 +197,7 @@ def test_image_votes_without_their_images_say_where_the_files_go_and_write_nothi
 
 
 def test_a_refused_image_vote_import_removes_the_images_it_copied(source, studio):
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
 
     studio.add_contender(ContenderSpec(name="painter-x", model="tiny-text"))    # a text contender of that name
     exported = source.studio.export(source.data_dir / "votes.jsonl", format="jsonl", ties="keep")

@@ -99,7 +99,7 @@ def test_trl_trained_on_a_tie_only_export_learns_no_preference(sqlite_studio, tm
     from datasets import load_dataset
     from trl import RewardConfig, RewardTrainer
 
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
     from studio.records import GenerationIn
 
     studio = sqlite_studio

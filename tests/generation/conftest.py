@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.generation.tiny import build_tiny_image_pipeline, build_tiny_text_model
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studio.api import Studio
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.generation.base import Request
 from studio.generation.best_of_n import BestOfN
 from studio.services.registry import RewardRegistry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.errors import InputError
 from studio.generation.grids import ranking_comparisons
 from studio.records import GenerationIn

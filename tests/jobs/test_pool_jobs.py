@@ -22,7 +22,7 @@ def on_workers_studio(tmp_path, contenders):
 
 
 def test_a_worker_that_cannot_load_a_contender_leaves_the_top_up_and_says_why(tmp_path):
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
     from studio.jobs import WorkerServices
     from studio.jobs.queue import GENERATE_ROLE, TRAIN_ROLE
     from studio.services.pool_jobs import GENERATE_KIND

@@ -11,7 +11,7 @@ def text_studio(data_dir: Path, pairs: list[tuple[str, str, str]], *, prompt_set
     """A studio with one rating item per (prompt, output of names[0], output of names[1]),
     shown in that order; returns (studio, item ids, [(left id, right id)])."""
     from studio.api import Studio
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
     from studio.records import GenerationIn
 
     studio = Studio.open(data_dir, training=_no_retraining())

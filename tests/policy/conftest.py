@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from tests.rewards.conftest import open_sqlite_studio, tiny_backbones, tiny_encoder  # noqa: F401
 
 # DPO settings that keep a run on the tiny model to a second or two.

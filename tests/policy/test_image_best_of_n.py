@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from tests.rewards.test_per_kind import add_image_votes
 
 

@@ -69,7 +69,7 @@ def place(tmp_path_factory):
     """A studio with a few rows, special files, and a working directory three levels deep
     (so ../../ stays inside the temporary folder)."""
     from studio.api import Studio
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
     from studio.records import GenerationIn
 
     root = tmp_path_factory.mktemp("hostile-cli")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.records import GenerationIn
 
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from studio.config import ContenderSpec
+from studio.contender_spec import ContenderSpec
 from studio.errors import InputError, NotFoundError
 from studio.records import GenerationIn
 

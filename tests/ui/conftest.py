@@ -44,7 +44,7 @@ def serve(studio, **changes) -> Served:
 
 
 def add_contenders(studio, *names: str, kind: str = "text"):
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
 
     return [studio.add_contender(ContenderSpec(name=n, kind=kind, backend="external")) for n in names]
 

@@ -90,7 +90,7 @@ def test_contenders_are_added_edited_enabled_and_disabled_from_settings(ctx):
         add("hot", "smollm2-135m", "text", "temperature=99", session_for("r"), admin)
     with pytest.raises(InputError, match="studio.toml"):                     # declared there: edit it there
         settings.contender_action("edit")("terse", "", "text", "temperature=0.5", session_for("r"), admin)
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
 
     ctx.studio.add_contender(ContenderSpec(name="outside", model="smollm2-135m"))     # not in studio.toml
     edited = settings.contender_action("edit")("outside", "", "text", "temperature=0.5", session_for("r"), admin)

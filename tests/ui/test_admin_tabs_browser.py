@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_training_settings_and_data_tabs_read_well_and_a_job_cancels_from_its_row(ui_studio, page):
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
 
     ui_studio.add_contender(ContenderSpec(name="smol-precise", model="smollm2-135m",
                                           params={"temperature": 0.3, "max_new_tokens": 64}))

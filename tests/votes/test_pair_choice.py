@@ -83,7 +83,7 @@ class Echo:
 def test_the_pool_makes_the_pairs_the_sampler_wants(voted, monkeypatch):
     studio = voted
     records = {name: studio.contender(name) for name in NAMES}
-    from studio.config import ContenderSpec
+    from studio.contender_spec import ContenderSpec
 
     generators = {r.id: Echo(ContenderSpec(name=r.name, model="echo")) for r in records.values()}
     monkeypatch.setattr(studio.generators, "for_pool", lambda: (generators, {}))
