@@ -87,7 +87,7 @@ class Studio(StudioReads):
         self.pool = PoolService(self.store, config, self.generators, self.generation, self.pair_choice)
         self.pool_jobs = PoolJobs(self.store, config, self.pool, self.job_board, self._queue)
         if config.pool.on_workers and not is_immediate(config):    # top-ups: tasks for `studio worker --generate`
-            self.pool.on_workers = lambda sets, wanted: self.pool_jobs.enqueue(sets, min_ready=wanted)
+            self.pool.on_workers = lambda sets, wanted: self.pool_jobs.top_up(sets, min_ready=wanted)
         self.voting = Voting(self.store, config)
         self.voting.on_vote(self.retrain.after_vote)
         self.imports = Imports(self.store, config, self.artifacts)

@@ -9,10 +9,12 @@ import random
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from studio.config import StudioConfig
-from studio.generation.base import Generator, Output, Request, Stopped
+from studio.generation.base import GENERATING_BACKENDS, Generator, Output, Request, Stopped
 from studio.generation.pool import (
     FREE_PROMPT_SET,
     Filled,
@@ -28,6 +30,7 @@ from studio.services.generators import Generators
 from studio.services.pair_choice import PairChooser
 from studio.store import Store
 
+T = TypeVar("T")
 PACE_ITEMS = 12          # recent pool items the pace is measured over
 
 
@@ -35,9 +38,9 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def chunks(filled: Sequence[Filled], batch: int, *, empty: bool) -> list[list[Filled]]:
-    """Items written batch by batch; into an empty pool the first batches are small (1, 2,
-    4, ... items) so a rater gets a pair within seconds of the models loading."""
+def chunks(filled: Sequence[T], batch: int, *, empty: bool) -> list[list[T]]:
+    """Items (or outputs) written batch by batch; into an empty pool the first batches are
+    small (1, 2, 4, ...) so a rater gets a pair within seconds of the models loading."""
     size = 1 if empty else batch
     parts, start = [], 0
     while start < len(filled):
@@ -45,6 +48,21 @@ def chunks(filled: Sequence[Filled], batch: int, *, empty: bool) -> list[list[Fi
         start += size
         size = min(batch, size * 2)
     return parts
+
+
+def _requests(needed: Sequence[NewOutput], prompts: dict) -> list[Request]:
+    return [Request(prompt=prompts[n.prompt_id].text, seed=n.seed, system_prompt=prompts[n.prompt_id].system_prompt,
+                    key=n.prompt_id) for n in needed]
+
+
+@dataclass
+class SetPlan:
+    """A prompt set's next items as planned: places filled with stored ids or `NewOutput`s."""
+
+    filled: list[Filled]
+    prompts: dict                   # prompt id -> prompt record
+    shown: list                     # generation ids of the items these prompts already have
+    rng: random.Random              # display order of the items written from this plan
 
 
 def _with_written(item: Filled, done: dict[NewOutput, int]) -> Filled:
@@ -61,8 +79,9 @@ class PoolService:
         self.generation = generation
         self.pair_choice = pair_choice or PairChooser(store, config)   # which contender pairs next
         # Set by the studio when `[pool] on_workers`: called with the prompt sets short of
-        # items (and min_ready) instead of generating here; workers make the items.
-        self.on_workers: Callable[[list[str], int], object] | None = None
+        # items (and min_ready) instead of generating here; it pairs stored outputs (returning
+        # how many items that made) and leaves the generation to workers.
+        self.on_workers: Callable[[list[str], int], int] | None = None
         self._lock = threading.Lock()
 
     def refill(self, prompt_set: str | None = None, *, min_ready: int | None = None,
@@ -81,8 +100,7 @@ class PoolService:
             if not deficits:
                 return 0
             if self.on_workers is not None:
-                self.on_workers(sorted(deficits), wanted)
-                return 0
+                return self.on_workers(sorted(deficits), wanted)
             generators, problems = self.generators.for_pool()
             created = 0
             for name, deficit in deficits.items():
@@ -113,17 +131,15 @@ class PoolService:
         span = (newest - _aware(times[-1])).total_seconds()
         return {"seconds_per_item": span / (len(times) - 1), "since_last_s": since}
 
-    def _refill_set(self, prompt_set: str, deficit: int, generators: dict[int, Generator],
-                    problems: dict[str, str], should_stop: Callable[[], bool] | None, *, empty: bool = False,
-                    on_written: Callable[[int], None] | None = None) -> int:
-        text_ids = [i for i, g in generators.items() if g.kind == "text"]
-        image_ids = [i for i, g in generators.items() if g.kind == "image"]
+    def _plan(self, prompt_set: str, deficit: int, text_ids: Sequence[int], image_ids: Sequence[int]) -> SetPlan:
+        """What the next `deficit` items of a prompt set show: stored outputs where a pair
+        of them is still untaken, `NewOutput`s where something must be generated first."""
         with self.store.reader() as tx:
             coverage = tx.pool.coverage(prompt_set)
             prompt_ids = choose_prompts(deficit, coverage)
             items = tx.items.for_prompts(prompt_ids)
             contender_of = tx.pool.contenders_of([g for item in items for g in item.generation_ids])
-            existing = tx.pool.generations_for(prompt_ids, list(generators))
+            existing = tx.pool.generations_for(prompt_ids, [*text_ids, *image_ids])
             prompts = {i: tx.prompts.get(i) for i in set(prompt_ids)}
             parents = tx.contenders.parents()
         pairs_used: dict[int, Counter] = defaultdict(Counter)
@@ -133,26 +149,96 @@ class PoolService:
         rotation = sum(count for _, count in coverage)
         planned = self.pair_choice.plan(prompt_ids, text_contenders=text_ids, image_contenders=image_ids,
                                         pairs_used=pairs_used, rotation=rotation)
-        planned = versus_parent(planned, parents, text_ids, share=self.config.pool.versus_parent_share,
+        planned = versus_parent(planned, parents, list(text_ids), share=self.config.pool.versus_parent_share,
                                 rotation=rotation)
-        pool_seed = self.config.pool.seed
         shown = [item.generation_ids for item in items]
-        filled = fill_items(planned, existing, shown, pool_seed=pool_seed,
+        filled = fill_items(planned, existing, shown, pool_seed=self.config.pool.seed,
                             order=self.pair_choice.candidate_order())   # None: coverage order
-        rng = random.Random(f"{pool_seed}:{prompt_set}:{rotation}")
+        return SetPlan(filled, prompts, shown, random.Random(f"{self.config.pool.seed}:{prompt_set}:{rotation}"))
+
+    def _refill_set(self, prompt_set: str, deficit: int, generators: dict[int, Generator],
+                    problems: dict[str, str], should_stop: Callable[[], bool] | None, *, empty: bool = False,
+                    on_written: Callable[[int], None] | None = None) -> int:
+        plan = self._plan(prompt_set, deficit, [i for i, g in generators.items() if g.kind == "text"],
+                          [i for i, g in generators.items() if g.kind == "image"])
         done: dict[NewOutput, int] = {}             # outputs written by an earlier chunk
-        shown_pairs = {frozenset(ids) for ids in shown}
+        shown_pairs = {frozenset(ids) for ids in plan.shown}
         created = 0
-        for chunk in chunks(filled, max(1, self.config.pool.batch_size), empty=empty):
+        for chunk in chunks(plan.filled, max(1, self.config.pool.batch_size), empty=empty):
             chunk = [_with_written(item, done) for item in chunk]
-            made = self._generate_missing(chunk, generators, prompts, problems, should_stop)
+            made = self._generate_missing(chunk, generators, plan.prompts, problems, should_stop)
             if should_stop and should_stop():
                 raise Stopped()
-            written = self._write_items(prompt_set, chunk, made, rng, done, shown_pairs)
+            written = self._write_items(prompt_set, chunk, made, plan.rng, done, shown_pairs)
             created += written
             if on_written and written:
                 on_written(written)
         return created
+
+    # -- the pool on workers: outputs made contender by contender, paired where they meet ----
+
+    def missing_outputs(self, prompt_set: str, *, min_ready: int | None = None) -> dict[int, list[NewOutput]]:
+        """The outputs each enabled contender must generate before the set's next items can be
+        made (contender id -> outputs, in plan order); nothing when the set has enough."""
+        plan = self._plan_for_deficit(prompt_set, min_ready)
+        missing: dict[int, dict[NewOutput, None]] = defaultdict(dict)
+        for item in plan.filled if plan else ():
+            for place in item.places:
+                if isinstance(place, NewOutput):
+                    missing[place.contender_id][place] = None
+        return {contender_id: list(outputs) for contender_id, outputs in missing.items()}
+
+    def pair_existing(self, prompt_set: str, *, min_ready: int | None = None) -> int:
+        """Make the items the set is short of that need no generation (both sides stored);
+        returns how many. Safe to call from several machines at once: the writes are
+        serialised and checked against the items made meanwhile."""
+        wanted = self.config.pool.min_ready if min_ready is None else min_ready
+        plan = self._plan_for_deficit(prompt_set, wanted)
+        ready = [item for item in plan.filled if all(isinstance(p, int) for p in item.places)] if plan else []
+        if not ready:
+            return 0
+        created = 0
+        with self.store.transaction() as tx:
+            tx.pool.lock_pairing()
+            room = wanted - tx.items.ready_count(prompt_set)
+            shown = [item.generation_ids for item in tx.items.for_prompts(list(plan.prompts))]
+            shown_sets = {frozenset(ids) for ids in shown}
+            in_grids = {g for ids in shown if len(ids) > 2 for g in ids}
+            for item in ready[:max(0, room)]:
+                ids = list(item.places)
+                if len(set(ids)) != len(ids) or frozenset(ids) in shown_sets or \
+                        (len(ids) > 2 and in_grids.intersection(ids)):
+                    continue      # made meanwhile by another pairer
+                tx.items.create(item.plan.prompt_id, display_order(ids, plan.rng), prompt_set=prompt_set,
+                                votes_wanted=self.config.pool.votes_per_pair, source="pool")
+                shown_sets.add(frozenset(ids))
+                in_grids.update(ids if len(ids) > 2 else ())
+                created += 1
+        return created
+
+    def store_outputs(self, contender_id: int, needed: Sequence[NewOutput], outputs: Sequence[Output]) -> list[int]:
+        """Write one contender's generated outputs (unpaired: `pair_existing` pairs them)."""
+        rows = [self.generation.generation_in(contender_id, output) for output in outputs]
+        if len(rows) != len(needed):
+            raise ValueError("one output per planned output")
+        with self.store.transaction() as tx:
+            return tx.generations.add(rows)
+
+    def requests_for(self, needed: Sequence[NewOutput]) -> list[Request]:
+        """The generation requests of planned outputs (their prompts read once)."""
+        with self.store.reader() as tx:
+            prompts = {i: tx.prompts.get(i) for i in {n.prompt_id for n in needed}}
+        return _requests(needed, prompts)
+
+    def _plan_for_deficit(self, prompt_set: str, min_ready: int | None) -> SetPlan | None:
+        wanted = self.config.pool.min_ready if min_ready is None else min_ready
+        with self.store.reader() as tx:
+            deficit = wanted - tx.items.ready_count(prompt_set)
+            records = [c for c in tx.contenders.list(enabled_only=True) if c.backend in GENERATING_BACKENDS]
+        if deficit <= 0:
+            return None
+        return self._plan(prompt_set, deficit, [c.id for c in records if c.kind == "text"],
+                          [c.id for c in records if c.kind == "image"])
 
     def _write_items(self, prompt_set: str, filled: Sequence[Filled], made: dict, rng: random.Random,
                      done: dict[NewOutput, int], shown_pairs: set[frozenset]) -> int:
@@ -184,8 +270,7 @@ class PoolService:
         for contender_id, needed_once in wanted.items():
             needed = list(needed_once)
             generator = generators[contender_id]
-            requests = [Request(prompt=prompts[n.prompt_id].text, seed=n.seed,
-                                system_prompt=prompts[n.prompt_id].system_prompt, key=n.prompt_id) for n in needed]
+            requests = _requests(needed, prompts)
             try:
                 outputs: list[Output] = generator.generate(requests, batch_size=self.config.pool.batch_size,
                                                            should_stop=should_stop)

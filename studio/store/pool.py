@@ -11,6 +11,9 @@ from studio.store.schema import Generation, Prompt, RatingItem, Setting, utcnow
 from studio.store.sql import Repo, chunked, insert_ignoring
 
 PROBLEMS_KEY = "pool.problems"
+# PostgreSQL advisory lock key under which the pool's writers pair stored outputs one at a
+# time (workers topping up different contenders of one prompt set finish at the same moment).
+PAIRING_LOCK = 0x5157_0002
 
 
 class PoolRepo(Repo):
@@ -44,6 +47,13 @@ class PoolRepo(Repo):
             found.update(self.session.execute(
                 select(Generation.id, Generation.contender_id).where(Generation.id.in_(part))).all())
         return found
+
+    def lock_pairing(self) -> None:
+        """Serialise pairing for the rest of this write transaction: SQLite writers hold the
+        lock from BEGIN IMMEDIATE already; PostgreSQL takes a transaction-scoped advisory lock
+        (so a second pairer's snapshot, taken after it waits, sees the first one's items)."""
+        if self.dialect == "postgresql":
+            self.session.execute(select(func.pg_advisory_xact_lock(PAIRING_LOCK)))
 
     def problems(self) -> dict[str, str]:
         """Why contenders were left out of the pool (contender name -> message)."""
