@@ -96,6 +96,19 @@ class ArtifactsConfig:
     region: str | None = None
     access_key_id: str | None = field(default=None, repr=False)
     secret_access_key: str | None = field(default=None, repr=False)
+    # This machine's copies of the store's files and models (under STUDIO_CACHE) stay under
+    # this many GB, least recently used first out.
+    cache_max_gb: float = 20.0
+
+    def __post_init__(self):
+        if isinstance(self.cache_max_gb, bool) or not isinstance(self.cache_max_gb, int | float) \
+                or self.cache_max_gb <= 0:
+            raise ConfigError(f"[artifacts] cache_max_gb = {self.cache_max_gb!r}: give the local cache's "
+                              "bound as a positive number of GB, e.g. cache_max_gb = 20")
+
+    @property
+    def cache_max_bytes(self) -> int:
+        return int(self.cache_max_gb * 2**30)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def open_url(url: str | None, config: StudioConfig) -> ArtifactStore:
         keys = config.artifacts
         return ObjectArtifactStore(url, cache_dir=config.cache_dir / "artifacts", endpoint_url=keys.endpoint_url,
                                    region=keys.region, access_key_id=keys.access_key_id,
-                                   secret_access_key=keys.secret_access_key)
+                                   secret_access_key=keys.secret_access_key, cache_max_bytes=keys.cache_max_bytes)
     if url.startswith("file://"):
         return LocalArtifactStore(Path(url.removeprefix("file://")))
     if "://" in url:

@@ -7,8 +7,9 @@ and s3fs, with a local cache so that each machine downloads a file or a model on
 - Trees (model directories): every file under `<key>/`, then the manifest (each file's
   sha256 and size) last; without its manifest a tree does not exist, so an uploader killed
   half way leaves nothing anyone reads.
-- The cache (`<cache_dir>/<store id>/<key>`): a media file is checked against the sha256 its
-  key carries, a tree against its manifest, before it is moved into place.
+- The cache (`<cache_dir>/<store id>/<key>`, `studio.artifacts.cache`): a media file is
+  checked against the sha256 its key carries, a tree against its manifest, before it is
+  moved into place; past `[artifacts] cache_max_gb` the least recently used entries go.
 
 Credentials come from the config (`[artifacts]` keys or the AWS_* variables); they are never
 part of `url`, a message or a repr.
@@ -35,6 +36,7 @@ from studio.artifacts.base import (
     sha256_file,
     tree_manifest,
 )
+from studio.artifacts.cache import LocalCache
 from studio.errors import ConfigError, InputError
 
 PARTIAL = ".partial"
@@ -42,7 +44,8 @@ PARTIAL = ".partial"
 
 class ObjectArtifactStore(ArtifactStore):
     def __init__(self, url: str, *, cache_dir: Path, endpoint_url: str | None = None, region: str | None = None,
-                 access_key_id: str | None = None, secret_access_key: str | None = None):
+                 access_key_id: str | None = None, secret_access_key: str | None = None,
+                 cache_max_bytes: int | None = None):
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         if not url.startswith("s3://") or not bucket:
             raise ConfigError(f"artifacts_url {url!r}: an object store is s3://bucket or s3://bucket/prefix")
@@ -52,6 +55,7 @@ class ObjectArtifactStore(ArtifactStore):
         self.endpoint_url = endpoint_url
         where = f"{endpoint_url or 'aws'}|{self.url}"
         self.cache_root = Path(cache_dir) / hashlib.sha256(where.encode()).hexdigest()[:16]
+        self.cache = LocalCache(self.cache_root, max_bytes=cache_max_bytes)
         self._options = {"endpoint_url": endpoint_url, "region": region, "key": access_key_id,
                          "secret": secret_access_key}
         self._fs = None
@@ -107,9 +111,12 @@ class ObjectArtifactStore(ArtifactStore):
         return self.fs.exists(self._full(key))
 
     def read_bytes(self, key: str) -> bytes:
-        cached = self._cached(key)
-        if cached.is_file():
-            return cached.read_bytes()
+        cached = self.cache.hit(key)
+        if cached is not None:
+            try:
+                return cached.read_bytes()
+            except FileNotFoundError:         # trimmed by another process meanwhile
+                pass
         return self.read_stored(key)
 
     def read_stored(self, key: str) -> bytes:
@@ -119,16 +126,15 @@ class ObjectArtifactStore(ArtifactStore):
             raise ArtifactMissing(key, self.url) from exc
 
     def path(self, key: str) -> Path:
-        cached = self._cached(key)
-        if cached.is_file():
+        cached = self.cache.hit(key)
+        if cached is not None:
             return cached
-        data = self.read_bytes(key)
+        data = self.read_stored(key)
         digest = digest_in_key(key)
         if digest is not None and sha256_bytes(data) != digest:
             raise InputError(f"artifact '{key}' in {self.url} does not have the content its key names "
                              "(corrupted in the store); store the file again")
-        self._cache_bytes(key, data)
-        return cached
+        return self.cache.put_bytes(key, data)
 
     def put_bytes(self, key: str, data: bytes) -> bool:
         full = self._full(key)
@@ -140,7 +146,7 @@ class ObjectArtifactStore(ArtifactStore):
             self.fs.copy(temporary, full)
         finally:
             self.fs.rm_file(temporary)
-        self._cache_bytes(key, data)
+        self.cache.put_bytes(key, data)
         return True
 
     def remove(self, keys: Iterable[str]) -> None:
@@ -149,7 +155,7 @@ class ObjectArtifactStore(ArtifactStore):
                 self.fs.rm_file(self._full(key))
             except FileNotFoundError:
                 pass
-            self._cached(key).unlink(missing_ok=True)
+            self.cache.forget(key)
 
     def keys(self, prefix: str) -> Iterator[str]:
         for full in sorted(self.fs.find(self._full(prefix))):
@@ -168,19 +174,22 @@ class ObjectArtifactStore(ArtifactStore):
         manifest = manifest_bytes(files)
         self.fs.pipe_file(self._full(f"{key}/{MANIFEST}"), manifest)     # last: now the tree exists
         (staged / MANIFEST).write_bytes(manifest)
-        target = self._cached(key)
+        target = self.cache.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             shutil.move(str(staged), str(target))      # this machine has it already
         except OSError:
             shutil.rmtree(staged, ignore_errors=True)
+        else:
+            self.cache.added(key)
         return key
 
     def tree(self, key: str) -> Path:
         key = checked_key(key)
-        target = self._cached(key)
-        if (target / MANIFEST).is_file():
-            return target
+        hit = self.cache.hit(key, tree=True)
+        if hit is not None:
+            return hit
+        target = self.cache.path(key)
         try:
             manifest_data = self.fs.cat_file(self._full(f"{key}/{MANIFEST}"))
         except FileNotFoundError as exc:
@@ -207,6 +216,7 @@ class ObjectArtifactStore(ArtifactStore):
             download.rename(target)
         finally:
             shutil.rmtree(download, ignore_errors=True)
+        self.cache.added(key)
         return target
 
     def remove_tree(self, key: str) -> None:
@@ -215,24 +225,11 @@ class ObjectArtifactStore(ArtifactStore):
             self.fs.rm(self._full(key), recursive=True)
         except FileNotFoundError:
             pass
-        shutil.rmtree(self._cached(key), ignore_errors=True)
+        self.cache.forget(key)
 
     def staging_dir(self, key: str) -> Path:
         self.cache_root.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(dir=self.cache_root, prefix=".staging-"))
-
-    # -- the cache ---------------------------------------------------------------------------
-
-    def _cached(self, key: str) -> Path:
-        return self.cache_root.joinpath(*checked_key(key).split("/"))
-
-    def _cache_bytes(self, key: str, data: bytes) -> None:
-        target = self._cached(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
-        with open(handle, "wb") as stream:
-            stream.write(data)
-        Path(temporary).replace(target)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -91,4 +91,4 @@ def test_a_corrupted_media_file_in_the_bucket_is_refused_not_cached(seaweed_serv
     reader = open_artifacts(object_config(tmp_path / "b", seaweed_server, bucket))
     with pytest.raises(InputError, match="does not have the content its key names"):
         reader.path(key)
-    assert not reader._cached(key).exists()
+    assert not reader.cache.path(key).exists()
