@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 from typer.testing import CliRunner
 
 from studio.api import Studio
 from studio.commands import load_all
 from studio.config import load_config
+from tests.reliability.cli import run_cli
 
 
 def studio_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "160"}, timeout=120)
+    """The `studio` command through its entry point `studio.cli.main`, in this process."""
+    code, out, err = run_cli(list(args))
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 def test_contenders_add_appends_to_studio_toml_and_registers(tmp_path):

@@ -16,6 +16,7 @@ import pytest
 
 from studio.errors import InputError, NotFoundError, StudioError
 from tests.policy.conftest import FAST, open_voted_studio
+from tests.reliability.cli import run_cli
 
 
 def state(studio):
@@ -195,8 +196,9 @@ def test_a_worker_killed_mid_training_registers_nothing(tmp_path, tiny_gpt2):
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "COLUMNS": "120"})
+    """The `studio` command through its entry point `studio.cli.main`, in this process."""
+    code, out, err = run_cli(list(args))
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 @pytest.mark.slow
