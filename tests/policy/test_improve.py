@@ -15,6 +15,7 @@ import time
 import pytest
 
 from studio.errors import InputError, NotFoundError, StudioError
+from studio.generation.base import Request
 from tests.policy.conftest import FAST, open_voted_studio
 from tests.reliability.cli import run_cli
 
@@ -76,6 +77,31 @@ def test_the_pool_pairs_v2_with_its_parent_and_the_lift_fills_from_those_votes(i
     assert not studio.contender("tiny-a@v2").enabled
     assert studio.lift()["enabled"].tolist() == [False]          # kept, with its votes
     studio.enable_contender("tiny-a@v2")
+
+
+@pytest.mark.slow
+def test_v2_improved_again_becomes_v3_with_v2_as_its_parent(improved):
+    """The loop goes round more than once: votes on v2's outputs train v3, whose parent is
+    v2 (not the original), in the same family, with an adapter of its own that generates."""
+    studio, _ = improved
+    studio.refill_pool(min_ready=24)
+    decisive = 0
+    while (item := studio.next_item("rater-v3")) is not None:
+        names = [side.contender for side in item.sides]
+        outcome = "tie"
+        if "tiny-a@v2" in names and len(set(names)) == 2:
+            outcome = "left" if names[0] == "tiny-a@v2" else "right"
+            decisive += 1
+        studio.vote(item.item_id, outcome=outcome, rater="rater-v3", idempotency_key=f"v3-{item.item_id}")
+    assert decisive >= 2
+    metrics = studio.improve("tiny-a@v2", progress=False, **FAST)
+    assert (metrics["contender"], metrics["parent"], metrics["version"]) == ("tiny-a@v3", "tiny-a@v2", 3)
+    v2, v3 = studio.contender("tiny-a@v2"), studio.contender("tiny-a@v3")
+    assert v3.parent_id == v2.id and v3.lineage["family"] == "tiny-a" and v3.lineage["parent"] == "tiny-a@v2"
+    assert v3.params["adapter"] != v2.params["adapter"] and v3.params["adapter"].startswith("adapters/tiny-a/v3-")
+    assert studio.artifacts.path(v3.params["adapter"]).joinpath("adapter_config.json").is_file()
+    (out,) = studio.generator("tiny-a@v3").generate([Request(prompt="Say hi.", seed=5)])
+    assert out.new_tokens > 0
 
 
 @pytest.mark.slow
