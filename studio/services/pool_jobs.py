@@ -104,7 +104,9 @@ class PoolJobs:
                     tx.jobs.finish(job_id, {"outputs": 0, "items": 0}, f"nothing done: {why}")
             return None
         try:
-            generator = self.pool.generators.load(spec_of(contender), retry_failed=True)
+            # (a load that failed here within the last minute is not tried again: the task
+            # comes back every few seconds while no worker can take it)
+            generator = self.pool.generators.load(spec_of(contender))
         except StudioError as exc:
             return self._leave(job, me, contender.name, str(exc))
         with self.store.transaction() as tx:
