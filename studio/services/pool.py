@@ -55,6 +55,16 @@ def _requests(needed: Sequence[NewOutput], prompts: dict) -> list[Request]:
                     key=n.prompt_id) for n in needed]
 
 
+def _missing(plan: SetPlan | None) -> dict[int, list[NewOutput]]:
+    """The plan's outputs still to generate, by contender id (each once, in plan order)."""
+    missing: dict[int, dict[NewOutput, None]] = defaultdict(dict)
+    for item in plan.filled if plan else ():
+        for place in item.places:
+            if isinstance(place, NewOutput):
+                missing[place.contender_id][place] = None
+    return {contender_id: list(outputs) for contender_id, outputs in missing.items()}
+
+
 @dataclass
 class SetPlan:
     """A prompt set's next items as planned: places filled with stored ids or `NewOutput`s."""
@@ -180,20 +190,23 @@ class PoolService:
     def missing_outputs(self, prompt_set: str, *, min_ready: int | None = None) -> dict[int, list[NewOutput]]:
         """The outputs each enabled contender must generate before the set's next items can be
         made (contender id -> outputs, in plan order); nothing when the set has enough."""
-        plan = self._plan_for_deficit(prompt_set, min_ready)
-        missing: dict[int, dict[NewOutput, None]] = defaultdict(dict)
-        for item in plan.filled if plan else ():
-            for place in item.places:
-                if isinstance(place, NewOutput):
-                    missing[place.contender_id][place] = None
-        return {contender_id: list(outputs) for contender_id, outputs in missing.items()}
+        return _missing(self._plan_for_deficit(prompt_set, min_ready))
 
     def pair_existing(self, prompt_set: str, *, min_ready: int | None = None) -> int:
         """Make the items the set is short of that need no generation (both sides stored);
         returns how many. Safe to call from several machines at once: the writes are
         serialised and checked against the items made meanwhile."""
+        return self.pair_and_list_missing(prompt_set, min_ready=min_ready)[0]
+
+    def pair_and_list_missing(self, prompt_set: str, *, min_ready: int | None = None) \
+            -> tuple[int, dict[int, list[NewOutput]]]:
+        """`pair_existing` and `missing_outputs` from one plan: the items made, and the outputs
+        each contender must generate for the rest (what a server on workers asks each round)."""
         wanted = self.config.pool.min_ready if min_ready is None else min_ready
         plan = self._plan_for_deficit(prompt_set, wanted)
+        return self._pair_ready(prompt_set, wanted, plan), _missing(plan)
+
+    def _pair_ready(self, prompt_set: str, wanted: int, plan: SetPlan | None) -> int:
         ready = [item for item in plan.filled if all(isinstance(p, int) for p in item.places)] if plan else []
         if not ready:
             return 0
@@ -216,11 +229,9 @@ class PoolService:
                 created += 1
         return created
 
-    def store_outputs(self, contender_id: int, needed: Sequence[NewOutput], outputs: Sequence[Output]) -> list[int]:
+    def store_outputs(self, contender_id: int, outputs: Sequence[Output]) -> list[int]:
         """Write one contender's generated outputs (unpaired: `pair_existing` pairs them)."""
         rows = [self.generation.generation_in(contender_id, output) for output in outputs]
-        if len(rows) != len(needed):
-            raise ValueError("one output per planned output")
         with self.store.transaction() as tx:
             return tx.generations.add(rows)
 
@@ -231,6 +242,7 @@ class PoolService:
         return _requests(needed, prompts)
 
     def _plan_for_deficit(self, prompt_set: str, min_ready: int | None) -> SetPlan | None:
+        """The set's plan for what it is short of; None when it has enough."""
         wanted = self.config.pool.min_ready if min_ready is None else min_ready
         with self.store.reader() as tx:
             deficit = wanted - tx.items.ready_count(prompt_set)

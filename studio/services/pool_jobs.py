@@ -38,8 +38,8 @@ GENERATE_TASK = "studio.generate_pool"     # the Huey task (on the generation qu
 LEAVE_DELAY_S = 5.0                        # a task left by a worker that cannot load comes back after this
 
 
-def active_key(prompt_set: str, contender_id: int | None = None) -> str:
-    return f"pool:{prompt_set}" if contender_id is None else f"pool:{prompt_set}:{contender_id}"
+def active_key(prompt_set: str, contender_id: int) -> str:
+    return f"pool:{prompt_set}:{contender_id}"
 
 
 class PoolJobs:
@@ -61,8 +61,9 @@ class PoolJobs:
                               "[pool] on_workers, or set queue_url")
         made = 0
         for prompt_set in prompt_sets:
-            made += self.pool.pair_existing(prompt_set, min_ready=min_ready)
-            for contender_id in self.pool.missing_outputs(prompt_set, min_ready=min_ready):
+            paired, missing = self.pool.pair_and_list_missing(prompt_set, min_ready=min_ready)
+            made += paired
+            for contender_id in missing:
                 self._enqueue(prompt_set, contender_id, min_ready)
         return made
 
@@ -145,7 +146,7 @@ class PoolJobs:
             made = generator.generate(self.pool.requests_for(part), batch_size=batch, should_stop=should_stop)
             if should_stop():
                 raise Stopped()
-            outputs += len(self.pool.store_outputs(contender_id, part, made))
+            outputs += len(self.pool.store_outputs(contender_id, made))
             items += self.pool.pair_existing(prompt_set, min_ready=wanted)
         return outputs, items
 

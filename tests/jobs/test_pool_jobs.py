@@ -122,7 +122,7 @@ def test_pairers_on_two_machines_at_once_make_each_item_once(backend, tmp_path, 
         for name in ("a", "b"):                                # every planned output stored, unpaired
             needed = pool.missing_outputs("default", min_ready=6)[ids[name]]
             requests = pool.requests_for(needed)
-            pool.store_outputs(ids[name], needed, [Output(request=r, text=f"{name} says {r.seed}") for r in requests])
+            pool.store_outputs(ids[name], [Output(request=r, text=f"{name} says {r.seed}") for r in requests])
         results, barrier = [], threading.Barrier(2)
 
         def pair():
