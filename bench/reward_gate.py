@@ -8,7 +8,9 @@ Settings: the length rule; MiniLM-L6 in head mode (with and without length featu
 5-head ensemble); SmolLM2-135M in head mode (last-token features). TRL's RewardTrainer and
 full mode are in bench/reward_model.py (same data and sizes); the SmolLM2 full/LoRA run needs
 a GPU or hours. Data are read in place from /work/shared/data/prefs (never copied). The work
-dir keeps the embedding cache between runs: the SmolLM2 features are built once, timed apart.
+dir is a studio data dir whose embedding cache is kept between runs: the SmolLM2 features are
+built first by the studio's own feature build (`Studio.build_features`, what
+`studio features build --pairs ...` runs), timed apart and printed, then read by the training.
 """
 
 from __future__ import annotations
@@ -55,10 +57,11 @@ def main() -> None:
                 ("minilm-l6 head, 5-head ensemble", "all-minilm-l6-v2", {"ensemble": 5})]
     if not args.skip_smollm2:
         settings.append(("smollm2-135m head", "smollm2-135m", {}))
+        _build_features(args.work, "smollm2-135m", max_length, train_data, dev)
     for name, backbone, choices in settings:
         net = build_net(make_spec(backbone, max_length=max_length, **choices))
         started = time.monotonic()
-        out = train(net, train_data, dev, TrainSettings(seed=0), cache_root=args.work)
+        out = train(net, train_data, dev, TrainSettings(seed=0), cache_root=args.work / "embeddings")
         rows.append((name, correctness([float(x) for x in out.heldout_rewards], triples),
                      time.monotonic() - started, out.metrics.get("embed_s")))
     print(f"{'setting':40s} {'dev accuracy [95% CI]':>26s}  gate decision")
@@ -69,6 +72,28 @@ def main() -> None:
         timing = f"  ({row[2]:.0f} s, embedding {row[3]:.0f} s)" if len(row) > 3 else ""
         print(f"{name:40s} {a.mean:8.1%} [{a.low:.1%}, {a.high:.1%}]  "
               f"{'activated' if decision.passed else 'not activated: ' + decision.reason}{timing}")
+
+
+def _build_features(work: Path, backbone: str, max_length: int, train_data, dev) -> None:
+    """The backbone's cache for every train and dev text, built (or resumed) before the timed part."""
+    import json
+
+    from studio.api import Studio
+
+    files = []
+    for name, data in (("train", train_data), ("dev", dev)):
+        path = work / f"{name}-{len(data.pairs)}.jsonl"
+        if not path.exists():
+            work.mkdir(parents=True, exist_ok=True)
+            rows = [{"prompt": data.items[p.left].prompt, "chosen": data.items[p.left].text,
+                     "rejected": data.items[p.right].text} for p in data.pairs]
+            path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        files.append(path)
+    with Studio.open(work, queue_url="immediate") as studio:
+        built = studio.build_features(backbone, pairs_files=files, max_length=max_length, progress=None)
+    print(f"{backbone} features: {built['vectors']} vectors for {built['items']} texts, {built['embedded']} embedded "
+          f"now in {built['wall_s']:.0f} s ({built['per_s'] or 0:.1f}/s), {built['cached_before']} were cached",
+          flush=True)
 
 
 if __name__ == "__main__":

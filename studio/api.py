@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Self
 
 import pandas as pd
@@ -27,6 +28,7 @@ from studio.errors import InputError
 from studio.records import ContenderRecord, GenerationIn, ItemView, PromptIn, VoteResult
 from studio.services.catalog import Catalog, ImportSummary
 from studio.services.exports import Exports
+from studio.services.features import FeatureRequest, FeatureService
 from studio.services.generation import GenerationService
 from studio.services.generators import Generators
 from studio.services.gold import GoldItems
@@ -71,13 +73,15 @@ class Studio(StudioReads):
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.artifacts = open_artifacts(config)      # reached now: a wrong URL fails here, not on a vote
         self.store = Store(config.database_url, synchronous=config.sqlite_synchronous)
-        self._queue = JobQueue(config, lambda: self.training, pool_jobs=lambda: self.pool_jobs,
-                               improvement=lambda: self.improvement)
+        self._queue = JobQueue(config, SimpleNamespace(training=lambda: self.training, pool_jobs=lambda: self.pool_jobs,
+                                                       improvement=lambda: self.improvement,
+                                                       features=lambda: self.features))
         self.catalog = Catalog(self.store, config)
         self.registry = RewardRegistry(self.store, config, self.artifacts)
         self.job_board = JobBoard(self.store, self._queue)
         self.training = TrainingService(self.store, config, self.registry, self.job_board, self._queue)
         self.retrain = RetrainPolicy(self.training)
+        self.features = FeatureService(self.store, config, self.registry, self.job_board, self._queue)
         self.generators = Generators(self.store, config, self.registry, self.artifacts)
         self.improvement = ImprovementService(self.store, config, self.registry, self.generators, self.artifacts,
                                               self.job_board, self._queue)
@@ -338,6 +342,21 @@ class Studio(StudioReads):
                                      max_pairs=max_pairs, max_length=max_length, activate=activate,
                                      requested_by=requested_by, trigger=trigger, **advanced)
         return self.training.enqueue(request)
+
+    def build_features(self, backbone: str, *, pairs_files: Sequence[str | os.PathLike[str]] = (),
+                       max_length: int | None = None, background: bool = False,
+                       progress: bool | Callable | None = None) -> dict[str, Any] | JobRecord:
+        """Compute a reward backbone's embeddings of every text output (or of `pairs_files`'
+        sides) into the cache head-mode trainings read, so a later training on that backbone
+        skips the long part. Resumes where an earlier build stopped. `background`: queue it
+        for a worker and return its job (progress and ETA in `studio.jobs()`); else build now
+        and return counts (items, vectors, cached_before, embedded, wall_s)."""
+        from studio.progress import phase_bars
+
+        request = FeatureRequest(backbone, max_length=max_length, pairs_files=tuple(str(p) for p in pairs_files))
+        if background:
+            return self.features.enqueue(request)
+        return self.features.build_now(request, phase_bars(progress))
 
     def votes_until_retrain(self, kind: str = "text") -> int | None:
         """Trainable votes on `kind` outputs still needed before the next automatic retrain

@@ -8,7 +8,8 @@ import typer
 
 from studio.commands._app import DataOption, JsonOption, app, open_studio, print_json, print_table
 
-jobs_app = typer.Typer(help="Background jobs (trainings, the pool's top-ups): status, progress, results; cancel one.",
+jobs_app = typer.Typer(help="Background jobs (trainings, improvements, feature builds, the pool's top-ups): "
+                            "status, progress, results; cancel one.",
                        invoke_without_command=True)
 app.add_typer(jobs_app, name="jobs")
 
@@ -18,8 +19,9 @@ COLUMNS = ["id", "kind", "status", "progress", "step", "total_steps", "eta_s", "
 @jobs_app.callback()
 def jobs(ctx: typer.Context, data: DataOption = None, as_json: JsonOption = False,
          limit: Annotated[int, typer.Option("--limit", min=1, help="Show the newest N jobs.")] = 20,
-         kind: Annotated[str | None, typer.Option("--kind", help="Only jobs of this kind: train_reward_model, or "
-                                                  "generate_pool (the pool's top-ups on workers).")] = None) -> None:
+         kind: Annotated[str | None, typer.Option("--kind", help="Only jobs of this kind: train_reward_model, "
+                                                  "improve_contender, build_features, or generate_pool (the "
+                                                  "pool's top-ups on workers).")] = None) -> None:
     """List the newest jobs (run `studio jobs cancel ID` to stop one). A top-up a worker could
     not run says why in its message ("left for another worker: ...")."""
     if ctx.invoked_subcommand is not None:

@@ -2,8 +2,9 @@
 
 Two queues, one per role, so that a worker takes only the work it is started for
 (`studio worker --train`, `--generate`, or both):
-- `studio` (TRAIN_ROLE): reward-model trainings (`studio.train_reward_model`) and contender
-  improvements (`studio.improve_contender`: DPO needs the same kind of machine);
+- `studio` (TRAIN_ROLE): reward-model trainings (`studio.train_reward_model`), contender
+  improvements (`studio.improve_contender`: DPO needs the same kind of machine) and feature
+  cache builds (`studio.build_features`);
 - `studio-generate` (GENERATE_ROLE): the pool's top-ups (`studio.generate_pool`).
 
 Where the queues live follows `config.queue_url`:
@@ -14,17 +15,18 @@ Where the queues live follows `config.queue_url`:
 
 Tasks carry only a job id: the job's row in the `jobs` table holds what to do. A worker's
 tasks run on services built from its own config (`WorkerServices`); in immediate mode they
-run on the caller's own services.
+run on the caller's own services (any `TaskServices`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from typing import Protocol
 
 from studio.config import StudioConfig
 from studio.errors import ConfigError
 from studio.jobs.tasks import WorkerServices
+from studio.services.features import FEATURES_TASK, FeatureService
 from studio.services.improvement import IMPROVE_TASK, ImprovementService
 from studio.services.pool_jobs import GENERATE_TASK, PoolJobs
 from studio.services.training import TRAIN_TASK, TrainingService
@@ -32,7 +34,8 @@ from studio.services.training import TRAIN_TASK, TrainingService
 TRAIN_ROLE, GENERATE_ROLE = "train", "generate"
 ROLES = (TRAIN_ROLE, GENERATE_ROLE)
 QUEUE_NAMES = {TRAIN_ROLE: "studio", GENERATE_ROLE: "studio-generate"}
-ROLE_OF_TASK = {TRAIN_TASK: TRAIN_ROLE, IMPROVE_TASK: TRAIN_ROLE, GENERATE_TASK: GENERATE_ROLE}
+ROLE_OF_TASK = {TRAIN_TASK: TRAIN_ROLE, IMPROVE_TASK: TRAIN_ROLE, FEATURES_TASK: TRAIN_ROLE,
+                GENERATE_TASK: GENERATE_ROLE}
 QUEUE_NAME = QUEUE_NAMES[TRAIN_ROLE]
 QUEUE_FILE = "queue.sqlite3"
 IMMEDIATE = "immediate"
@@ -42,12 +45,20 @@ def is_immediate(config: StudioConfig) -> bool:
     return (config.queue_url or "").strip().lower() in (IMMEDIATE, "memory://")
 
 
-def make_huey(config: StudioConfig, training: Callable[[], TrainingService] | None = None, *,
-              role: str = TRAIN_ROLE, pool_jobs: Callable[[], PoolJobs] | None = None,
-              improvement: Callable[[], ImprovementService] | None = None):
+class TaskServices(Protocol):
+    """Where a queue's tasks find the services they run on: a worker's `WorkerServices`, or
+    the caller's own (a `Studio` in immediate mode)."""
+
+    def training(self) -> TrainingService: ...
+    def improvement(self) -> ImprovementService: ...
+    def pool_jobs(self) -> PoolJobs: ...
+    def features(self) -> FeatureService: ...
+
+
+def make_huey(config: StudioConfig, services: TaskServices | None = None, *, role: str = TRAIN_ROLE):
     """A Huey instance for one role's queue with its tasks registered on it. Tasks run on
-    `training()` / `improvement()` / `pool_jobs()` when given (the caller's own services),
-    else on services built from `config` once per process (a worker)."""
+    `services` when given (the caller's own), else on services built from `config` once per
+    process (a worker)."""
     from huey import MemoryHuey, RedisHuey, SqliteHuey
 
     url = (config.queue_url or "").strip()
@@ -62,31 +73,30 @@ def make_huey(config: StudioConfig, training: Callable[[], TrainingService] | No
     else:
         raise ConfigError(f"queue_url {url!r} is not supported: leave it unset (a SQLite queue in the data "
                           "dir), use redis://host:port/db, or 'immediate' to run jobs inline")
-    if training is None or pool_jobs is None or improvement is None:
-        services = WorkerServices(config)
-        training = training or services.training
-        pool_jobs = pool_jobs or services.pool_jobs
-        improvement = improvement or services.improvement
-    register_tasks(huey, role, training=training, pool_jobs=pool_jobs, improvement=improvement)
+    register_tasks(huey, role, services or WorkerServices(config))
     return huey
 
 
-def register_tasks(huey, role: str, *, training: Callable[[], TrainingService],
-                   pool_jobs: Callable[[], PoolJobs], improvement: Callable[[], ImprovementService]) -> None:
+def register_tasks(huey, role: str, services: TaskServices) -> None:
     if role == TRAIN_ROLE:
         @huey.task(name=TRAIN_TASK)
         def train_reward_model(job_id: int) -> dict | None:
-            return training().run_job(job_id)
+            return services.training().run_job(job_id)
 
         @huey.task(name=IMPROVE_TASK)
         def improve_contender(job_id: int) -> dict | None:
-            return improvement().run_job(job_id)
+            return services.improvement().run_job(job_id)
 
-        huey.studio_tasks = {TRAIN_TASK: train_reward_model, IMPROVE_TASK: improve_contender}
+        @huey.task(name=FEATURES_TASK)
+        def build_features(job_id: int) -> dict | None:
+            return services.features().run_job(job_id)
+
+        huey.studio_tasks = {TRAIN_TASK: train_reward_model, IMPROVE_TASK: improve_contender,
+                             FEATURES_TASK: build_features}
     else:
         @huey.task(name=GENERATE_TASK)
         def generate_pool(job_id: int) -> dict | None:
-            return pool_jobs().run_job(job_id)
+            return services.pool_jobs().run_job(job_id)
 
         huey.studio_tasks = {GENERATE_TASK: generate_pool}
 
@@ -96,22 +106,16 @@ class JobQueue:
     queue), revoke one, list the waiting ones. The Huey instances are made on first use (or
     given: a worker's own)."""
 
-    def __init__(self, config: StudioConfig, training: Callable[[], TrainingService] | None = None, *,
-                 pool_jobs: Callable[[], PoolJobs] | None = None, hueys: dict | None = None,
-                 improvement: Callable[[], ImprovementService] | None = None):
+    def __init__(self, config: StudioConfig, services: TaskServices | None = None, *, hueys: dict | None = None):
         self.config = config
-        immediate = is_immediate(config)
-        self._training = training if immediate else None
-        self._pool_jobs = pool_jobs if immediate else None
-        self._improvement = improvement if immediate else None
+        self._services = services if is_immediate(config) else None
         self._hueys = dict(hueys or {})
         self._lock = threading.Lock()
 
     def of(self, role: str):
         with self._lock:
             if role not in self._hueys:
-                self._hueys[role] = make_huey(self.config, self._training, role=role, pool_jobs=self._pool_jobs,
-                                              improvement=self._improvement)
+                self._hueys[role] = make_huey(self.config, self._services, role=role)
             return self._hueys[role]
 
     @property

@@ -17,6 +17,7 @@ from studio.services.jobs import JobBoard, TaskQueue
 from studio.services.training import TrainingService
 
 if TYPE_CHECKING:
+    from studio.services.features import FeatureService
     from studio.services.pool_jobs import PoolJobs
 
 
@@ -30,6 +31,7 @@ class WorkerServices:
         self._training: TrainingService | None = None
         self._improvement: ImprovementService | None = None
         self._pool_jobs: PoolJobs | None = None
+        self._features: FeatureService | None = None
         self._lock = threading.Lock()
 
     def training(self) -> TrainingService:
@@ -77,6 +79,17 @@ class WorkerServices:
                 self._pool_jobs = PoolJobs(store, self.config, pool, training.jobs, self.queue)
             return self._pool_jobs
 
+    def features(self) -> FeatureService:
+        """Feature-cache builds into this machine's data dir (where its trainings read them)."""
+        training = self.training()
+        with self._lock:
+            if self._features is None:
+                from studio.services.features import FeatureService
+
+                self._features = FeatureService(training.store, self.config, training.registry, training.jobs,
+                                                self.queue)
+            return self._features
+
     def job_board(self) -> JobBoard:
         return self.training().jobs
 
@@ -87,6 +100,7 @@ class WorkerServices:
                 self._training = None
                 self._improvement = None
                 self._pool_jobs = None
+                self._features = None
 
 
 def run_improvement_job(config: StudioConfig, job_id: int) -> dict[str, Any] | None:

@@ -39,8 +39,7 @@ def run_worker(config: StudioConfig, *, workers: int = 1, roles: Sequence[str] =
         raise ConfigError("a worker needs a role: --train, --generate, or both (the default)")
     open_artifacts(config)
     services = WorkerServices(config)
-    hueys = {role: make_huey(config, services.training, role=role, pool_jobs=services.pool_jobs,
-                           improvement=services.improvement) for role in roles}
+    hueys = {role: make_huey(config, services, role=role) for role in roles}
     services.queue = JobQueue(config, hueys=hueys)
     log.info("worker for %s on %s, artifacts in %s", " and ".join(roles), config.queue_url or "the data dir's queue",
              config.artifacts_url or config.data_dir)

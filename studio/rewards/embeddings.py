@@ -68,19 +68,29 @@ class EmbeddingCache:
         missing (positions into `keys`) and they are stored before returning."""
         import torch
 
+        self.fill(keys, compute, chunk=chunk, progress=progress)
+        return self._gather(list(keys)) if len(keys) else torch.zeros((0, 0))
+
+    def missing(self, keys: Sequence[str]) -> list[int]:
+        """Positions in `keys` of the first occurrence of each key not stored yet."""
         self._refresh()
-        wanted = {}
-        for position, key in enumerate(keys):
-            if key not in self._index and key not in wanted:
-                wanted[key] = position
-        todo = list(wanted.values())
+        return self._new_rows(list(keys))
+
+    def fill(self, keys: Sequence[str], compute: Callable[[list[int]], object], chunk: int = 256,
+             progress: Callable[[int, int], None] | None = None) -> int:
+        """Store the vectors of the keys not stored yet, `chunk` at a time (each chunk is on
+        disk before the next is computed, so a killed fill resumes where it stopped);
+        `progress(done, to_do)` after each. Returns how many were computed."""
+        import torch
+
+        todo = self.missing(keys)
         for start in range(0, len(todo), chunk):
             positions = todo[start:start + chunk]
             vectors = compute(positions).detach().to(torch.float32).cpu()
             self.put([keys[p] for p in positions], vectors)
             if progress:
                 progress(min(start + chunk, len(todo)), len(todo))
-        return self._gather(list(keys)) if len(keys) else torch.zeros((0, 0))
+        return len(todo)
 
     def put(self, keys: Sequence[str], vectors) -> None:
         """Store vectors of keys not stored yet: rows appended, then their keys."""

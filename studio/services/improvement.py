@@ -96,16 +96,7 @@ class ImprovementService:
             job = tx.jobs.create(IMPROVE_KIND, request.to_payload(), active_key=request.active_key)
             if job is None:
                 return tx.jobs.holding(request.active_key)
-        try:
-            task_id = self.queue.send(IMPROVE_TASK, job.id)
-        except Exception as exc:
-            with self.store.transaction() as tx:
-                tx.jobs.fail(job.id, f"could not queue the job: {type(exc).__name__}: {exc}")
-            raise StudioError(f"cannot reach the job queue ({type(exc).__name__}: {exc}); "
-                              "check queue_url in studio.toml, or unset it to use a SQLite queue") from exc
-        with self.store.transaction() as tx:
-            tx.jobs.set_task_id(job.id, task_id)
-            return tx.jobs.get(job.id)
+        return self.jobs.send(job.id, IMPROVE_TASK)
 
     def run_job(self, job_id: int) -> dict[str, Any] | None:
         """Run a queued improvement (the worker's task), mirroring it into its row. Returns

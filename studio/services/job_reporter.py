@@ -13,9 +13,10 @@ REPORT_EVERY_S = 1.0
 
 
 class JobReporter:
-    def __init__(self, store: Store, job_id: int):
+    def __init__(self, store: Store, job_id: int, *, counted_phase: str = "training"):
         self.store = store
         self.job_id = job_id
+        self.counted_phase = counted_phase   # the phase whose steps are the job's progress bar
         self.last = 0.0
         self.cancel = False
 
@@ -28,7 +29,7 @@ class JobReporter:
         message = f"{update.phase}: {update.step}/{update.total_steps}"
         if update.loss is not None:
             message += f", loss {update.loss:.4f}"
-        total = update.total_steps if update.phase == "training" else None
+        total = update.total_steps if update.phase == self.counted_phase else None
         with self.store.transaction() as tx:
             self.cancel = tx.jobs.report(self.job_id, step=update.step, total_steps=total,
                                          eta_s=update.eta_s, message=message)

@@ -38,6 +38,11 @@ STALE_AFTER = timedelta(minutes=5)              # no heartbeat for this long: go
 # (a beat that recent could still be fresh; an older one cannot be).
 DEAD_PROCESS_SILENCE = timedelta(seconds=HEARTBEAT_EVERY_S + 2)
 LOST_TASK_GRACE = timedelta(minutes=1)          # a queued job with no task id yet: its send may be under way
+# What an abandoned job of each kind leaves behind, for the reason it is failed with.
+KEPT_WHEN_ABANDONED = {
+    None: "the previous reward model stays active",
+    "build_features": "the embeddings it stored are kept: run `studio features build` again to resume",
+}
 
 
 class TaskQueue(Protocol):
@@ -89,18 +94,17 @@ class JobBoard:
         with self.store.reader() as tx:
             running = tx.jobs.running()
         failed = []
-        for job_id, worker, beat in running:
+        for job_id, kind, worker, beat in running:
             gone = process_gone_here(worker)
             silence = DEAD_PROCESS_SILENCE if gone else STALE_AFTER
             if beat is not None and beat >= now - silence:
                 continue
+            kept = KEPT_WHEN_ABANDONED.get(kind, KEPT_WHEN_ABANDONED[None])
             if gone:
-                reason = (f"the worker running this job ({worker}) stopped (killed or crashed); "
-                          "the previous reward model stays active")
+                reason = f"the worker running this job ({worker}) stopped (killed or crashed); {kept}"
             else:
                 reason = (f"the worker running this job ({worker or 'unknown'}) stopped: no heartbeat for over "
-                          f"{int(STALE_AFTER.total_seconds() // 60)} minutes (killed, crashed or cut off); "
-                          "the previous reward model stays active")
+                          f"{int(STALE_AFTER.total_seconds() // 60)} minutes (killed, crashed or cut off); {kept}")
             with self.store.transaction() as tx:
                 if tx.jobs.fail_if_silent(job_id, since=now - silence, error=reason):
                     failed.append(job_id)
@@ -139,6 +143,20 @@ class JobBoard:
                 tx.jobs.requeued(job.id, task_id, "queued again: its task was missing from the queue "
                                                   "(flushed, or lost in a crash)")
         return seen_to
+
+    def send(self, job_id: int, task: str) -> JobRecord:
+        """Send a new queued job's task and record its task id; when the queue cannot take
+        it, the job is failed (so it holds no `active_key`) and one line says what to check."""
+        try:
+            task_id = self.queue.send(task, job_id)
+        except Exception as exc:
+            with self.store.transaction() as tx:
+                tx.jobs.fail(job_id, f"could not queue the job: {type(exc).__name__}: {exc}")
+            raise StudioError(f"cannot reach the job queue ({type(exc).__name__}: {exc}); "
+                              "check queue_url in studio.toml, or unset it to use a SQLite queue") from exc
+        with self.store.transaction() as tx:
+            tx.jobs.set_task_id(job_id, task_id)
+            return tx.jobs.get(job_id)
 
     def fail(self, job_id: int, exc: BaseException) -> None:
         """Record why a job's run raised: the error's line, and for a bug (not a StudioError,

@@ -75,16 +75,7 @@ class PoolJobs:
                                  active_key=active_key(prompt_set, contender_id))
         if job is None:
             return None
-        try:
-            task_id = self.queue.send(GENERATE_TASK, job.id)
-        except Exception as exc:
-            with self.store.transaction() as tx:
-                tx.jobs.fail(job.id, f"could not queue the top-up: {type(exc).__name__}: {exc}")
-            raise StudioError(f"cannot reach the job queue ({type(exc).__name__}: {exc}); check queue_url") \
-                from exc
-        with self.store.transaction() as tx:
-            tx.jobs.set_task_id(job.id, task_id)
-            return tx.jobs.get(job.id)
+        return self.jobs.send(job.id, GENERATE_TASK)
 
     # -- a worker's side ---------------------------------------------------------------------
 

@@ -32,11 +32,12 @@ JOB_TASKS = {TRAIN_KIND: TRAIN_TASK, GENERATE_KIND: GENERATE_TASK}
 
 
 def _job_tasks() -> dict[str, str]:
-    """Every queued job kind and the task that runs it (improvements included: imported here,
-    since the improvement service builds on this one)."""
+    """Every queued job kind and the task that runs it (improvements and feature builds
+    included: imported here, since those services build on this one's pieces)."""
+    from studio.services.features import FEATURES_KIND, FEATURES_TASK
     from studio.services.improvement import IMPROVE_KIND, IMPROVE_TASK
 
-    return {**JOB_TASKS, IMPROVE_KIND: IMPROVE_TASK}
+    return {**JOB_TASKS, IMPROVE_KIND: IMPROVE_TASK, FEATURES_KIND: FEATURES_TASK}
 
 
 class TrainingService:
@@ -101,16 +102,7 @@ class TrainingService:
             job = tx.jobs.create(TRAIN_KIND, payload, active_key=ACTIVE_KEY)
             if job is None:
                 return tx.jobs.holding(ACTIVE_KEY) or tx.jobs.latest(TRAIN_KIND)
-        try:
-            task_id = self.queue.send(TRAIN_TASK, job.id)
-        except Exception as exc:
-            with self.store.transaction() as tx:
-                tx.jobs.fail(job.id, f"could not queue the job: {type(exc).__name__}: {exc}")
-            raise StudioError(f"cannot reach the job queue ({type(exc).__name__}: {exc}); "
-                              "check queue_url in studio.toml, or unset it to use a SQLite queue") from exc
-        with self.store.transaction() as tx:
-            tx.jobs.set_task_id(job.id, task_id)
-            return tx.jobs.get(job.id)
+        return self.jobs.send(job.id, TRAIN_TASK)
 
     def run_job(self, job_id: int) -> dict[str, Any] | None:
         """Run a queued training job (the worker's task), mirroring everything into its row.

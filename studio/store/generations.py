@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import select
 
 from studio.records import GenerationIn, GenerationRecord
-from studio.store.schema import Contender, Generation, utcnow
+from studio.store.schema import Contender, Generation, Prompt, utcnow
 from studio.store.sql import Repo, chunked, insert_ignoring, to_record
 
 
@@ -60,3 +60,18 @@ class GenerationRepo(Repo):
         if contender_id is not None:
             query = query.where(Generation.contender_id == contender_id)
         return [to_record(GenerationRecord, g) for g in self.session.scalars(query)]
+
+    def text_outputs(self, *, batch: int = 5000) -> Iterator[tuple[str, str, str]]:
+        """(prompt text, output text, content hash) of every text output, oldest first, read
+        `batch` rows at a time."""
+        last = 0
+        while True:
+            rows = self.session.execute(
+                select(Generation.id, Prompt.text, Generation.text, Generation.content_sha256)
+                .join(Prompt, Prompt.id == Generation.prompt_id)
+                .where(Generation.id > last, Generation.text.is_not(None))
+                .order_by(Generation.id).limit(batch)).all()
+            if not rows:
+                return
+            yield from ((prompt, text, digest) for _, prompt, text, digest in rows)
+            last = rows[-1][0]

@@ -183,10 +183,11 @@ class JobRepo(Repo):
                                  .values(cancel_requested=True, message="cancelling"))
         return self.get(job_id)
 
-    def running(self) -> list[tuple[int, str | None, datetime | None]]:
-        """(id, worker, last heartbeat) of every running job."""
-        rows = self.session.execute(select(Job.id, Job.worker, Job.heartbeat_at).where(Job.status == "running"))
-        return [(job_id, worker, _aware(beat) if beat else None) for job_id, worker, beat in rows]
+    def running(self) -> list[tuple[int, str, str | None, datetime | None]]:
+        """(id, kind, worker, last heartbeat) of every running job."""
+        rows = self.session.execute(select(Job.id, Job.kind, Job.worker, Job.heartbeat_at)
+                                    .where(Job.status == "running"))
+        return [(job_id, kind, worker, _aware(beat) if beat else None) for job_id, kind, worker, beat in rows]
 
     def fail_if_silent(self, job_id: int, *, since: datetime, error: str) -> bool:
         """Fail a running job unless it beat at or after `since` (checked in the same

@@ -65,3 +65,15 @@ def test_scoring_without_a_model_says_what_to_do(tmp_path):
     with pytest.raises(NotFoundError, match="no active reward model yet: train one"):
         CliRunner().invoke(load_all(), ["score", "--data", str(tmp_path / "d"), "-p", "x", "-r", "y"],
                            catch_exceptions=False)
+
+
+def test_features_build_embeds_a_pairs_file_once_and_then_finds_it_cached(tmp_path, tiny_backbones):
+    data = str(tmp_path / "data")
+    pairs = write_marker_pairs(tmp_path / "pairs.jsonl", prompts=6, seed=4)
+    first = json.loads(run("features", "build", "--data", data, "--backbone", tiny_backbones["decoder"],
+                           "--pairs", str(pairs), "--max-length", "32", "--json"))
+    assert (first["items"], first["vectors"], first["embedded"]) == (12, 18, 18)
+    table = run("features", "build", "--data", data, "--backbone", tiny_backbones["decoder"],
+                "--pairs", str(pairs), "--max-length", "32")
+    assert "cached_before" in table and " 18" in table.split("cached_before")[1].splitlines()[0]
+    assert "embedded" in table and table.split("embedded")[1].splitlines()[0].split()[0] == "0"

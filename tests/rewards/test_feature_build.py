@@ -1,0 +1,121 @@
+"""The feature cache built ahead of training: a head-mode training on the same backbone then
+embeds nothing; a build embeds each output once, resumes after a cancel or a killed worker,
+and refuses bad input in one line."""
+
+from __future__ import annotations
+
+import random
+import signal
+
+import pytest
+
+from studio.errors import InputError
+from studio.jobs import start_worker_process
+from studio.records import GenerationIn
+from tests.jobs.crash import wait_for
+from tests.rewards.helpers import add_marker_votes, sentence, write_marker_pairs
+
+
+def _embedding(updates) -> list:
+    return [u for u in updates if u is not None and u.phase.startswith("embedding")]
+
+
+def test_a_build_fills_the_cache_that_a_head_training_on_that_backbone_reads(open_sqlite_studio, tiny_backbones):
+    decoder = tiny_backbones["decoder"]
+    studio = open_sqlite_studio(backbone=decoder, heldout_fraction=0.5)
+    add_marker_votes(studio, prompts=12)
+    updates = []
+    built = studio.build_features(decoder, progress=updates.append)
+    # one pair vector per output and one per prompt (12 prompts, 4 outputs each)
+    assert (built["items"], built["vectors"], built["embedded"], built["cached_before"]) == (48, 60, 60, 0)
+    steps = [u.step for u in updates]
+    assert steps == sorted(steps) and steps[-1] == updates[-1].total_steps == 60
+    assert updates[-1].eta_s == 0 and all(u.eta_s is not None for u in updates)
+
+    during_training = []
+    metrics = studio.train_reward_model(backbone=decoder, progress=during_training.append)
+    assert metrics["version"] == 1
+    assert _embedding(during_training) == []          # every vector came from the cache
+
+    again = studio.build_features(decoder, progress=False)
+    assert (again["embedded"], again["cached_before"]) == (0, 60)
+    jobs = studio.jobs(kind="build_features")
+    assert jobs["status"].tolist() == ["done", "done"]
+    assert "0 embedded now (60 were cached)" in jobs["message"].iloc[0]
+
+
+def test_pairs_files_are_embedded_and_bad_input_is_refused_in_one_line(open_sqlite_studio, tiny_backbones, tmp_path):
+    decoder = tiny_backbones["decoder"]
+    studio = open_sqlite_studio(backbone=decoder)
+    with pytest.raises(InputError, match="no text outputs to embed yet"):
+        studio.build_features(decoder, progress=False)
+    with pytest.raises(InputError, match="no such file"):
+        studio.build_features(decoder, pairs_files=[tmp_path / "missing.jsonl"], progress=False)
+    with pytest.raises(InputError, match="name a backbone"):
+        studio.build_features("  ", progress=False)
+    pairs = write_marker_pairs(tmp_path / "pairs.jsonl", prompts=5, seed=1)
+    built = studio.build_features(decoder, pairs_files=[pairs, pairs], progress=False)
+    assert built["items"] == 10 and built["embedded"] == built["vectors"] == 15   # the same file twice: once
+    assert studio.jobs(kind="build_features")["status"].tolist()[0] == "done"
+
+
+def test_a_cancelled_build_keeps_what_it_stored_and_the_next_one_does_the_rest(tiny_backbones, tmp_path):
+    from studio.rewards.common import TrainingCancelled, embedding_cache
+    from studio.rewards.data import Item, content_key, text_digest
+    from studio.rewards.feature_build import fill_cache
+    from studio.rewards.net import build_net, make_spec
+
+    rng = random.Random(3)
+    items = []
+    for n in range(100):
+        prompt, text = f"prompt {n % 10}", sentence(rng, 3, 12)
+        items.append(Item(key=content_key(prompt, text_digest(text)), prompt=prompt, text=text))
+    net = build_net(make_spec(tiny_backbones["decoder"], mode="head", max_length=32))
+    cache = embedding_cache(tmp_path / "embeddings", net)
+    asked = []
+
+    def stop_after_two_chunks() -> bool:
+        asked.append(1)
+        return len(asked) > 2
+
+    with pytest.raises(TrainingCancelled, match="they are kept"):
+        fill_cache(net, items, cache, should_stop=stop_after_two_chunks, chunk=16)
+    assert len(cache) == 32
+    rest = fill_cache(net, items, embedding_cache(tmp_path / "embeddings", net), chunk=16)
+    assert (rest.vectors, rest.cached_before, rest.embedded) == (110, 32, 78)
+
+
+@pytest.mark.slow
+def test_a_build_whose_worker_is_killed_fails_with_how_to_resume_and_resumes(open_sqlite_studio, tiny_backbones,
+                                                                            tmp_path):
+    decoder = tiny_backbones["decoder"]
+    studio = open_sqlite_studio(backbone=decoder, queue_url=None, max_length=128)
+    contender = studio.add_contender({"name": "ext", "backend": "external"})
+    prompt_ids = studio.add_prompts([f"prompt {n}: {sentence(random.Random(n), 3, 8)}" for n in range(100)])
+    rng = random.Random(0)
+    studio.add_generations([GenerationIn(prompt_id=p, contender_id=contender.id, text=sentence(rng, 40, 90))
+                            for p in prompt_ids for _ in range(40)])
+    job = studio.build_features(decoder, background=True)
+    assert job.status == "queued"
+    worker = start_worker_process(studio.config, log_file=tmp_path / "worker.log")
+    try:
+        def embedding_under_way():
+            """the worker to report embedded vectors"""
+            current = studio.job(job.id)
+            return current.status == "running" and 0 < current.step < (current.total_steps or 0)
+        wait_for(embedding_under_way, timeout=120, every=0.05)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        worker.stop()
+    total = studio.job(job.id).total_steps
+
+    def failed():
+        """the recovery a worker runs to fail the abandoned build"""
+        studio.training.recover()
+        return studio.job(job.id).status == "failed"
+    wait_for(failed, every=1.0)
+    assert "run `studio features build` again to resume" in studio.job(job.id).error
+    resumed = studio.build_features(decoder, progress=False)
+    assert resumed["vectors"] == total == 4_100
+    assert resumed["cached_before"] > 0 and resumed["embedded"] == total - resumed["cached_before"]
