@@ -77,7 +77,7 @@ def test_the_sampler_keeps_the_tokens_transformers_top_k_and_top_p_keep(params):
     import torch
     from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
-    from studio.generation.text import SeededSampler
+    from studio.generation.sampling import SeededSampler
 
     scores = torch.randn(4, 5000, generator=torch.Generator().manual_seed(0)) * 4
     warpers = [TemperatureLogitsWarper(params["temperature"]), TopPLogitsWarper(params["top_p"])]
@@ -97,3 +97,30 @@ def test_the_sampler_keeps_the_tokens_transformers_top_k_and_top_p_keep(params):
     assert not (seen & ~allowed).any(), "a token outside top-k/top-p was drawn"
     small = allowed.sum(dim=1) <= 20
     assert (seen[small] == allowed[small]).all(), "a kept token was never drawn"
+
+
+def test_rows_leave_the_batch_at_their_own_end_of_text_and_draw_the_same_tokens(text_studio, monkeypatch):
+    import studio.generation.text as text
+
+    generator = text_studio.generator("gpt")
+    generator.spec.params["max_new_tokens"] = 48
+    generator.params["max_new_tokens"] = 48
+    requests = [Request("The river runs", seed=seed) for seed in range(24)]
+    monkeypatch.setattr(text, "SEGMENT", 10_000)                  # one round: the whole batch to the end
+    whole = generator.generate(requests, batch_size=24)
+    model = generator.loaded.model
+    row_steps = []
+    hook = model.register_forward_hook(lambda module, args, kwargs_or_out: row_steps.append(args[0].shape[0])
+                                       if args else None)
+    try:
+        monkeypatch.setattr(text, "SEGMENT", 4)
+        rounds = generator.generate(requests, batch_size=24)
+    finally:
+        hook.remove()
+    assert [o.text for o in rounds] == [o.text for o in whole]
+    assert [o.new_tokens for o in rounds] == [o.new_tokens for o in whole]
+    ended_early = [o.new_tokens for o in rounds if not o.params.get("truncated")]
+    assert ended_early and len(ended_early) < len(rounds)        # some rows ended, some ran to the cap
+    # each row was computed for about its own length (a round past its end at most), not the longest row's
+    assert sum(row_steps) <= sum(min(48, o.new_tokens + 4) for o in rounds) + len(rounds)
+    assert sum(row_steps) < 48 * len(rounds)
