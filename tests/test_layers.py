@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "studio"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("front doors", ("studio.ui", "studio.commands", "studio.cli", "studio.__main__", "studio.tools",
                      "studio.demo_data")),
-    ("facade", ("studio.api", "studio.api_reads")),
+    ("facade", ("studio.api", "studio.api_reads", "studio.api_models")),
     ("jobs", ("studio.jobs",)),
     ("services", ("studio.services",)),
     ("domain", ("studio.generation", "studio.rewards", "studio.ranking", "studio.exchange", "studio.policy",

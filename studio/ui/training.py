@@ -1,6 +1,7 @@
 """Training tab (admins only): jobs with their progress and a Cancel cell on each job still
 queued or running, when the next automatic retrain is due, reward-model versions with their
-held-out accuracy (a plot with 95% intervals), the current job's loss, "train now". A timer
+held-out accuracy (a plot with 95% intervals), the current job's loss, "train now", and a
+feature-cache build for a reward backbone. A timer
 refreshes it while an admin has the page open; the work itself runs in the worker process,
 never in the web server."""
 
@@ -23,6 +24,7 @@ from studio.ui.wiring import Panel, Selection, named
 JOB_ROWS = 20
 TITLE = "Training"
 KINDS = ["auto", "text", "image"]
+FEATURE_BACKBONES = ["smollm2-135m", "all-minilm-l6-v2"]
 CANCEL = "✕ cancel"
 ALIVE = ("queued", "running")
 JOB_COLUMNS = ["id", "kind", "status", "progress", "message", "created", "action"]
@@ -38,6 +40,12 @@ def layout(ctx: Context) -> Panel:
             p["training_kind"] = gr.Radio(KINDS, value="auto",
                                           label="Model (one per kind of output; auto: the votes' kind)")
             p["training_start"] = gr.Button("Train now", variant="primary", elem_id="train-now")
+        with gr.Row():
+            p["features_backbone"] = gr.Dropdown(
+                FEATURE_BACKBONES, value=FEATURE_BACKBONES[0], allow_custom_value=True, elem_id="features-backbone",
+                label="Backbone features: embed every output once, ahead of head-mode trainings (a path or hub id "
+                      "works too)")
+            p["features_start"] = gr.Button("Build feature cache", elem_id="features-build")
         p["training_message"] = gr.Markdown(elem_id="training-message")
         p["training_jobs"] = gr.Dataframe(headers=JOB_COLUMNS, label="Jobs, newest first (click ✕ cancel to stop one)",
                                           interactive=False, wrap=True, elem_id="training-jobs")
@@ -115,6 +123,15 @@ class TrainingHandlers:
         chosen = None if kind in (None, "auto") else kind
         self.ctx.studio.enqueue_training(mode=mode, kind=chosen, requested_by=person.name)
         return self.refresh(session, request)
+
+    def build_features(self, backbone: str, session: RaterSession, request: gr.Request) -> dict[str, Any]:
+        """Queue a feature-cache build for a worker; its progress and ETA show in the jobs table."""
+        self.ctx.admin(request, session)
+        job = self.ctx.studio.build_features(str(backbone or "").strip(), background=True)
+        refreshed = self.refresh(session, request)
+        return {**refreshed, "training_message": f"Feature build for {job.payload['backbone']}: job {job.id} is "
+                                                 f"**{job.status}** (it resumes where an earlier one stopped). "
+                                                 + refreshed["training_message"]}
 
     def cancel(self, session: RaterSession, request: gr.Request, selected: Selection) -> dict[str, Any]:
         """A click on a job's ✕ cancel cell (any other cell does nothing)."""
@@ -208,6 +225,9 @@ def wire(page: Panel, handlers: TrainingHandlers, ctx: Context) -> None:
     page["training_start"].click(named(handlers.train_now, shown),
                                  inputs=[page["training_mode"], page["training_kind"], page["session"]],
                                  outputs=list(shown.values()), api_name="train_now", **limit)
+    page["features_start"].click(named(handlers.build_features, shown),
+                                 inputs=[page["features_backbone"], page["session"]],
+                                 outputs=list(shown.values()), api_name="build_features", **limit)
     page["training_jobs"].select(named(handlers.cancel, shown), inputs=[page["session"]],
                                  outputs=list(shown.values()), api_name="cancel_job", **limit)
     improvement.wire(page, ctx)

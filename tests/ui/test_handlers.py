@@ -213,6 +213,15 @@ def test_the_training_tab_queues_shows_and_cancels_a_job(ctx, network_ctx):
     assert training.cancel(session_for("ana"), admin, select(row, "queued")) == {}    # another cell: nothing
     cancelled = training.cancel(session_for("ana"), admin, select(row, "✕ cancel"))
     assert ctx.studio.job(job["id"]).status == "cancelled"
+    with pytest.raises(AccessDenied):
+        TrainingHandlers(ctx).build_features("smollm2-135m", session_for("ana"), None)
+    queued = training.build_features("smollm2-135m", session_for("ana"), admin)
+    build = ctx.studio.jobs(kind="build_features").to_dict("records")[0]
+    assert build["status"] == "queued" and f"job {build['id']} is **queued**" in queued["training_message"]
+    assert queued["training_jobs"]["kind"].tolist()[0] == "build_features"
+    again = training.build_features("smollm2-135m", session_for("ana"), admin)      # one build per backbone
+    assert f"job {build['id']} is **queued**" in again["training_message"]
+    assert len(ctx.studio.jobs(kind="build_features")) == 1
     (after,) = cancelled["training_jobs"].to_dict("records")
     assert after["status"] == "cancelled" and after["action"] == "" and "cancelled" in cancelled["training_message"]
 
