@@ -92,7 +92,7 @@ def pipeline_side(generator, prompts: list[str], max_new_tokens: int) -> tuple[i
                                                                  tokenize=True, return_dict=True)["input_ids"])
         result = pipe(messages, max_new_tokens=max_new_tokens, do_sample=True, return_tensors=True, **SAMPLING)
         sequence = torch.tensor(result[0]["generated_token_ids"][prompt_length:])
-        tokens += _generated_length(sequence, eos)
+        tokens += _generated_length(sequence, eos)[0]
     return tokens, time.perf_counter() - started, time.process_time() - cpu
 
 

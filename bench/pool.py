@@ -11,7 +11,8 @@ converted model already in the cache (an installed venv). Measured per side:
 - first pair: seconds from starting the command until `GET /api/next` hands out a pair;
 - a paced rater: from then on, one vote every 10 s through `POST /api/vote` (its next pair
   comes with the answer); whenever no pair is ready it polls every 0.25 s, and the time until
-  one comes is a wait (count, total, longest);
+  one comes is a wait (count, total, longest, and when each began: a wait in the first
+  minute is the warm-up, one later means the pool fell behind);
 - pairs per minute: pool items made between the first pair and the end, per minute.
 
 The sides run one after the other, so `uptime`'s load is printed before each.
@@ -87,6 +88,7 @@ def run_side(label: str, tree: Path, seconds: float) -> dict:
             items_at_first = pool_items(data / "studio.db")
             t_first = time.monotonic()
             waits: list[float] = []
+            began: list[float] = []         # when each wait began, seconds after the first pair
             votes = 0
             next_vote = time.monotonic() + PACE_S
             while time.monotonic() - t_first < seconds:
@@ -97,6 +99,7 @@ def run_side(label: str, tree: Path, seconds: float) -> dict:
                 pair = answer.get("next") if answer else None
                 if pair is None:
                     waited = time.monotonic()
+                    began.append(round(waited - t_first, 1))
                     while pair is None:
                         time.sleep(POLL_S)
                         answer = call(f"{base}/api/next?rater=bench")
@@ -114,26 +117,30 @@ def run_side(label: str, tree: Path, seconds: float) -> dict:
             log.close()
     return {"side": label, "first_pair_s": round(first, 1), "pairs_per_min": round(made / elapsed * 60, 2),
             "votes": votes, "waits": len(waits), "wait_total_s": round(sum(waits), 1),
-            "wait_max_s": round(max(waits, default=0.0), 1)}
+            "wait_max_s": round(max(waits, default=0.0), 1), "waits_began_s": began}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, required=True, help="source tree of the 'before' side")
     parser.add_argument("--quick", action="store_true", help="2 minutes of paced voting per side")
+    parser.add_argument("--sides", default="before,after", help="which sides to run (default both)")
     args = parser.parse_args()
+    sides = {side.strip() for side in args.sides.split(",")}
     seconds = 120.0 if args.quick else 300.0
     rows = []
     for label, tree in (("before", args.base.resolve()), ("after", HERE)):
+        if label not in sides:
+            continue
         load = os.getloadavg()
         print(f"{label}: {tree} (load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})", flush=True)
         rows.append(run_side(label, tree, seconds))
         print(json.dumps(rows[-1]), flush=True)
     print(f"\n{'side':8} {'first pair s':>13} {'pairs/min':>10} {'votes':>6} {'waits':>6} {'waited s':>9} "
-          f"{'longest s':>10}")
+          f"{'longest s':>10}  waits began (s after the first pair)")
     for r in rows:
         print(f"{r['side']:8} {r['first_pair_s']:>13} {r['pairs_per_min']:>10} {r['votes']:>6} {r['waits']:>6} "
-              f"{r['wait_total_s']:>9} {r['wait_max_s']:>10}")
+              f"{r['wait_total_s']:>9} {r['wait_max_s']:>10}  {', '.join(map(str, r['waits_began_s'])) or '-'}")
 
 
 if __name__ == "__main__":

@@ -90,53 +90,64 @@ def setup_threads() -> None:
 
 # -- shared pieces -----------------------------------------------------------------------------
 
-def encoder(max_length: int):
-    """The studio's own pair encoding for MiniLM: both trainers see these token ids."""
+def architecture(backbone: str) -> str:
+    from studio.rewards.backbones import detect_architecture, load_config
+
+    found = detect_architecture(load_config(backbone))
+    return "encoder" if found == "seqcls" else found
+
+
+def encoder(max_length: int, backbone: str = BACKBONE):
+    """The studio's own pair encoding for the backbone (a decoder ends each pair with its end
+    of text, where its last-token head reads): both trainers see these token ids."""
     from studio.rewards.backbones import load_tokenizer
     from studio.rewards.encoding import TextEncoder
 
-    return TextEncoder(load_tokenizer(BACKBONE, "encoder"), "encoder", max_length)
+    kind = architecture(backbone)
+    return TextEncoder(load_tokenizer(backbone, kind), kind, max_length)
 
 
-def trl_pairs(rows: list[dict], max_length: int) -> dict[str, list]:
-    enc = encoder(max_length)
+def trl_pairs(rows: list[dict], max_length: int, backbone: str = BACKBONE) -> dict[str, list]:
+    enc = encoder(max_length, backbone)
     chosen = enc.encode([r["prompt"] for r in rows], [r["chosen"] for r in rows])
     rejected = enc.encode([r["prompt"] for r in rows], [r["rejected"] for r in rows])
     return {"chosen_ids": [c.input_ids for c in chosen], "rejected_ids": [r.input_ids for r in rejected]}
 
 
 def trl_trainer(rows: list[dict], max_length: int, work: Path, *, learning_rate: float, max_steps: int = -1,
-                callbacks=()):
+                callbacks=(), backbone: str = BACKBONE):
     from datasets import Dataset
     from transformers import AutoModelForSequenceClassification
     from trl import RewardConfig, RewardTrainer
 
     from studio.rewards.backbones import load_tokenizer, resolve_backbone
 
-    tokenizer = load_tokenizer(BACKBONE, "encoder")
-    model = AutoModelForSequenceClassification.from_pretrained(resolve_backbone(BACKBONE), num_labels=1)
+    tokenizer = load_tokenizer(backbone, architecture(backbone))
+    model = AutoModelForSequenceClassification.from_pretrained(resolve_backbone(backbone), num_labels=1)
+    model.config.pad_token_id = tokenizer.pad_token_id     # a decoder's head reads the last non-pad token
     config = RewardConfig(output_dir=str(work / "trl-out"), per_device_train_batch_size=16, num_train_epochs=1,
                           max_steps=max_steps, learning_rate=learning_rate, max_length=None, logging_steps=10_000,
                           save_strategy="no", report_to=[], use_cpu=True, seed=0, dataloader_num_workers=0,
                           disable_tqdm=True, bf16=False, gradient_checkpointing=False)
-    dataset = Dataset.from_dict(trl_pairs(rows, max_length))
+    dataset = Dataset.from_dict(trl_pairs(rows, max_length, backbone))
     return RewardTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
                          callbacks=list(callbacks))
 
 
-def trl_accuracy(model, rows: list[dict], max_length: int) -> float:
+def trl_accuracy(model, rows: list[dict], max_length: int, backbone: str = BACKBONE) -> float:
     import torch
 
     from studio.rewards.encoding import Encoded, collate
 
-    pairs = trl_pairs(rows, max_length)
+    pairs = trl_pairs(rows, max_length, backbone)
+    pad = model.config.pad_token_id or 0
     model.eval()
     scores = []
     with torch.inference_mode():
         for key in ("chosen_ids", "rejected_ids"):
             out = []
             for start in range(0, len(rows), 64):
-                batch = collate([Encoded(ids, None) for ids in pairs[key][start:start + 64]], 0)
+                batch = collate([Encoded(ids, None) for ids in pairs[key][start:start + 64]], pad)
                 out.append(model(**batch).logits[:, 0])
             scores.append(torch.cat(out))
     diff = scores[0] - scores[1]
@@ -149,11 +160,13 @@ def child_trl_accuracy(args: dict) -> dict:
     setup_threads()
     work = Path(args["work"])
     train_rows = read_jsonl(Path(args["train"]))
-    trainer = trl_trainer(train_rows, args["max_length"], work, learning_rate=args["learning_rate"])
+    backbone = args.get("backbone", BACKBONE)
+    trainer = trl_trainer(train_rows, args["max_length"], work, learning_rate=args["learning_rate"],
+                          backbone=backbone)
     started = time.monotonic()
     trainer.train()
     train_s = time.monotonic() - started
-    accuracy = trl_accuracy(trainer.model, read_jsonl(Path(args["dev"])), args["max_length"])
+    accuracy = trl_accuracy(trainer.model, read_jsonl(Path(args["dev"])), args["max_length"], backbone)
     return {"heldout_accuracy": accuracy, "train_pairs": len(train_rows), "train_s": train_s,
             "pairs_per_s": len(train_rows) / train_s, "peak_mb": peak_rss_mb()}
 
@@ -163,13 +176,19 @@ def child_studio_accuracy(args: dict) -> dict:
     from studio.api import Studio
     from studio.config import TrainingConfig
 
-    training = TrainingConfig(backbone=BACKBONE, max_length=args["max_length"], retrain_every=0)
-    with Studio.open(Path(args["work"]) / f"studio-accuracy-{args['mode']}", queue_url="immediate",
-                     training=training) as studio:
+    backbone = args.get("backbone", BACKBONE)
+    training = TrainingConfig(backbone=backbone, max_length=args["max_length"], retrain_every=0)
+    folder = f"studio-accuracy-{args['mode']}" if backbone == BACKBONE else f"studio-accuracy-{backbone}"
+    with Studio.open(Path(args["work"]) / folder, queue_url="immediate", training=training) as studio:
+        built = {}
+        if args["mode"] == "head" and backbone != BACKBONE:     # the cache first, timed apart
+            built = studio.build_features(backbone, pairs_files=[args["train"], args["dev"]], progress=False)
         metrics = studio.train_reward_model(mode=args["mode"], pairs_file=args["train"], eval_file=args["dev"],
-                                            epochs=1, batch_size=16, activate="always", progress=False)
+                                            epochs=1, batch_size=16, activate="always", progress=False,
+                                            **({"lora_rank": args["lora_rank"]} if args.get("lora_rank") else {}))
     return {**{k: metrics.get(k) for k in ("heldout_accuracy", "train_pairs", "train_s", "embed_s", "wall_s",
-                                            "pairs_per_s", "epochs", "steps")}, "peak_mb": peak_rss_mb()}
+                                            "pairs_per_s", "epochs", "steps")}, "peak_mb": peak_rss_mb(),
+            "features": {k: built.get(k) for k in ("vectors", "embedded", "cached_before", "wall_s")} if built else None}
 
 
 def llmfao_votes() -> list[dict]:
@@ -245,7 +264,7 @@ def run_child(name: str, **args) -> dict:
 
 # -- the three parts ------------------------------------------------------------------------
 
-def accuracy_part(work: Path, quick: bool, max_length: int) -> dict:
+def accuracy_part(work: Path, quick: bool, max_length: int, backbone: str = BACKBONE) -> dict:
     train_rows = read_jsonl(PREFS / "hh_mix_train.jsonl")
     dev_rows = read_jsonl(PREFS / "hh_mix_dev.jsonl")
     n_pairs, n_dev = (200, 300) if quick else (2000, len(dev_rows))
@@ -254,21 +273,24 @@ def accuracy_part(work: Path, quick: bool, max_length: int) -> dict:
     dev_file = write_jsonl(work / f"dev-{n_dev}.jsonl", dev_rows)
     longer = sum(1.0 if len(r["chosen"]) > len(r["rejected"]) else 0.5 if len(r["chosen"]) == len(r["rejected"])
                  else 0.0 for r in dev_rows) / len(dev_rows)
-    common = {"work": str(work), "dev": str(dev_file), "max_length": max_length}
+    common = {"work": str(work), "dev": str(dev_file), "max_length": max_length, "backbone": backbone}
     results = {"dev_pairs": n_dev, "longer_wins": longer}
-    print(f"accuracy: {n_pairs} training pairs, {n_dev} dev pairs, max length {max_length}", flush=True)
+    print(f"accuracy: {backbone}, {n_pairs} training pairs, {n_dev} dev pairs, max length {max_length}", flush=True)
     results["trl"] = run_child("trl_accuracy", train=str(train_file), learning_rate=1e-4, **common)
     print(f"  TRL RewardTrainer: {results['trl']['heldout_accuracy']:.3f}", flush=True)
-    results["studio_full"] = run_child("studio_accuracy", mode="full", train=str(train_file), **common)
+    lora = {} if backbone == BACKBONE else {"lora_rank": 8}     # a decoder fine-tunes with LoRA
+    results["studio_full"] = run_child("studio_accuracy", mode="full", train=str(train_file), **lora, **common)
     print(f"  studio full: {results['studio_full']['heldout_accuracy']:.3f}", flush=True)
     results["studio_head"] = run_child("studio_accuracy", mode="head", train=str(train_file), **common)
     print(f"  studio head: {results['studio_head']['heldout_accuracy']:.3f}", flush=True)
-    if not quick:
+    if not quick and backbone == BACKBONE:
         all_file = write_jsonl(work / "train-all.jsonl", train_rows)
         results["studio_head_all"] = run_child("studio_accuracy", mode="head", train=str(all_file), **common)
         results["studio_head_all"]["train_pairs"] = len(train_rows)
         print(f"  studio head, all pairs: {results['studio_head_all']['heldout_accuracy']:.3f}", flush=True)
     results["n_pairs"] = n_pairs
+    results["backbone"] = backbone
+    results["lora_rank"] = lora.get("lora_rank")
     return results
 
 
@@ -365,15 +387,17 @@ def _wait_idle(studio, timeout: float = 300.0) -> None:
 # -- report ------------------------------------------------------------------------------------
 
 def report(results: dict, args) -> None:
-    print("\n== Reward models: studio vs TRL (MiniLM-L6, 2 CPU threads) ==")
-    print(f"command: python bench/reward_model.py{' --quick' if args.quick else ''}")
+    print(f"\n== Reward models: studio vs TRL ({args.backbone}, 2 CPU threads) ==")
+    print(f"command: python bench/reward_model.py{' --quick' if args.quick else ''}"
+          f"{'' if args.backbone == BACKBONE else ' --backbone ' + args.backbone}")
     if "accuracy" in results:
         a = results["accuracy"]
         print(f"\nAccuracy on hh_mix_dev ({a['dev_pairs']} pairs; goal >= 0.60 and never below TRL)")
         rows = [("longer response wins", a["longer_wins"], None, None, None),
                 (f"TRL RewardTrainer, {a['n_pairs']} pairs, lr 1e-4", a["trl"]["heldout_accuracy"],
                  a["trl"]["train_s"], a["trl"]["pairs_per_s"], a["trl"]["peak_mb"]),
-                (f"studio full, {a['n_pairs']} pairs", a["studio_full"]["heldout_accuracy"],
+                (f"studio full{', LoRA r=8' if a.get('lora_rank') else ''}, {a['n_pairs']} pairs",
+                 a["studio_full"]["heldout_accuracy"],
                  a["studio_full"]["train_s"], a["studio_full"]["pairs_per_s"], a["studio_full"]["peak_mb"]),
                 (f"studio head, {a['n_pairs']} pairs", a["studio_head"]["heldout_accuracy"],
                  a["studio_head"]["wall_s"], a["studio_head"]["train_pairs"] / a["studio_head"]["wall_s"],
@@ -387,6 +411,11 @@ def report(results: dict, args) -> None:
             print(f"{name:44} {acc:9.3f} {_num(secs):>9} {_num(rate):>9} {_num(mem):>9}")
         print("  (studio head: train s is the whole training, held-out scoring and the embedding of "
               f"outputs not yet cached included: embedding took {a['studio_head'].get('embed_s')} s this run)")
+        features = a["studio_head"].get("features")
+        if features:
+            print(f"  ({a['backbone']} feature cache built before the timed part by `Studio.build_features`: "
+                  f"{features['embedded']} of {features['vectors']} vectors embedded in {features['wall_s']:.0f} s, "
+                  f"{features['cached_before']} already cached)")
     if "throughput" in results:
         t = results["throughput"]
         print("\nThroughput on llmfao crowd votes, full fine-tuning (goal: studio >= 3x TRL)")
@@ -424,6 +453,9 @@ def main() -> None:
     parser.add_argument("--parts", default="accuracy,throughput,freshness",
                         help="Comma-separated: accuracy, throughput, freshness")
     parser.add_argument("--json", type=Path, help="Also write the results here")
+    parser.add_argument("--backbone", default=BACKBONE,
+                        help="The accuracy part's backbone for TRL and the studio (e.g. smollm2-135m: the studio "
+                             "builds its feature cache first, timed apart, and fine-tunes it with LoRA r=8)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.child:
@@ -438,7 +470,7 @@ def main() -> None:
     started = time.monotonic()
     results = {}
     if "accuracy" in parts:
-        results["accuracy"] = accuracy_part(work, args.quick, max_length)
+        results["accuracy"] = accuracy_part(work, args.quick, max_length, args.backbone)
     if "throughput" in parts:
         results["throughput"] = throughput_part(work, args.quick, max_length)
     if "freshness" in parts:

@@ -267,7 +267,7 @@ class TextGenerator:
             out = self.loaded.model.generate(input_ids=ids, attention_mask=mask, cache=cache,
                                              generation_config=self._generation_config(max_new_tokens),
                                              logits_processor=processors, stopping_criteria=criteria,
-                                             streamer=streamer, return_dict_in_generate=True)
+                                             streamer=streamer)
         return out.sequences, out.cache
 
     def _eos_ids(self) -> set[int]:
@@ -285,7 +285,7 @@ class TextGenerator:
         # set to their neutral values so that a model's own generation_config.json (e.g.
         # temperature 0.6) neither applies twice nor goes unrecorded.
         return GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, num_beams=1,
-                                temperature=1.0, top_k=50, top_p=1.0,
+                                temperature=1.0, top_k=50, top_p=1.0, return_dict_in_generate=True,
                                 repetition_penalty=float(params.get("repetition_penalty", 1.0)),
                                 eos_token_id=sorted(self._eos_ids()), pad_token_id=self.tokenizer.pad_token_id)
 
