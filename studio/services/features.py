@@ -96,6 +96,8 @@ class FeatureService:
             with self.store.transaction() as tx:
                 if isinstance(exc, TrainingCancelled):
                     tx.jobs.cancelled(job.id, f"{exc}")
+                elif isinstance(exc, KeyboardInterrupt):
+                    tx.jobs.cancelled(job.id, "interrupted; what was embedded is kept: run it again to resume")
                 else:
                     tx.jobs.fail(job.id, f"{type(exc).__name__}: {exc}")
             raise
