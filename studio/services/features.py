@@ -44,8 +44,9 @@ class FeatureRequest:
             raise InputError(f"max_length must be at least 8, got {self.max_length}")
         object.__setattr__(self, "pairs_files", tuple(str(p) for p in self.pairs_files))
 
-    def active_key(self, max_length: int) -> str:
-        return f"features:{self.backbone}:{max_length}"
+    def active_key(self) -> str:
+        """One build at a time per backbone and max length (set by `FeatureService.resolved`)."""
+        return f"features:{self.backbone}:{self.max_length}"
 
     def to_payload(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "pairs_files": list(self.pairs_files)}
@@ -70,14 +71,14 @@ class FeatureService:
         see it; a second build of the same setting is refused meanwhile)."""
         from studio.rewards.common import TrainingCancelled
 
-        self._check(request)
-        self.jobs.release_held(request.active_key(self._max_length(request)), {FEATURES_KIND: FEATURES_TASK})
+        request = self.resolved(request)
+        key = request.active_key()
+        self.jobs.release_held(key, {FEATURES_KIND: FEATURES_TASK})
         me = worker_name()
         with self.store.transaction() as tx:
-            job = tx.jobs.create(FEATURES_KIND, {**request.to_payload(), "foreground": True},
-                                 active_key=request.active_key(self._max_length(request)))
+            job = tx.jobs.create(FEATURES_KIND, {**request.to_payload(), "foreground": True}, active_key=key)
             if job is None:
-                holder = tx.jobs.holding(request.active_key(self._max_length(request)))
+                holder = tx.jobs.holding(key)
                 raise StudioError(f"a feature build for {request.backbone} is already "
                                   f"{holder.status if holder else 'running'} (job {holder.id if holder else '?'}): "
                                   "wait for it, or cancel it with `studio jobs cancel ID`")
@@ -110,10 +111,8 @@ class FeatureService:
         that job is returned and nothing new is queued."""
         if self.queue is None:
             raise StudioError("this studio has no job queue: build in the foreground (without --background)")
-        self._check(request)
-        # the worker embeds with this studio's settings, not its own config's
-        request = dataclasses.replace(request, max_length=self._max_length(request))
-        key = request.active_key(request.max_length)
+        request = self.resolved(request)      # the worker embeds at this studio's length, not its own
+        key = request.active_key()
         self.jobs.release_held(key, {FEATURES_KIND: FEATURES_TASK})
         with self.store.transaction() as tx:
             job = tx.jobs.create(FEATURES_KIND, request.to_payload(), active_key=key)
@@ -158,13 +157,13 @@ class FeatureService:
         unique = {content_key(prompt, digest): (prompt, text) for prompt, text, digest in rows}
         return [Item(key=key, prompt=prompt, text=text) for key, (prompt, text) in unique.items()]
 
-    def _check(self, request: FeatureRequest) -> None:
+    def resolved(self, request: FeatureRequest) -> FeatureRequest:
+        """The request checked (its files exist) with its max length filled in from
+        [training] max_length, as a training here would use it."""
         for path in request.pairs_files:
             if not Path(path).is_file():
                 raise InputError(f"{path}: no such file (a JSON Lines file with prompt, chosen, rejected)")
-
-    def _max_length(self, request: FeatureRequest) -> int:
-        return request.max_length or self.config.training.max_length
+        return dataclasses.replace(request, max_length=request.max_length or self.config.training.max_length)
 
     def _build(self, request: FeatureRequest, job_id: int, progress, should_stop) -> dict[str, Any]:
         from studio.rewards.common import embedding_cache
@@ -175,7 +174,7 @@ class FeatureService:
         items = self.items(request)
         if not items:
             raise InputError("no text outputs to embed yet: generate some first (`studio generate`) or pass --pairs FILE")
-        spec = make_spec(request.backbone, kind="text", mode="head", max_length=self._max_length(request))
+        spec = make_spec(request.backbone, kind="text", mode="head", max_length=self.resolved(request).max_length)
         net = build_net(spec)
         cache = embedding_cache(self.registry.embeddings_dir, net)
         outcome = fill_cache(net, items, cache, progress=progress, should_stop=should_stop).to_dict()
