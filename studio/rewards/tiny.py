@@ -32,16 +32,14 @@ def _corpus() -> list[str]:
     return sentences
 
 
-def _wordpiece_vocab(size: int = 400) -> dict[str, int]:
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=size,
-                                        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
-    tokenizer.train_from_iterator(_corpus(), trainer=trainer)
-    return tokenizer.get_vocab()
+def _wordpiece_vocab() -> dict[str, int]:
+    """A WordPiece vocabulary built, not trained: the specials, every character alone and as a
+    continuation ("##e"), then each word of the list whole. (The `tokenizers` WordPiece
+    trainer picks a different vocabulary on each run, so the same seed gave different models.)"""
+    characters = sorted(set("abcdefghijklmnopqrstuvwxyz0123456789.,!?'-:;()\"") | set("".join(_WORDS).lower()))
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *characters, *(f"##{c}" for c in characters),
+              *sorted({w.lower() for w in _WORDS} - set(characters))]
+    return {token: i for i, token in enumerate(tokens)}
 
 
 def _bpe(size: int = 400, *, suffix: str | None = None, specials: list[str]) -> tuple[dict[str, int], list]:

@@ -24,7 +24,7 @@ def test_train_then_score_then_list(tmp_path, tiny_encoder):
     held = write_marker_pairs(tmp_path / "eval.jsonl", prompts=20, seed=2)
     metrics = json.loads(run("train", "--data", data, "--pairs", str(pairs), "--eval", str(held),
                              "--backbone", tiny_encoder, "--max-length", "48", "--json"))
-    assert metrics["version"] == 1 and metrics["activated"] is True
+    assert metrics["version"] == 1 and metrics["activated"] is True, metrics
     assert metrics["heldout_pairs"] == 20 and metrics["heldout_accuracy"] > 0.7
     assert metrics["train_pairs"] == 40 and metrics["pairs_per_s"] > 0 and metrics["wall_s"] > 0
     table = run("train", "--data", data, "--pairs", str(pairs), "--eval", str(held), "--backbone", tiny_encoder,
