@@ -1,5 +1,6 @@
 """A thread of the worker that keeps the jobs table honest: when the worker starts and every
-RECOVER_EVERY_S after, it fails the trainings whose worker is gone (their heartbeat stopped)
+RECOVER_EVERY_S after (sooner when a job of a process that died on this host is about to become
+failable), it fails the trainings whose worker is gone (their heartbeat stopped)
 and sends again the queued ones whose task the queue lost (a flushed Redis, a crash between
 the job's row and its task), so a lost task never holds "one training at a time" forever.
 
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from studio.services.training import TrainingService
 
 RECOVER_EVERY_S = 30.0
+RECHECK_MARGIN_S = 0.5        # after a dead process's job becomes failable, look this much later
 
 log = logging.getLogger("studio.worker")
 
@@ -57,5 +59,14 @@ class Recovery:
             log.exception("recovering jobs failed; retrying in %.0f s", self.every)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every):
+        while not self._stop.wait(self._next_wait()):
             self._round()
+
+    def _next_wait(self) -> float:
+        """`every`, or less when a job of a process that died here can be failed sooner (a
+        worker killed just after a heartbeat: its job is failed a beat later, not a round later)."""
+        try:
+            soonest = self.training().jobs.seconds_until_abandoned()
+        except Exception:   # the round itself reports database trouble
+            return self.every
+        return self.every if soonest is None else min(self.every, soonest + RECHECK_MARGIN_S)

@@ -110,6 +110,17 @@ class JobBoard:
                     failed.append(job_id)
         return failed
 
+    def seconds_until_abandoned(self) -> float | None:
+        """Seconds until a running job whose process is gone from this host can be failed
+        (its last beat still too recent now; see the module's rules), or None when no job is
+        in that state: a worker's recovery looks again then, not only at its next round."""
+        now = datetime.now(UTC)
+        with self.store.reader() as tx:
+            running = tx.jobs.running()
+        waits = [(beat + DEAD_PROCESS_SILENCE - now).total_seconds() for _, _, worker, beat in running
+                 if beat is not None and process_gone_here(worker)]
+        return max(0.0, min(waits)) if waits else None
+
     def recover_lost(self, tasks: Mapping[str, str]) -> list[int]:
         """Send again the task of every queued job the queue does not hold (`tasks`: job
         kind -> task name); a job that cannot be sent is failed with the reason. Returns

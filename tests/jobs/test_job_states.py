@@ -151,6 +151,32 @@ def test_only_a_silent_heartbeat_gets_a_job_failed(sqlite_studio):
     assert "stopped (killed or crashed)" in sqlite_studio.job(jobs["dead_here_a_while"]).error
 
 
+def test_a_worker_killed_just_after_a_beat_has_its_job_failed_a_beat_later_not_a_round_later(
+        sqlite_studio, monkeypatch):
+    """The restarted worker's first recovery round finds the job's beat still fresh; it must
+    look again once that beat is too old, not wait for its next scheduled round."""
+    import studio.services.jobs as jobs_module
+    from studio.jobs.recovery import Recovery
+
+    monkeypatch.setattr(jobs_module, "DEAD_PROCESS_SILENCE", timedelta(seconds=1))
+    with sqlite_studio.store.transaction() as tx:
+        job = tx.jobs.create("train_reward_model", {}, active_key="k")
+        tx.jobs.start(job.id, f"{socket.gethostname()}:{a_dead_pid()}")       # beat: now
+    assert 0 < sqlite_studio.job_board.seconds_until_abandoned() <= 1
+    recovery = Recovery(lambda: sqlite_studio.training, every=600).start()
+    try:
+        assert sqlite_studio.job(job.id).status == "running"                    # the round at start: too fresh
+
+        def failed():
+            """the recovery to fail the dead process's job"""
+            return sqlite_studio.job(job.id).status == "failed"
+        wait_for(failed, timeout=20)
+    finally:
+        recovery.stop()
+    assert "stopped (killed or crashed)" in sqlite_studio.job(job.id).error
+    assert sqlite_studio.job_board.seconds_until_abandoned() is None
+
+
 def test_a_heartbeat_stops_by_itself_once_its_job_has_ended(sqlite_studio):
     from studio.services.heartbeat import Heartbeat
 
