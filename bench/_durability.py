@@ -77,10 +77,11 @@ class CrashReport:
 
 
 def crash_run(data_dir: Path, *, raters: int, votes: int, kill_at: int, max_seconds: float,
-              call_timeout: float = 30.0, log: Path | None = None) -> CrashReport:
+              call_timeout: float = 30.0, log: Path | None = None, server: ServeProcess | None = None) -> CrashReport:
     """`raters` gradio_client raters, `votes` each, against `studio serve` on `data_dir`
-    (a warm pool already there); SIGKILL once `kill_at` votes are acknowledged, restart."""
-    server = ServeProcess(data_dir, log=log).start()
+    (a warm pool already there); SIGKILL once `kill_at` votes are acknowledged, restart.
+    `server`: one already started on `data_dir` (e.g. after `double_vote_run`), stopped here."""
+    server = server or ServeProcess(data_dir, log=log).start()
     ledger = Ledger()
     restart = {"at": None, "serving": None, "first": None}
     reached = threading.Event()
@@ -156,11 +157,14 @@ class DoubleVoteReport:
         ]
 
 
-def double_vote_run(data_dir: Path, *, raters: int, rounds: int, log: Path | None = None) -> DoubleVoteReport:
+def double_vote_run(data_dir: Path, *, raters: int, rounds: int, log: Path | None = None,
+                    server: ServeProcess | None = None) -> DoubleVoteReport:
     """Against a fresh `studio serve` on `data_dir` (a warm pool already there): per rater,
     `rounds` pairs in two tabs and `rounds` reloads before an answer, at the same time as
-    intruders voting through the API on items they were never handed."""
-    server = ServeProcess(data_dir, log=log).start()
+    intruders voting through the API on items they were never handed. `server`: one already
+    started on `data_dir`, left running for the caller (a `crash_run` after it, say)."""
+    owned = server is None
+    server = server or ServeProcess(data_dir, log=log).start()
     ledger = DoubleVoteLedger()
     try:
         server.wait_serving()
@@ -176,7 +180,8 @@ def double_vote_run(data_dir: Path, *, raters: int, rounds: int, log: Path | Non
             thread.join(timeout=600)
         seconds = time.monotonic() - started
     finally:
-        server.stop()
+        if owned:
+            server.stop()
     double_votes, intruder_rows = _double_votes(data_dir)
     return DoubleVoteReport(raters=raters, tab_pairs=ledger.tab_pairs, told_already=ledger.told_already,
                             reloads=ledger.reloads, reloads_same_pair=ledger.reloads_same_pair,

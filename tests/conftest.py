@@ -32,6 +32,17 @@ def shared_prefs(name: str) -> Path:
     return path
 
 
+@pytest.fixture
+def quick_reaping(monkeypatch) -> None:
+    """This process's job recovery fails a job whose process is gone 1 s after its last
+    heartbeat instead of a beat interval later (that rule: tests/jobs/test_job_states.py)."""
+    from datetime import timedelta
+
+    import studio.services.jobs as jobs_module
+
+    monkeypatch.setattr(jobs_module, "DEAD_PROCESS_SILENCE", timedelta(seconds=1))
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[services.PostgresServer]:
     server = services.start_postgres()

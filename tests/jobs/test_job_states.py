@@ -152,13 +152,11 @@ def test_only_a_silent_heartbeat_gets_a_job_failed(sqlite_studio):
 
 
 def test_a_worker_killed_just_after_a_beat_has_its_job_failed_a_beat_later_not_a_round_later(
-        sqlite_studio, monkeypatch):
+        sqlite_studio, quick_reaping):
     """The restarted worker's first recovery round finds the job's beat still fresh; it must
     look again once that beat is too old, not wait for its next scheduled round."""
-    import studio.services.jobs as jobs_module
     from studio.jobs.recovery import Recovery
 
-    monkeypatch.setattr(jobs_module, "DEAD_PROCESS_SILENCE", timedelta(seconds=1))
     with sqlite_studio.store.transaction() as tx:
         job = tx.jobs.create("train_reward_model", {}, active_key="k")
         tx.jobs.start(job.id, f"{socket.gethostname()}:{a_dead_pid()}")       # beat: now

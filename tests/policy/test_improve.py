@@ -177,7 +177,7 @@ def test_a_cancelled_or_failed_job_registers_nothing(tmp_path, tiny_gpt2, ending
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_training_registers_nothing(tmp_path, tiny_gpt2):
+def test_a_worker_killed_mid_training_registers_nothing(tmp_path, tiny_gpt2, quick_reaping):
     from tests.jobs.crash import kill_worker_mid_training
 
     studio = open_voted_studio(tmp_path / "data", tiny_gpt2, queue_url=None)

@@ -2,7 +2,8 @@
 back ends (PostgreSQL for the database, a real redis-server for the queue): on restart its
 job is marked failed, no checkpoint of it is registered or left where checkpoints live,
 the previous active model still loads in a fresh process and scores exactly as before,
-and the queue takes the next training. (tests/jobs covers the same kill on SQLite.)"""
+and the queue takes the next training. (The same kill on SQLite's queue, of a feature build and
+of a DPO job: tests/rewards/test_feature_build.py, tests/policy/test_improve.py.)"""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def test_a_cancelled_build_keeps_what_it_stored_and_the_next_one_does_the_rest(t
 
 @pytest.mark.slow
 def test_a_build_whose_worker_is_killed_fails_with_how_to_resume_and_resumes(open_sqlite_studio, tiny_backbones,
-                                                                            tmp_path):
+                                                                            tmp_path, quick_reaping):
     decoder = tiny_backbones["decoder"]
     studio = open_sqlite_studio(backbone=decoder, queue_url=None, max_length=128)
     contender = studio.add_contender({"name": "ext", "backend": "external"})
