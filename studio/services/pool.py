@@ -38,15 +38,22 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+FIRST_CHUNK = 2          # items in each of the first two batches into an empty pool
+
+
 def chunks(filled: Sequence[T], batch: int, *, empty: bool) -> list[list[T]]:
     """Items (or outputs) written batch by batch; into an empty pool the first batches are
-    small (1, 2, 4, ...) so a rater gets a pair within seconds of the models loading."""
-    size = 1 if empty else batch
+    small (2, 2, 4, 8, ...) so a rater gets a pair soon after the models load and finds the
+    next ones ready. (On 2 cores with SmolLM2, one pair takes about 8 s and two about 13 s: a
+    first batch of one left a rater voting every 10 s waiting for the second pair, while two
+    batches of two keep the generation ahead of such a rater until the batches are full.)"""
+    size = min(batch, FIRST_CHUNK) if empty else batch
     parts, start = [], 0
     while start < len(filled):
         parts.append(list(filled[start:start + size]))
         start += size
-        size = min(batch, size * 2)
+        if len(parts) >= 2:
+            size = min(batch, size * 2)
     return parts
 
 

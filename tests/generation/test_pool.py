@@ -129,12 +129,13 @@ def test_a_new_sample_serves_several_pairs_and_is_generated_once(text_studio):
 def test_an_empty_pool_fills_in_small_batches_first(text_studio):
     from studio.services.pool import chunks
 
-    assert [len(c) for c in chunks(list(range(10)), 8, empty=True)] == [1, 2, 4, 3]
+    assert [len(c) for c in chunks(list(range(20)), 8, empty=True)] == [2, 2, 4, 8, 4]
     assert [len(c) for c in chunks(list(range(10)), 8, empty=False)] == [8, 2]
+    assert [len(c) for c in chunks(list(range(3)), 1, empty=True)] == [1, 1, 1]
     text_studio.add_prompts([f"Prompt {i}" for i in range(6)])
     batches: list[int] = []
     assert text_studio.pool.refill(min_ready=6, on_written=batches.append) == 6
-    assert batches[0] == 1                                           # the first pair alone, at once
+    assert batches[:2] == [2, 2]                                     # two pairs first, two more next
 
 
 def test_outputs_cut_at_the_token_limit_are_marked(text_studio):
