@@ -44,7 +44,7 @@ class CrashReport:
     lost: int                     # acknowledged keys missing from it (must be 0)
     duplicated: int               # keys stored more than once (must be 0)
     double_votes: int             # (rater, item) pairs voted more than once (must be 0)
-    unacknowledged_stored: int    # keys stored but never acknowledged (allowed; reported)
+    unacknowledged_stored: int    # keys these raters sent, stored but never acknowledged (allowed; reported)
     integrity: str                # PRAGMA integrity_check ("ok"; PostgreSQL: "ok")
     seconds: float                # the whole run, downtime included
     acked_before_kill: int
@@ -118,7 +118,7 @@ def crash_run(data_dir: Path, *, raters: int, votes: int, kill_at: int, max_seco
     acked = ledger.acknowledged
     return CrashReport(raters=raters, sent=len(ledger.sent), acknowledged=len(acked), resent=ledger.resent,
                        found=len(acked & stored), lost=len(acked - stored), duplicated=duplicated,
-                       double_votes=double_votes, unacknowledged_stored=len(stored - acked), integrity=integrity,
+                       double_votes=double_votes, unacknowledged_stored=len((stored & set(ledger.sent)) - acked), integrity=integrity,
                        seconds=seconds, acked_before_kill=acked_before, restart_serving_s=restart["serving"],
                        first_vote_after_restart_s=restart["first"], errors=list(ledger.errors))
 
