@@ -95,8 +95,7 @@ class JobBoard:
             running = tx.jobs.running()
         failed = []
         for job_id, kind, worker, beat in running:
-            gone = process_gone_here(worker)
-            silence = DEAD_PROCESS_SILENCE if gone else STALE_AFTER
+            gone, silence = allowed_silence(worker)
             if beat is not None and beat >= now - silence:
                 continue
             kept = KEPT_WHEN_ABANDONED.get(kind, KEPT_WHEN_ABANDONED[None])
@@ -117,8 +116,11 @@ class JobBoard:
         now = datetime.now(UTC)
         with self.store.reader() as tx:
             running = tx.jobs.running()
-        waits = [(beat + DEAD_PROCESS_SILENCE - now).total_seconds() for _, _, worker, beat in running
-                 if beat is not None and process_gone_here(worker)]
+        waits = []
+        for _, _, worker, beat in running:
+            gone, silence = allowed_silence(worker)
+            if gone and beat is not None:
+                waits.append((beat + silence - now).total_seconds())
         return max(0.0, min(waits)) if waits else None
 
     def recover_lost(self, tasks: Mapping[str, str]) -> list[int]:
@@ -193,6 +195,13 @@ class JobBoard:
             self.recover_lost(tasks)
         except Exception:  # the queue is unreachable: enqueue says so when it sends
             pass
+
+
+def allowed_silence(worker: str | None) -> tuple[bool, timedelta]:
+    """(whether the job's process is gone from this host, how long its heartbeat may be silent
+    before the job is failed): the module's two rules, in one place."""
+    gone = process_gone_here(worker)
+    return gone, DEAD_PROCESS_SILENCE if gone else STALE_AFTER
 
 
 def process_gone_here(worker: str | None) -> bool:
