@@ -16,7 +16,7 @@ from studio.errors import StudioError
 from studio.rewards.data import Batch, PreferenceData
 from studio.rewards.embeddings import EmbeddingCache, namespace
 from studio.rewards.loss import bt_loss
-from studio.rewards.net import RewardNet
+from studio.rewards.net import RewardNet, embedding_precision
 
 
 class TrainingCancelled(StudioError):
@@ -76,9 +76,12 @@ def embedding_cache(root: Path | None, net: RewardNet) -> EmbeddingCache | None:
     from studio.rewards.backbones import revision
 
     spec = net.spec
-    return EmbeddingCache(Path(root) / namespace(spec.backbone, revision=revision(spec.backbone),
-                                                 architecture=spec.architecture, max_length=spec.max_length,
-                                                 version=2))
+    settings = {"revision": revision(spec.backbone), "architecture": spec.architecture,
+                "max_length": spec.max_length, "version": 2}
+    precision = embedding_precision(net._device())
+    if precision != "float32":   # float32 caches keep the names they had before precisions
+        settings["precision"] = precision
+    return EmbeddingCache(Path(root) / namespace(spec.backbone, **settings))
 
 
 def head_features(net: RewardNet, items, cache: EmbeddingCache | None,

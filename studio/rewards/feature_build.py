@@ -49,21 +49,24 @@ def fill_cache(net: RewardNet, items: Sequence[Item], cache: EmbeddingCache, *,
     stays)."""
     if net.spec.mode != "head":
         raise ValueError("only head-mode reward models read cached embeddings")
-    items = list(items)
     started = time.monotonic()
-    plan = [(view, net.cache_keys(view, items)) for view in net._views()]
-    wanted = sum(len(set(keys)) for _, keys in plan)
-    to_do = sum(len(cache.missing(keys)) for _, keys in plan)
+    # Each view's texts shortest first, so a chunk's texts pad to about the same length.
+    plan = []
+    for view in net._views():
+        ordered = sorted(items, key=lambda i, view=view: _text_length(i, view))
+        plan.append((view, ordered, net.cache_keys(view, ordered)))
+    wanted = sum(len(set(keys)) for _, _, keys in plan)
+    to_do = sum(len(cache.missing(keys)) for _, _, keys in plan)
     done = 0
 
     def stop_if_asked() -> None:
         if should_stop is not None and should_stop():
             raise TrainingCancelled(f"cancelled after embedding {done} of {to_do} vectors (they are kept)")
 
-    for view, keys in plan:
-        def compute(positions, view=view):
+    for view, ordered, keys in plan:
+        def compute(positions, view=view, ordered=ordered):
             stop_if_asked()
-            prepared = net.prepare([items[p] for p in positions])
+            prepared = net.prepare([ordered[p] for p in positions])
             with torch.inference_mode():
                 return net.embed(view, prepared, range(len(positions)))
 
@@ -79,3 +82,11 @@ def fill_cache(net: RewardNet, items: Sequence[Item], cache: EmbeddingCache, *,
         progress(TrainProgress("embedding", 0, 0, elapsed_s=time.monotonic() - started, eta_s=0.0))
     return FillOutcome(items=len(items), vectors=wanted, cached_before=wanted - to_do, embedded=done,
                        wall_s=time.monotonic() - started)
+
+
+def _text_length(item: Item, view: str) -> int:
+    if view == "prompt":
+        return len(item.prompt)
+    if view == "response":
+        return len(item.text or "")
+    return len(item.prompt) + len(item.text or "")

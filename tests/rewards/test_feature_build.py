@@ -8,6 +8,7 @@ import random
 import signal
 
 import pytest
+import torch
 
 from studio.errors import InputError
 from studio.jobs import start_worker_process
@@ -119,3 +120,59 @@ def test_a_build_whose_worker_is_killed_fails_with_how_to_resume_and_resumes(ope
     resumed = studio.build_features(decoder, progress=False)
     assert resumed["vectors"] == total == 4_100
     assert resumed["cached_before"] > 0 and resumed["embedded"] == total - resumed["cached_before"]
+
+
+def test_a_build_embeds_texts_of_about_the_same_length_together(tiny_backbones, tmp_path):
+    """Chunks are cut from the texts sorted by length, so little of each forward pass is padding."""
+    from studio.rewards.common import embedding_cache
+    from studio.rewards.data import Item, content_key, text_digest
+    from studio.rewards.feature_build import fill_cache
+    from studio.rewards.net import build_net, make_spec
+
+    rng = random.Random(5)
+    lengths = [2] * 16 + [30] * 16
+    rng.shuffle(lengths)
+    texts = [f"{n} " + sentence(rng, k, k) for n, k in enumerate(lengths)]
+    items = [Item(key=content_key("p", text_digest(text)), prompt="p", text=text) for text in texts]
+    net = build_net(make_spec(tiny_backbones["decoder"], mode="head", max_length=64))
+    seen = []
+    prepare = net.prepare
+    net.prepare = lambda chunk: seen.append([len(i.text.split()) for i in chunk]) or prepare(chunk)
+    fill_cache(net, items, embedding_cache(tmp_path / "embeddings", net), chunk=8)
+    pair_chunks = [words for words in seen if len(words) == 8]
+    assert len(pair_chunks) == 4
+    assert all(max(words) - min(words) <= 2 for words in pair_chunks), seen    # short with short, long with long
+
+
+def test_frozen_backbones_embed_in_bfloat16_on_amx_cpus_into_a_cache_of_their_own(tiny_backbones, tmp_path,
+                                                                                 monkeypatch):
+    from studio.errors import ConfigError
+    from studio.rewards.common import embedding_cache, head_features
+    from studio.rewards.data import Item, content_key, text_digest
+    from studio.rewards.net import ENV_EMBED_PRECISION, build_net, embedding_precision, make_spec
+
+    rng = random.Random(7)
+    items = []
+    for n in range(12):
+        text = sentence(rng, 4, 20)
+        items.append(Item(key=content_key(f"prompt {n}", text_digest(text)), prompt=f"prompt {n}", text=text))
+    net = build_net(make_spec(tiny_backbones["decoder"], mode="head", max_length=48))
+    vectors, caches = {}, {}
+    for precision in ("float32", "bfloat16"):
+        monkeypatch.setenv(ENV_EMBED_PRECISION, precision)
+        assert embedding_precision(net._device()) == precision
+        caches[precision] = embedding_cache(tmp_path / "embeddings", net)
+        vectors[precision] = head_features(net, items, caches[precision])
+    assert caches["float32"].directory != caches["bfloat16"].directory      # never mixed in one cache
+    assert len(caches["float32"]) == len(caches["bfloat16"]) == 24
+    assert vectors["bfloat16"].dtype == vectors["float32"].dtype == torch.float32
+    assert not torch.equal(vectors["bfloat16"], vectors["float32"])         # the bf16 path ran
+    closeness = torch.nn.functional.cosine_similarity(vectors["bfloat16"], vectors["float32"], dim=-1)
+    assert float(closeness.min()) > 0.99
+
+    monkeypatch.setenv(ENV_EMBED_PRECISION, "fp8")
+    with pytest.raises(ConfigError, match="set it to float32 or bfloat16"):
+        embedding_precision(net._device())
+    monkeypatch.delenv(ENV_EMBED_PRECISION)
+    expected = "bfloat16" if torch.cpu._is_amx_tile_supported() else "float32"
+    assert embedding_precision(torch.device("cpu")) == expected
