@@ -45,5 +45,6 @@ def build(
         print_json(result)
         return
     print_table([{"metric": key, "value": result[key]}
-                 for key in ("backbone", "items", "vectors", "cached_before", "embedded", "per_s", "wall_s", "cache_dir")
+                 for key in ("backbone", "items", "vectors", "cached_before", "embedded", "per_s", "wall_s",
+                             "precision", "cache_dir")
                  if key in result])

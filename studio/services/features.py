@@ -168,7 +168,7 @@ class FeatureService:
     def _build(self, request: FeatureRequest, job_id: int, progress, should_stop) -> dict[str, Any]:
         from studio.rewards.common import embedding_cache
         from studio.rewards.feature_build import fill_cache
-        from studio.rewards.net import build_net, make_spec
+        from studio.rewards.net import build_net, embedding_precision, make_spec
 
         started = time.monotonic()
         items = self.items(request)
@@ -178,10 +178,12 @@ class FeatureService:
         net = build_net(spec)
         cache = embedding_cache(self.registry.embeddings_dir, net)
         outcome = fill_cache(net, items, cache, progress=progress, should_stop=should_stop).to_dict()
-        outcome.update(backbone=request.backbone, cache_dir=str(cache.directory), cache_bytes=cache.disk_bytes(),
+        outcome.update(backbone=request.backbone, precision=embedding_precision(net._device()),
+                       cache_dir=str(cache.directory), cache_bytes=cache.disk_bytes(),
                        total_s=round(time.monotonic() - started, 3))
         message = (f"{request.backbone}: {outcome['vectors']} vectors for {outcome['items']} outputs, "
-                   f"{outcome['embedded']} embedded now ({outcome['cached_before']} were cached)")
+                   f"{outcome['embedded']} embedded now ({outcome['cached_before']} were cached), "
+                   f"in {outcome['precision']}")
         with self.store.transaction() as tx:
             if not tx.jobs.finish(job_id, outcome, message):
                 status = tx.jobs.get(job_id).status

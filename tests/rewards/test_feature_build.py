@@ -43,6 +43,9 @@ def test_a_build_fills_the_cache_that_a_head_training_on_that_backbone_reads(ope
     jobs = studio.jobs(kind="build_features")
     assert jobs["status"].tolist() == ["done", "done"]
     assert "0 embedded now (60 were cached)" in jobs["message"].iloc[0]
+    from studio.rewards.net import embedding_precision
+    assert again["precision"] == embedding_precision(torch.device("cpu"))        # said, as the cache keys it
+    assert jobs["message"].iloc[0].endswith(f"in {again['precision']}")
 
 
 def test_pairs_files_are_embedded_and_bad_input_is_refused_in_one_line(open_sqlite_studio, tiny_backbones, tmp_path):
