@@ -66,7 +66,7 @@ class StudioRewardModels:
         heldout_low/high, its 95% interval), gate, heldout_pairs, loss, pairs_per_s, wall_s,
         version, activated. `advanced`:
         learning_rate, batch_size, lora_rank, train_layers, seed, ensemble (head mode: heads on
-        bootstrap resamples, so scores come with a spread). `progress`: True/False for
+        bootstrap resamples, so scores come with a spread), head_hidden (0: a linear head). `progress`: True/False for
         bars, or a callable receiving each update."""
         from studio.progress import phase_bars
 

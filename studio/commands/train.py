@@ -71,6 +71,9 @@ def train(
     ensemble: Annotated[int, typer.Option("--ensemble", min=0, help="head mode: train this many heads on "
                                           "bootstrap resamples of the votes, so each score comes with a spread "
                                           "(`score(..., spread=True)`, the arena's prediction, active sampling).")] = 0,
+    head_hidden: Annotated[int, typer.Option("--head-hidden", min=0, help="the reward head: 0 a linear layer, "
+                                             "N one hidden layer of N units (on hh_mix, 256 over SmolLM2 "
+                                             "features scored best: bench/RESULTS.md).")] = 0,
     length_features: Annotated[bool, typer.Option(
         "--length-features/--no-length-features",
         help="head mode: give the head length and shape features beside the embeddings. The encoder reads "
@@ -91,7 +94,8 @@ def train(
                                           max_pairs=max_pairs,
                                           max_length=max_length, activate=activate.value, requested_by="cli",
                                           learning_rate=learning_rate, lora_rank=lora_rank or None,
-                                          ensemble=ensemble or None, length_features=length_features)
+                                          ensemble=ensemble or None, head_hidden=head_hidden or None,
+                                          length_features=length_features)
             typer.echo(f"job {job.id}: {job.status} (see `studio jobs`)")
             return
         metrics = studio.train_reward_model(mode=mode_name, kind=kind_name, backbone=backbone, pairs_file=pairs,
@@ -99,7 +103,8 @@ def train(
                                             max_length=max_length, activate=activate.value,
                                             progress=None if not as_json else False,
                                             learning_rate=learning_rate, lora_rank=lora_rank or None,
-                                          ensemble=ensemble or None, length_features=length_features)
+                                            ensemble=ensemble or None, head_hidden=head_hidden or None,
+                                            length_features=length_features)
     if as_json:
         print_json(metrics)
     else:

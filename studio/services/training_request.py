@@ -26,6 +26,7 @@ class TrainingRequest:
     lora_rank: int = 0
     length_features: bool = True      # head mode: length/shape features beside the embeddings
     ensemble: int = 0                  # head mode: this many heads on bootstrap resamples (a spread per score)
+    head_hidden: int = 0               # the head: 0 linear, N one hidden layer of N units
     train_layers: int | None = None
     seed: int | None = None
     activate: str = "if_better"
@@ -40,6 +41,8 @@ class TrainingRequest:
             raise InputError(f"kind must be text or image, got {self.kind!r}")
         if self.activate not in ACTIVATE:
             raise InputError(f"activate must be one of {', '.join(ACTIVATE)}, got {self.activate!r}")
+        if self.head_hidden < 0:
+            raise InputError(f"head_hidden must be 0 (a linear head) or a number of hidden units, got {self.head_hidden}")
         for name in ("epochs", "max_pairs", "max_length", "batch_size"):
             value = getattr(self, name)
             if value is not None and value < 1:

@@ -63,7 +63,7 @@ def train_and_register(store: Store, config: StudioConfig, registry: RewardRegis
     spec = make_spec(backbone, kind=kind, mode=request.mode,
                      max_length=request.max_length or settings.max_length,
                      lora_rank=request.lora_rank, train_layers=request.train_layers,
-                     ensemble=request.ensemble if request.mode == "head" else 0,
+                     ensemble=request.ensemble if request.mode == "head" else 0, head_hidden=request.head_hidden,
                      **({} if request.length_features else {"cheap_features": False, "interaction": "none"}))
     head_mode = spec.mode == "head"
     train_settings = TrainSettings(       # flags and [training] -> the trainer's config: TrainSettings.config

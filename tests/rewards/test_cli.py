@@ -77,3 +77,22 @@ def test_features_build_embeds_a_pairs_file_once_and_then_finds_it_cached(tmp_pa
                 "--pairs", str(pairs), "--max-length", "32")
     assert "cached_before" in table and " 18" in table.split("cached_before")[1].splitlines()[0]
     assert "embedded" in table and table.split("embedded")[1].splitlines()[0].split()[0] == "0"
+
+
+def test_train_with_a_hidden_layer_head_saves_it_and_a_negative_size_is_refused(tmp_path, tiny_encoder):
+    from studio.api import Studio
+
+    data = str(tmp_path / "data")
+    pairs = write_marker_pairs(tmp_path / "pairs.jsonl", prompts=20, seed=3)
+    metrics = json.loads(run("train", "--data", data, "--pairs", str(pairs), "--eval", str(pairs),
+                             "--backbone", tiny_encoder, "--max-length", "32", "--head-hidden", "16", "--json"))
+    with Studio.open(data) as studio:
+        model = studio.reward_model(metrics["version"])
+        assert model.spec.head_hidden == 16
+        assert [layer.out_features for layer in model.net.head.layers if hasattr(layer, "out_features")] == [16, 1]
+    refused = CliRunner().invoke(load_all(), ["train", "--data", data, "--pairs", str(pairs), "--head-hidden", "-1"])
+    assert refused.exit_code != 0 and "--head-hidden" in refused.output
+    from studio.errors import InputError
+    from studio.services.training_request import TrainingRequest
+    with pytest.raises(InputError, match="head_hidden must be 0"):
+        TrainingRequest.of(head_hidden=-2)
