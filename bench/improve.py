@@ -10,6 +10,8 @@ first output made by the arena's pool.
 
     python bench/improve.py --quick                  # minutes
     python bench/improve.py --taste concise          # 200 and 400 votes, 100 unseen prompts
+    python bench/improve.py --dpo learning_rate=5e-4,epochs=3 --data-dir /tmp/improve-studio
+                                                     # other DPO settings; keep the studio (its votes)
 """
 
 from __future__ import annotations
@@ -101,10 +103,34 @@ def head_to_head(studio, new: str, old: str, eval_prompts: list[str], taste, *, 
         wins += won
     n = len(requests)
     low, high = wilson(wins + ties / 2, n)
+    parent = studio.generator(old)
     mean_words = lambda outs: sum(len((o.text or "").split()) for o in outs) / max(len(outs), 1)  # noqa: E731
     return {"prompts": n, "wins": wins, "ties": ties, "losses": n - wins - ties, "win_rate": (wins + ties / 2) / n,
             "ci_low": low, "ci_high": high, "words_new": round(mean_words(answers_new), 1),
-            "words_old": round(mean_words(answers_old), 1)}
+            "words_old": round(mean_words(answers_old), 1),
+            "logprob_new": round(parent_logprob(parent, requests, answers_new), 3),
+            "logprob_old": round(parent_logprob(parent, requests, answers_old), 3)}
+
+
+def parent_logprob(parent, requests, answers) -> float:
+    """Mean log-probability per answer token under the parent model, given the prompt as the
+    parent formats it: a taste can be won by text that is no longer language (a terse taste
+    by gibberish), and this is where that shows (SmolLM2's own answers at temperature 1: about -2.2)."""
+    import torch
+
+    tokenizer, model = parent.tokenizer, parent.loaded.model
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for request, answer in zip(requests, answers, strict=True):
+            prefix = tokenizer(parent.format_prompt(request), add_special_tokens=False, return_tensors="pt").input_ids
+            text = tokenizer(answer.text or "", add_special_tokens=False, return_tensors="pt").input_ids
+            if not text.shape[1]:
+                continue
+            ids = torch.cat([prefix, text], dim=1).to(model.device)
+            logits = model(ids).logits[0, prefix.shape[1] - 1:-1].float()
+            picked = torch.log_softmax(logits, dim=-1).gather(1, text[0].to(model.device)[:, None])
+            total, count = total + float(picked.sum()), count + text.shape[1]
+    return total / max(count, 1)
 
 
 def throughput(studio, contender: str, pairs_n: int) -> dict:
@@ -133,14 +159,37 @@ def throughput(studio, contender: str, pairs_n: int) -> dict:
     return results
 
 
+def dpo_settings(text: str) -> dict:
+    """`learning_rate=5e-4,epochs=3` -> {"learning_rate": 0.0005, "epochs": 3}, checked
+    against DPOSettings' fields."""
+    import dataclasses
+
+    from studio.policy.config import DPOSettings
+
+    types = {f.name: f.type for f in dataclasses.fields(DPOSettings)}
+    values: dict = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, raw = part.partition("=")
+        if name not in types or not raw:
+            raise argparse.ArgumentTypeError(f"{part!r}: expected NAME=VALUE with NAME one of {', '.join(types)}")
+        kind = str(types[name])
+        values[name] = (raw.lower() in ("1", "true", "yes") if kind.startswith("bool")
+                        else int(raw) if kind.startswith("int") else float(raw))
+    return values
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts: minutes, not an hour")
     parser.add_argument("--taste", choices=sorted(TASTES), default="concise")
     parser.add_argument("--votes", default=None, help="vote counts after which to train, e.g. 200,400")
     parser.add_argument("--eval-prompts", type=int, default=None)
-    parser.add_argument("--throughput-pairs", type=int, default=None)
+    parser.add_argument("--throughput-pairs", type=int, default=None, help="0: skip the pairs/s comparison")
     parser.add_argument("--max-new-tokens", type=int, default=None)
+    parser.add_argument("--dpo", default="", type=dpo_settings,
+                        help="DPOSettings fields to change for every version, e.g. learning_rate=5e-4,epochs=3")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="keep the studio here (votes, versions) instead of a temporary directory")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -151,16 +200,19 @@ def main() -> None:
 
     votes = [int(v) for v in (args.votes or ("40,80" if args.quick else "200,400")).split(",")]
     eval_n = args.eval_prompts or (24 if args.quick else 100)
-    pairs_n = args.throughput_pairs or (16 if args.quick else 48)
+    pairs_n = args.throughput_pairs if args.throughput_pairs is not None else (16 if args.quick else 48)
     tokens = args.max_new_tokens or (40 if args.quick else 64)
     taste = TASTES[args.taste]
     load_before = os.getloadavg()
-    report: dict = {"taste": args.taste, "votes": votes, "quick": args.quick, "max_new_tokens": tokens,
+    report: dict = {"taste": args.taste, "votes": votes, "quick": args.quick, "max_new_tokens": tokens, "dpo": args.dpo,
                     "load_before": [round(x, 2) for x in load_before], "versions": []}
     every = prompts(args.seed)
     eval_prompts, train_prompts = every[:eval_n], every[eval_n:]
     with tempfile.TemporaryDirectory(prefix="bench-improve-") as tmp:
-        studio = Studio.open(Path(tmp) / "data", queue_url="immediate",
+        data_dir = args.data_dir or Path(tmp) / "data"
+        if args.data_dir and args.data_dir.exists() and any(args.data_dir.iterdir()):
+            parser.error(f"--data-dir {args.data_dir} is not empty: the bench starts from a new studio")
+        studio = Studio.open(data_dir, queue_url="immediate",
                              pool=PoolConfig(min_ready=16, batch_size=16, seed=args.seed))
         common = {"max_new_tokens": tokens, "temperature": 1.0, "top_p": 0.95}
         studio.add_contender(ContenderSpec(name="smol", model=SMOLLM2, params=common))
@@ -173,7 +225,7 @@ def main() -> None:
             print(f"{target} votes ({counts} since the last step) after {time.monotonic() - started:.0f} s",
                   flush=True)
             job_started = time.monotonic()
-            metrics = studio.improve("smol", progress=False)
+            metrics = studio.improve("smol", progress=False, **args.dpo)
             name = metrics["contender"]
             to_arena = first_arena_output(studio, name)
             wall = time.monotonic() - job_started
@@ -183,14 +235,16 @@ def main() -> None:
             duel = head_to_head(studio, name, "smol", eval_prompts, taste, seed=args.seed)
             print(f"  {name} vs smol on {duel['prompts']} unseen prompts: {duel['win_rate']:.1%} "
                   f"[{duel['ci_low']:.1%}, {duel['ci_high']:.1%}] ({duel['wins']}-{duel['ties']}-{duel['losses']}; "
-                  f"words {duel['words_new']} vs {duel['words_old']})", flush=True)
+                  f"words {duel['words_new']} vs {duel['words_old']}; log-prob/token under smol "
+                  f"{duel['logprob_new']} vs {duel['logprob_old']})", flush=True)
             report["versions"].append({"name": name, "votes": target, "pairs": metrics["pairs"],
                                        "train": {k: metrics.get(k) for k in ("first_loss", "loss", "reward_accuracy",
                                                                               "steps", "pairs_per_s", "wall_s")},
                                        "job_to_arena_s": round(wall, 1), "pool_to_arena_s": round(to_arena, 1),
                                        "eval": duel})
-        print("throughput, one epoch over the same pairs:", flush=True)
-        report["throughput"] = throughput(studio, "smol", pairs_n)
+        if pairs_n:
+            print("throughput, one epoch over the same pairs:", flush=True)
+            report["throughput"] = throughput(studio, "smol", pairs_n)
         report["lift"] = studio.lift(predict=False).to_dict(orient="records")
         report["total_s"] = round(time.monotonic() - started, 1)
         studio.close()
