@@ -10,6 +10,9 @@ import typer
 
 from studio.commands._app import DataOption, JsonOption, app, open_studio, print_json, print_table
 from studio.commands.contenders import contenders_app
+from studio.policy.config import DPOSettings
+
+DEFAULTS = DPOSettings()
 
 
 class Method(StrEnum):
@@ -30,11 +33,11 @@ def improve(
         "--method", help="dpo: DPO on the human votes on its outputs (ties and both-bad left out); rm-dpo: "
                          "sample answers, let the active reward model pick best and worst, DPO on those "
                          "(refused unless the reward model beats chance beyond the noise).")] = Method.dpo,
-    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Passes over the pairs [default: 2].")] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help=f"Passes over the pairs [default: {DEFAULTS.epochs}].")] = None,
     learning_rate: Annotated[float | None, typer.Option("--learning-rate", min=0.0,
-                                                        help="LoRA's learning rate [default: 2e-4].")] = None,
+                                                        help=f"LoRA's learning rate [default: {DEFAULTS.learning_rate:g}].")] = None,
     beta: Annotated[float | None, typer.Option("--beta", min=0.0, help="DPO's beta: how far the new version "
-                                               "may move from its parent [default: 0.1].")] = None,
+                                               f"may move from its parent [default: {DEFAULTS.beta:g}].")] = None,
     samples: Annotated[int, typer.Option("--samples", min=2, help="rm-dpo: answers per prompt.")] = 4,
     max_prompts: Annotated[int, typer.Option("--max-prompts", min=1, help="rm-dpo: prompts to sample.")] = 64,
     background: Annotated[bool, typer.Option(

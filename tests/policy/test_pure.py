@@ -86,3 +86,16 @@ def test_version_names_and_settings():
     assert DPOSettings().precompute_ref and not DPOSettings.trl_defaults().precompute_ref
     with pytest.raises(ValueError):
         DPOSettings(max_length=64, max_prompt_length=64)
+
+
+def test_improve_help_states_the_defaults_a_run_uses():
+    """`studio improve --help` reads its defaults from DPOSettings, so a changed default
+    (the learning rate went from 2e-4 to 5e-4) cannot leave the help saying the old one."""
+    from tests.reliability.cli import run_cli
+
+    code, out, _ = run_cli(["improve", "--help"])
+    text = " ".join(out.split())
+    defaults = DPOSettings()
+    assert code == 0
+    assert f"learning rate [default: {defaults.learning_rate:g}]" in text
+    assert f"Passes over the pairs [default: {defaults.epochs}]" in text and f"[default: {defaults.beta:g}]" in text
