@@ -193,6 +193,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    if args.data_dir and args.data_dir.exists() and any(args.data_dir.iterdir()):
+        parser.error(f"--data-dir {args.data_dir} is not empty: the bench starts from a new studio")
     from studio.api import Studio
     from studio.config import PoolConfig
     from studio.contender_spec import ContenderSpec
@@ -210,8 +212,6 @@ def main() -> None:
     eval_prompts, train_prompts = every[:eval_n], every[eval_n:]
     with tempfile.TemporaryDirectory(prefix="bench-improve-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
-        if args.data_dir and args.data_dir.exists() and any(args.data_dir.iterdir()):
-            parser.error(f"--data-dir {args.data_dir} is not empty: the bench starts from a new studio")
         studio = Studio.open(data_dir, queue_url="immediate",
                              pool=PoolConfig(min_ready=16, batch_size=16, seed=args.seed))
         common = {"max_new_tokens": tokens, "temperature": 1.0, "top_p": 0.95}

@@ -33,7 +33,8 @@ def improve(
         "--method", help="dpo: DPO on the human votes on its outputs (ties and both-bad left out); rm-dpo: "
                          "sample answers, let the active reward model pick best and worst, DPO on those "
                          "(refused unless the reward model beats chance beyond the noise).")] = Method.dpo,
-    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help=f"Passes over the pairs [default: {DEFAULTS.epochs}].")] = None,
+    epochs: Annotated[int | None, typer.Option(
+        "--epochs", min=1, help=f"Passes over the pairs [default: {DEFAULTS.epochs}].")] = None,
     learning_rate: Annotated[float | None, typer.Option("--learning-rate", min=0.0,
                                                         help=f"LoRA's learning rate [default: {DEFAULTS.learning_rate:g}].")] = None,
     beta: Annotated[float | None, typer.Option("--beta", min=0.0, help="DPO's beta: how far the new version "

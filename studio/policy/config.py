@@ -9,9 +9,9 @@ on the same pairs).
   left): arena answers are short, and TRL's 1024 only pads.
 - LoRA rank 8 on the attention and MLP projections of the top `top_layers` layers only: the
   lower layers need no gradients, so backward stops early.
-- A learning rate of 5e-4 for the adapter: at the earlier 2e-4 (TRL's own default is 1e-6) two epochs over 106 arena
-  pairs moved SmolLM2 so little (loss 0.693 -> 0.645) that the new version won 53.5% of 100
-  unseen prompts; 5e-4 won 65.0% with answers the parent still reads as language (mean
+- A learning rate of 5e-4 for the adapter: at the earlier 2e-4 (TRL's own default is 1e-6)
+  two epochs over 106 arena pairs moved SmolLM2 so little (loss 0.693 -> 0.645) that the new
+  version won 53.5% of 100 unseen prompts; 5e-4 won 65.0% with answers the parent still reads as language (mean
   log-prob per token under the parent -2.41 against its own -2.21), while 1e-3 for three
   epochs won 73.5% with gibberish (-3.11). bench/improve.py, bench/RESULTS.md.
 - No gradient checkpointing (TRL turns it on to save memory; on a 135M model it only costs
