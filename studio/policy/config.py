@@ -16,6 +16,12 @@ on the same pairs).
   epochs won 73.5% with gibberish (-3.11). bench/improve.py, bench/RESULTS.md.
 - No gradient checkpointing (TRL turns it on to save memory; on a 135M model it only costs
   recomputation); bf16 autocast (on CPU too, where it measured faster on this machine).
+- On a CPU, the completion tokens' log-probs from a plain projection of those positions only
+  (`completion_head`, studio/policy/completion_head.py): TRL's fused head scores every
+  position there, prompt and padding too, and was 63% of a step on SmolLM2.
+- The frozen lower layers run once per sequence (`cache_lower_layers`,
+  studio/policy/lower_layers.py): their output, the same on the reference pass and on every
+  step, is kept from the first pass, so a step runs only the `top_layers` LoRA adapts.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ class DPOSettings:
     precompute_ref: bool = True
     bf16: bool = True
     gradient_checkpointing: bool = False
+    completion_head: bool = True
+    cache_lower_layers: bool = True
     max_steps: int | None = None         # stop after this many optimiser steps (tests, benchmarks)
     seed: int = 0
 
@@ -61,7 +69,8 @@ class DPOSettings:
         """What `DPOTrainer` does when told nothing but to use LoRA (rank 8, every layer):
         the reference for the benchmark."""
         values = dict(precompute_ref=False, max_length=1024, max_prompt_length=1023, top_layers=None,
-                      gradient_checkpointing=True, learning_rate=1e-6, batch_size=8)
+                      gradient_checkpointing=True, learning_rate=1e-6, batch_size=8, completion_head=False,
+                      cache_lower_layers=False)
         return cls(**{**values, **changes})
 
     def replace(self, **changes: Any) -> DPOSettings:

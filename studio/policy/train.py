@@ -54,7 +54,7 @@ def train_dpo(model_dir: str | Path, pairs: Sequence[Pair], settings: DPOSetting
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import DPOConfig, DPOTrainer
+    from trl import DPOConfig
 
     if not pairs:
         raise StudioError("no preference pairs to train on")
@@ -70,6 +70,7 @@ def train_dpo(model_dir: str | Path, pairs: Sequence[Pair], settings: DPOSetting
         from peft import PeftModel
 
         model, peft_config = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True), None
+    lower = _lower_layer_cache(model, peft_config, settings)
     chat = bool(getattr(tokenizer, "chat_template", None))
     rows = [dpo_row(p, tokenizer, settings.max_prompt_length, chat=chat) for p in pairs]
     dataset = Dataset.from_list(rows)
@@ -86,8 +87,9 @@ def train_dpo(model_dir: str | Path, pairs: Sequence[Pair], settings: DPOSetting
             bf16=settings.bf16, use_cpu=not cuda, logging_steps=1, save_strategy="no", report_to="none",
             disable_tqdm=True, seed=settings.seed, data_seed=settings.seed, dataloader_num_workers=0)
         callback = _reporter(report, should_stop, total_steps)
-        trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                             peft_config=peft_config, callbacks=[callback])
+        trainer = _trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                                   peft_config=peft_config, callbacks=[callback],
+                                   completion_head=settings.completion_head)
         setup_s = time.monotonic() - started
         callback.started = time.monotonic()
         trainer.train()
@@ -99,7 +101,53 @@ def train_dpo(model_dir: str | Path, pairs: Sequence[Pair], settings: DPOSetting
                        wall_s=time.monotonic() - started, epochs=settings.epochs,
                        trained_pairs=min(trainer.state.global_step * settings.batch_size
                                          * settings.gradient_accumulation, len(rows) * settings.epochs))
+    metrics["completion_head"] = trainer.completion_head_installed
+    if lower is not None:
+        metrics["lower_layer_cache"] = {"frozen_layers": lower.frozen, "hits": lower.hits, "misses": lower.misses,
+                                        "stored_mb": round(lower.stored_bytes / 2**20, 1)}
+        lower.remove()
     return DPOOutcome(adapter_dir=output_dir, metrics=metrics)
+
+
+def _trainer_class():
+    """TRL's DPOTrainer, with the studio's CPU head (`completion_head.py`) put in front of
+    TRL's fused head before the first forward: the reference pass runs inside TRL's
+    constructor, right after TRL patched the model."""
+    from trl import DPOTrainer
+
+    from studio.policy.completion_head import install_completion_head
+
+    class StudioDPOTrainer(DPOTrainer):
+        def __init__(self, *args, completion_head: bool = False, **kwargs):
+            self.completion_head_wanted, self.completion_head_installed = completion_head, False
+            super().__init__(*args, **kwargs)
+            self._install_head()
+
+        def _precompute_ref_logps(self, *args, **kwargs):
+            self._install_head()
+            return super()._precompute_ref_logps(*args, **kwargs)
+
+        def _install_head(self) -> None:
+            if self.completion_head_wanted and not self.completion_head_installed:
+                model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+                self.completion_head_installed = install_completion_head(model)
+
+    return StudioDPOTrainer
+
+
+def _lower_layer_cache(model, peft_config, settings: DPOSettings):
+    """A `LowerLayerCache` over the layers below the first one LoRA adapts (from the new
+    adapter's config, or the one loaded to continue), when there are any and the settings ask."""
+    from studio.policy.lower_layers import LowerLayerCache
+
+    if not settings.cache_lower_layers:
+        return None
+    config = peft_config if peft_config is not None else model.peft_config["default"]
+    adapted = config.layers_to_transform
+    if not adapted:
+        return None
+    first = min([adapted] if isinstance(adapted, int) else adapted)
+    return LowerLayerCache(model, first) if first > 0 else None
 
 
 def dpo_row(pair: Pair, tokenizer, max_prompt_tokens: int, *, chat: bool) -> dict[str, Any]:

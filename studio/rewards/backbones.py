@@ -152,3 +152,12 @@ def _files_digest(files: tuple[tuple[str, int, int], ...]) -> str:
             for block in iter(lambda: handle.read(1 << 22), b""):
                 digest.update(block)
     return digest.hexdigest()[:16]
+
+
+def layer_stack(model) -> Any:
+    """The longest ModuleList of transformer blocks in `model` (encoder.layer, layers, h, ...),
+    or None."""
+    from torch import nn
+
+    stacks = [m for m in model.modules() if isinstance(m, nn.ModuleList) and len(m) > 0]
+    return max(stacks, key=len) if stacks else None

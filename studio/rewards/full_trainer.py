@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from studio.errors import StudioError
+from studio.rewards.backbones import layer_stack
 from studio.rewards.common import (
     ProgressFn,
     TrainingCancelled,
@@ -137,8 +137,3 @@ def limit_trainable(net: RewardNet) -> None:
         for layer in list(layers)[-spec.train_layers:]:
             layer.requires_grad_(True)
 
-
-def layer_stack(model: nn.Module) -> nn.ModuleList | None:
-    """The longest ModuleList of transformer blocks (encoder.layer, layers, h, ...)."""
-    stacks = [m for m in model.modules() if isinstance(m, nn.ModuleList) and len(m) > 0]
-    return max(stacks, key=len) if stacks else None
