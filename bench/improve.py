@@ -12,6 +12,8 @@ first output made by the arena's pool.
     python bench/improve.py --taste concise          # 200 and 400 votes, 100 unseen prompts
     python bench/improve.py --dpo learning_rate=5e-4,epochs=3 --data-dir /tmp/improve-studio
                                                      # other DPO settings; keep the studio (its votes)
+    python bench/improve.py --throughput-only --throughput-repeats 3
+                                                     # only the pairs/s comparison (about 20 minutes)
 """
 
 from __future__ import annotations
@@ -69,6 +71,20 @@ def vote_until(studio, target: int, taste, *, raters: int = 4, rng: random.Rando
                     source="simulated")
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+def enough_pairs(studio, contender: str, pairs_n: int, taste, *, rng: random.Random) -> None:
+    """Vote in the arena, 20 votes at a time, until `contender` has `pairs_n` decisive pairs."""
+    from studio.errors import StudioError
+    from studio.services.improvement_request import ImproveRequest
+
+    while True:
+        try:
+            if len(studio.improvement.plan(ImproveRequest(contender)).pairs.pairs) >= pairs_n:
+                return
+        except StudioError:      # no decisive votes yet: keep voting
+            pass
+        vote_until(studio, studio.stats()["comparisons"] + 20, taste, rng=rng)
 
 
 def first_arena_output(studio, name: str, timeout: float = 600) -> float:
@@ -133,10 +149,22 @@ def parent_logprob(parent, requests, answers) -> float:
     return total / max(count, 1)
 
 
-def throughput(studio, contender: str, pairs_n: int) -> dict:
-    """DPO pairs/s, one epoch over the same pairs: the studio's DPOSettings against
-    DPOTrainer's defaults (LoRA rank 8 on every layer), each over the whole call (setup and
-    reference log-probs included)."""
+THROUGHPUT_SIDES = (
+    ("trl_defaults", "DPOTrainer's defaults, LoRA r=8 on every layer", {}),
+    ("studio_before_cpu_speedups", "the studio's settings before the CPU head and the layer cache",
+     {"completion_head": False, "cache_lower_layers": False}),
+    ("studio_head_only", "the studio's settings with the CPU head, no layer cache", {"cache_lower_layers": False}),
+    ("studio", "the studio's settings (DPOSettings())", {}),
+)
+
+
+def throughput(studio, contender: str, pairs_n: int, repeats: int = 1) -> dict:
+    """DPO pairs/s, one epoch over the same pairs: DPOTrainer's defaults (LoRA rank 8 on every
+    layer) against the studio's DPOSettings, and the studio's settings without each of its two
+    CPU speed-ups (bench/RESULTS.md), each over the whole call (setup and reference log-probs
+    included). With `repeats`, every side runs that many times, in turn, and its median counts."""
+    import statistics
+
     from studio.generation.text import base_model_dir
     from studio.policy.config import DPOSettings
     from studio.policy.train import train_dpo
@@ -146,16 +174,28 @@ def throughput(studio, contender: str, pairs_n: int) -> dict:
     pairs = plan.pairs.pairs[:pairs_n]
     spec = studio.generators.spec(contender)
     model_dir = base_model_dir(spec, studio.config.cache_dir)
-    results = {}
-    for label, settings in (("trl_defaults", DPOSettings.trl_defaults(epochs=1)),
-                            ("studio", DPOSettings(epochs=1))):
-        with tempfile.TemporaryDirectory() as out:
-            metrics = train_dpo(model_dir, pairs, settings, output_dir=Path(out) / "adapter").metrics
-        results[label] = {"pairs": len(pairs), "wall_s": metrics["wall_s"], "setup_s": metrics["setup_s"],
-                          "pairs_per_s": round(len(pairs) / metrics["wall_s"], 3)}
-        print(f"  {label:13s} {len(pairs)} pairs in {metrics['wall_s']:.1f} s: "
-              f"{results[label]['pairs_per_s']:.2f} pairs/s", flush=True)
+    runs: dict[str, list[dict]] = {label: [] for label, _, _ in THROUGHPUT_SIDES}
+    for round_ in range(repeats):
+        for label, _, changes in THROUGHPUT_SIDES:
+            settings = (DPOSettings.trl_defaults(epochs=1) if label == "trl_defaults"
+                        else DPOSettings(epochs=1, **changes))
+            with tempfile.TemporaryDirectory() as out:
+                metrics = train_dpo(model_dir, pairs, settings, output_dir=Path(out) / "adapter").metrics
+            runs[label].append(metrics)
+            print(f"  round {round_ + 1}: {label:27s} {len(pairs)} pairs in {metrics['wall_s']:6.1f} s "
+                  f"(setup {metrics['setup_s']:5.1f} s)", flush=True)
+    results: dict = {}
+    print(f"  {'side':27s} {'median s':>9s} {'pairs/s':>8s} {'x TRL':>6s}", flush=True)
+    for label, what, _ in THROUGHPUT_SIDES:
+        wall = statistics.median(m["wall_s"] for m in runs[label])
+        results[label] = {"pairs": len(pairs), "wall_s": [m["wall_s"] for m in runs[label]],
+                          "setup_s": [m["setup_s"] for m in runs[label]], "pairs_per_s": round(len(pairs) / wall, 3),
+                          "lower_layer_cache": runs[label][-1].get("lower_layer_cache")}
+        ratio = results[label]["pairs_per_s"] / results["trl_defaults"]["pairs_per_s"]
+        print(f"  {label:27s} {wall:9.1f} {results[label]['pairs_per_s']:8.2f} {ratio:6.2f}  ({what})", flush=True)
     results["speedup"] = round(results["studio"]["pairs_per_s"] / results["trl_defaults"]["pairs_per_s"], 2)
+    print(f"  goal: the studio's settings at least 3x DPOTrainer's defaults: {results['speedup']:.2f}x, "
+          f"{'met' if results['speedup'] >= 3 else 'NOT met'}", flush=True)
     return results
 
 
@@ -185,6 +225,11 @@ def main() -> None:
     parser.add_argument("--votes", default=None, help="vote counts after which to train, e.g. 200,400")
     parser.add_argument("--eval-prompts", type=int, default=None)
     parser.add_argument("--throughput-pairs", type=int, default=None, help="0: skip the pairs/s comparison")
+    parser.add_argument("--throughput-repeats", type=int, default=1,
+                        help="run each side of the pairs/s comparison this many times (the median counts)")
+    parser.add_argument("--throughput-only", action="store_true",
+                        help="only the pairs/s comparison: vote until there are --throughput-pairs decisive pairs "
+                             "(minutes), train no version")
     parser.add_argument("--max-new-tokens", type=int, default=None)
     parser.add_argument("--dpo", default="", type=dpo_settings,
                         help="DPOSettings fields to change for every version, e.g. learning_rate=5e-4,epochs=3")
@@ -200,7 +245,8 @@ def main() -> None:
     from studio.contender_spec import ContenderSpec
     from studio.generation.builtin import SMOLLM2
 
-    votes = [int(v) for v in (args.votes or ("40,80" if args.quick else "200,400")).split(",")]
+    votes = [] if args.throughput_only else \
+        [int(v) for v in (args.votes or ("40,80" if args.quick else "200,400")).split(",")]
     eval_n = args.eval_prompts or (24 if args.quick else 100)
     pairs_n = args.throughput_pairs if args.throughput_pairs is not None else (16 if args.quick else 48)
     tokens = args.max_new_tokens or (40 if args.quick else 64)
@@ -243,8 +289,10 @@ def main() -> None:
                                        "job_to_arena_s": round(wall, 1), "pool_to_arena_s": round(to_arena, 1),
                                        "eval": duel})
         if pairs_n:
+            if args.throughput_only:
+                enough_pairs(studio, "smol", pairs_n, taste, rng=rng)
             print("throughput, one epoch over the same pairs:", flush=True)
-            report["throughput"] = throughput(studio, "smol", pairs_n)
+            report["throughput"] = throughput(studio, "smol", pairs_n, args.throughput_repeats)
         report["lift"] = studio.lift(predict=False).to_dict(orient="records")
         report["total_s"] = round(time.monotonic() - started, 1)
         studio.close()
