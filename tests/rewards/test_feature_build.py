@@ -147,8 +147,8 @@ def test_a_build_embeds_texts_of_about_the_same_length_together(tiny_backbones, 
     assert all(max(words) - min(words) <= 2 for words in pair_chunks), seen    # short with short, long with long
 
 
-def test_frozen_backbones_embed_in_bfloat16_on_amx_cpus_into_a_cache_of_their_own(tiny_backbones, tmp_path,
-                                                                                 monkeypatch):
+def test_frozen_backbones_embed_in_bfloat16_on_bf16_cpus_into_a_cache_of_their_own(tiny_backbones, tmp_path,
+                                                                                  monkeypatch):
     from studio.errors import ConfigError
     from studio.rewards.common import embedding_cache, head_features
     from studio.rewards.data import Item, content_key, text_digest
@@ -177,5 +177,6 @@ def test_frozen_backbones_embed_in_bfloat16_on_amx_cpus_into_a_cache_of_their_ow
     with pytest.raises(ConfigError, match="set it to float32 or bfloat16"):
         embedding_precision(net._device())
     monkeypatch.delenv(ENV_EMBED_PRECISION)
-    expected = "bfloat16" if torch.cpu._is_amx_tile_supported() else "float32"
+    native = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+    expected = "bfloat16" if native else "float32"
     assert embedding_precision(torch.device("cpu")) == expected
