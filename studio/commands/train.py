@@ -30,7 +30,7 @@ class Activate(StrEnum):
 
 SUMMARY = ["version", "kind", "activated", "gate", "heldout_accuracy", "heldout_low", "heldout_high",
            "length_rule_accuracy", "epoch_heldout_accuracy", "heldout_pairs",
-           "previous_heldout_accuracy", "train_pairs", "loss", "pairs_per_s", "wall_s"]
+           "previous_heldout_accuracy", "train_pairs", "loss", "precision", "pairs_per_s", "wall_s"]
 
 
 @app.command("train")
@@ -68,6 +68,9 @@ def train(
                                          "mode: the backbone's [default: 5e-5].")] = None,
     lora_rank: Annotated[int, typer.Option("--lora-rank", min=0, help="full mode: train LoRA adapters of this "
                                            "rank instead of every weight (large backbones).")] = 0,
+    train_layers: Annotated[int | None, typer.Option(
+        "--train-layers", min=1, help="full mode: fine-tune only the backbone's top N layers; with --lora-rank, "
+                                      "LoRA adapters on those layers only, so the backward stops below them.")] = None,
     ensemble: Annotated[int, typer.Option("--ensemble", min=0, help="head mode: train this many heads on "
                                           "bootstrap resamples of the votes, so each score comes with a spread "
                                           "(`score(..., spread=True)`, the arena's prediction, active sampling).")] = 0,
@@ -94,8 +97,8 @@ def train(
                                           max_pairs=max_pairs,
                                           max_length=max_length, activate=activate.value, requested_by="cli",
                                           learning_rate=learning_rate, lora_rank=lora_rank or None,
-                                          ensemble=ensemble or None, head_hidden=head_hidden or None,
-                                          length_features=length_features)
+                                          train_layers=train_layers, ensemble=ensemble or None,
+                                          head_hidden=head_hidden or None, length_features=length_features)
             typer.echo(f"job {job.id}: {job.status} (see `studio jobs`)")
             return
         metrics = studio.train_reward_model(mode=mode_name, kind=kind_name, backbone=backbone, pairs_file=pairs,
@@ -103,8 +106,8 @@ def train(
                                             max_length=max_length, activate=activate.value,
                                             progress=None if not as_json else False,
                                             learning_rate=learning_rate, lora_rank=lora_rank or None,
-                                            ensemble=ensemble or None, head_hidden=head_hidden or None,
-                                            length_features=length_features)
+                                            train_layers=train_layers, ensemble=ensemble or None,
+                                            head_hidden=head_hidden or None, length_features=length_features)
     if as_json:
         print_json(metrics)
     else:

@@ -43,10 +43,13 @@ class TrainingRequest:
             raise InputError(f"activate must be one of {', '.join(ACTIVATE)}, got {self.activate!r}")
         if self.head_hidden < 0:
             raise InputError(f"head_hidden must be 0 (a linear head) or a number of hidden units, got {self.head_hidden}")
-        for name in ("epochs", "max_pairs", "max_length", "batch_size"):
+        for name in ("epochs", "max_pairs", "max_length", "batch_size", "train_layers"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InputError(f"{name} must be at least 1, got {value}")
+        if self.train_layers and self.mode != "full":
+            raise InputError("train_layers chooses which backbone layers a full-mode training changes: "
+                             "add mode full (--mode full), or leave it out")
 
     @classmethod
     def of(cls, **values: Any) -> TrainingRequest:

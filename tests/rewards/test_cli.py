@@ -96,3 +96,21 @@ def test_train_with_a_hidden_layer_head_saves_it_and_a_negative_size_is_refused(
     from studio.services.training_request import TrainingRequest
     with pytest.raises(InputError, match="head_hidden must be 0"):
         TrainingRequest.of(head_hidden=-2)
+
+
+def test_train_full_with_lora_on_the_top_layers_from_the_command_line(tmp_path, tiny_backbones):
+    from studio.api import Studio
+
+    data = str(tmp_path / "data")
+    pairs = write_marker_pairs(tmp_path / "pairs.jsonl", prompts=8, seed=5)
+    metrics = json.loads(run("train", "--data", data, "--pairs", str(pairs), "--eval", str(pairs), "--mode", "full",
+                             "--backbone", tiny_backbones["decoder"], "--max-length", "32", "--lora-rank", "2",
+                             "--train-layers", "1", "--json"))
+    assert metrics["precision"] in ("float32", "bfloat16")
+    with Studio.open(data) as studio:
+        model = studio.reward_model(metrics["version"])
+        assert (model.spec.lora_rank, model.spec.train_layers) == (2, 1)
+        adapted = [name for name, _ in model.net.backbone.named_parameters() if "lora_A" in name]
+        assert adapted and all(".layers.1." in name for name in adapted)
+    refused = CliRunner().invoke(load_all(), ["train", "--data", data, "--pairs", str(pairs), "--train-layers", "1"])
+    assert refused.exit_code != 0 and "add mode full (--mode full)" in str(refused.exception or refused.output)

@@ -152,3 +152,46 @@ def test_processes_share_every_batch_in_equal_steps(world):
         assert len({len(share) for share in shares}) == 1, (count, shares)
         assert set().union(*shares) == set(batches), (count, shares)
         assert len(shares[0]) == -(-count // world)
+
+
+def test_lora_with_train_layers_adapts_only_the_top_layers(tiny_backbones):
+    data = marker_data(prompts=10, outputs=3)
+    net = build_net(make_spec(tiny_backbones["decoder"], mode="full", max_length=40, lora_rank=4, train_layers=1))
+    out = train(net, data, None, TrainSettings(epochs=1, batch_size=4, learning_rate=1e-3))
+    adapters = [k for k in out.net.backbone.state_dict() if "lora_A" in k]
+    assert adapters and all(".layers.1." in k for k in adapters)             # the tiny decoder has layers 0 and 1
+    assert torch.isfinite(score_items(out.net, data.items[:4])).all()
+
+
+def test_full_mode_trains_in_bfloat16_where_the_hardware_multiplies_it_natively(tiny_encoder):
+    from studio.rewards.full_trainer import FullConfig
+    from studio.rewards.net import cpu_has_native_bf16
+
+    data = marker_data(prompts=12, outputs=3)
+    default = train(build_net(make_spec(tiny_encoder, mode="full", max_length=32)), data, None,
+                    TrainSettings(epochs=2, batch_size=4, learning_rate=3e-3))
+    assert default.metrics["precision"] == ("bfloat16" if cpu_has_native_bf16() else "float32")
+    for bf16, precision in ((True, "bfloat16"), (False, "float32")):
+        out = train(build_net(make_spec(tiny_encoder, mode="full", max_length=32)), data, None,
+                    FullConfig(epochs=2, batch_size=4, learning_rate=3e-3, bf16=bf16))
+        assert out.metrics["precision"] == precision
+        assert out.metrics["loss"] < out.metrics["first_epoch_loss"]
+
+
+def test_full_mode_trains_in_the_precision_asked_whatever_trained_before_in_the_process(tiny_encoder):
+    """A worker runs DPO jobs (TRL's Trainer, bfloat16) and reward-model trainings in one
+    process; Accelerate keeps one state per process, and a trainer after a DPO job must not
+    inherit its precision."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    from studio.rewards.full_trainer import FullConfig
+
+    data = marker_data(prompts=12, outputs=3)
+    config = FullConfig(epochs=1, batch_size=4, learning_rate=3e-3, bf16=False)
+    clean = train(build_net(make_spec(tiny_encoder, mode="full", max_length=32)), data, None, config)
+    AcceleratorState._reset_state()                         # as TRL's TrainingArguments does, then its Trainer:
+    Accelerator(mixed_precision="bf16", cpu=True)           # what a DPO job leaves in the process
+    after = train(build_net(make_spec(tiny_encoder, mode="full", max_length=32)), data, None, config)
+    assert after.metrics["precision"] == "float32"
+    assert changed(snapshot(clean.net), after.net) == 0
