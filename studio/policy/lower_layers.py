@@ -84,10 +84,9 @@ class LowerLayerCache:
     def _reusable(self) -> bool:
         import torch
 
-        if torch.is_grad_enabled() and any(
-                p.requires_grad for p in (*self._backbone.parameters(recurse=False),
-                                          *(q for module in self._below for q in module.parameters()))):
-            return False
+        if any(p.requires_grad for p in (*self._backbone.parameters(recurse=False),
+                                         *(q for module in self._below for q in module.parameters()))):
+            return False                        # what a lower layer outputs may change from pass to pass
         training = any(layer.training for layer in self._lower)
         return not (training and (self._dropout_p > 0 or any(
             isinstance(m, torch.nn.Dropout) and m.p > 0 for layer in self._lower for m in layer.modules())))
