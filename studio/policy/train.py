@@ -137,12 +137,10 @@ def _trainer_class():
 
 def _lower_layer_cache(model, peft_config, settings: DPOSettings):
     """A `LowerLayerCache` over the layers below the first one LoRA adapts (from the new
-    adapter's config, or the one loaded to continue), when there are any and the settings ask.
-    Not with gradient checkpointing: its reentrant form needs the adapted layers' input to
-    take a gradient, which a cached state does not."""
+    adapter's config, or the one loaded to continue), when there are any and the settings ask."""
     from studio.policy.lower_layers import LowerLayerCache
 
-    if not settings.cache_lower_layers or settings.gradient_checkpointing:
+    if not settings.cache_lower_layers:
         return None
     config = peft_config if peft_config is not None else model.peft_config["default"]
     adapted = config.layers_to_transform

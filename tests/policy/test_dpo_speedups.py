@@ -143,7 +143,7 @@ def test_a_dpo_run_with_the_speedups_learns_what_one_without_them_learns(tiny_ll
     base = DPOSettings(**{**FAST, "max_steps": 3}, top_layers=1, bf16=False, learning_rate=1e-3)
     runs = {}
     for label, settings in (("plain", base.replace(completion_head=False, cache_lower_layers=False)),
-                            ("fast", base)):
+                            ("fast", base), ("checkpointed", base.replace(gradient_checkpointing=True))):
         outcome = train_dpo(tiny_llama, pairs, settings, output_dir=tmp_path / label)
         runs[label] = (outcome.metrics, load_file(str(tmp_path / label / "adapter_model.safetensors")))
     (plain, plain_weights), (fast, fast_weights) = runs["plain"], runs["fast"]
@@ -152,5 +152,8 @@ def test_a_dpo_run_with_the_speedups_learns_what_one_without_them_learns(tiny_ll
     assert fast["loss"] == pytest.approx(plain["loss"], rel=1e-4)
     assert fast_weights.keys() == plain_weights.keys()
     assert all(".layers.1." in name for name in fast_weights)
+    checkpointed, checkpointed_weights = runs["checkpointed"]
+    assert checkpointed["lower_layer_cache"]["hits"] >= 3          # the adapters still learn behind cached states
     for name, weight in fast_weights.items():
         torch.testing.assert_close(weight, plain_weights[name], atol=1e-5, rtol=1e-3)
+        torch.testing.assert_close(checkpointed_weights[name], plain_weights[name], atol=1e-5, rtol=1e-3)
