@@ -23,6 +23,24 @@ class TrainingCancelled(StudioError):
     """The job was cancelled; nothing was saved."""
 
 
+def fresh_accelerator(mixed_precision: str = "no", **kwargs):
+    """An Accelerator in the precision asked for. Accelerate keeps one state per process, so a
+    Trainer earlier in this worker (a DPO job) or a bfloat16 fine-tune would otherwise leave
+    its autocast on every later Accelerator. Starts afresh as transformers' TrainingArguments
+    does; the distributed state (`accelerate launch`) is kept."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state()
+    return Accelerator(mixed_precision=mixed_precision, **kwargs)
+
+
+def unwrapped(accelerator, model: torch.nn.Module) -> torch.nn.Module:
+    """The trained module without its distributed wrapper or its autocast: it scores in
+    float32, as its checkpoint does when loaded again."""
+    return accelerator.unwrap_model(model, keep_fp32_wrapper=False)
+
+
 @dataclass(frozen=True)
 class TrainProgress:
     phase: str                       # embedding | training | evaluating

@@ -20,10 +20,12 @@ from studio.rewards.common import (
     TrainOutcome,
     TrainProgress,
     accuracy,
+    fresh_accelerator,
     no_pairs,
     score_items,
     seed_everything,
     shard,
+    unwrapped,
 )
 from studio.rewards.data import PreferenceData, group_batches
 from studio.rewards.loss import bt_loss, decay_groups
@@ -45,8 +47,7 @@ class FullConfig:
 def train_full(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, config: FullConfig, *,
                cache_root: Path | None = None, progress: ProgressFn | None = None,
                should_stop: Callable[[], bool] | None = None) -> TrainOutcome:
-    from accelerate import Accelerator, DistributedDataParallelKwargs
-    from accelerate.state import AcceleratorState
+    from accelerate import DistributedDataParallelKwargs
 
     no_pairs(data)
     started = time.monotonic()
@@ -56,13 +57,9 @@ def train_full(net: RewardNet, data: PreferenceData, heldout: PreferenceData | N
     # told to expect (it costs a graph traversal per step, so only then).
     several = int(os.environ.get("WORLD_SIZE", "1")) > 1
     bf16 = training_in_bf16(config)
-    # Accelerate keeps one state per process: a Trainer (a DPO job in this worker) would leave
-    # its bfloat16 on every later Accelerator. Start from the precision asked for, as
-    # transformers' TrainingArguments does (the distributed state is kept).
-    AcceleratorState._reset_state()
-    accelerator = Accelerator(mixed_precision="bf16" if bf16 else "no",
-                              kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)]
-                              if several else [])
+    accelerator = fresh_accelerator("bf16" if bf16 else "no",
+                                    kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)]
+                                    if several else [])
     world, rank = accelerator.num_processes, accelerator.process_index
     limit_trainable(net)
     prepared = net.prepare(data.items)
@@ -107,7 +104,7 @@ def train_full(net: RewardNet, data: PreferenceData, heldout: PreferenceData | N
             net.backbone.eval()
     train_s = time.monotonic() - train_started
     model.eval()
-    net = accelerator.unwrap_model(model)
+    net = unwrapped(accelerator, model)
 
     metrics = {"mode": "full", "precision": "bfloat16" if bf16 else "float32",
                "train_pairs": len(data.pairs), "epochs": config.epochs, "steps": step,

@@ -19,10 +19,12 @@ from studio.rewards.common import (
     TrainProgress,
     accuracy,
     embedding_cache,
+    fresh_accelerator,
     head_features,
     no_pairs,
     seed_everything,
     shard,
+    unwrapped,
 )
 from studio.rewards.data import Batch, PreferenceData
 from studio.rewards.loss import bt_loss
@@ -44,12 +46,10 @@ class HeadConfig:
 def train_head(net: RewardNet, data: PreferenceData, heldout: PreferenceData | None, config: HeadConfig, *,
                cache_root: Path | None = None, progress: ProgressFn | None = None,
                should_stop: Callable[[], bool] | None = None) -> TrainOutcome:
-    from accelerate import Accelerator
-
     no_pairs(data)
     started = time.monotonic()
     seed_everything(config.seed)
-    accelerator = Accelerator()
+    accelerator = fresh_accelerator()    # the head trains in float32, whatever ran before
     net.backbone.requires_grad_(False)
     net.backbone.eval()
     net.to(accelerator.device)
@@ -135,7 +135,7 @@ class Fit:
                                                 pairs=self.pairs_done))
             self.losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
         self.train_s += time.monotonic() - began
-        return accelerator.unwrap_model(head)
+        return unwrapped(accelerator, head)
 
 
 def bootstrap(data: PreferenceData, seed: int) -> PreferenceData:

@@ -68,7 +68,7 @@ def test_two_processes_train_checkpoints_that_score_like_one(tiny_encoder, tmp_p
         assert ranks[0]["params"] == ranks[1]["params"], f"{mode}: the two processes ended with different parameters"
         assert ranks[0]["rewards"] == pytest.approx(ranks[1]["rewards"], abs=1e-5)
         net, _ = load_net(tmp_path / "two" / mode / "checkpoint")
-        assert score_items(net, heldout.items).tolist() == pytest.approx(ranks[0]["rewards"], abs=1e-5)
+        assert score_items(net, heldout.items).tolist() == pytest.approx(ranks[0]["rewards"], abs=1e-5), mode
         assert ranks[0]["heldout_accuracy"] >= 0.85, mode
         assert abs(ranks[0]["heldout_accuracy"] - alone["heldout_accuracy"]) <= 2 / 24 + 1e-9, mode
         assert spearman(ranks[0]["rewards"], alone["rewards"]) >= 0.9, mode

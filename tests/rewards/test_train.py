@@ -178,6 +178,44 @@ def test_full_mode_trains_in_bfloat16_where_the_hardware_multiplies_it_natively(
         assert out.metrics["loss"] < out.metrics["first_epoch_loss"]
 
 
+def test_a_model_trained_in_bfloat16_scores_as_its_checkpoint_reloads(tiny_encoder, tmp_path):
+    """Training in bfloat16 is autocast around the forward pass; the model it returns (whose
+    held-out accuracy is reported, which best-of-n scores with in the worker) must score in
+    float32, as the saved checkpoint does when it is loaded again."""
+    from studio.rewards import checkpoint
+    from studio.rewards.full_trainer import FullConfig
+
+    data, heldout = split_by_prompt(marker_data(prompts=16, outputs=3), 0.25)
+    out = train(build_net(make_spec(tiny_encoder, mode="full", max_length=32)), data, heldout,
+                FullConfig(epochs=1, batch_size=4, learning_rate=3e-3, bf16=True))
+    checkpoint.save(out.net, tmp_path / "rm", metrics=out.metrics)
+    reloaded, _ = checkpoint.load_net(tmp_path / "rm")
+    assert score_items(out.net, heldout.items).tolist() == pytest.approx(
+        score_items(reloaded, heldout.items).tolist(), abs=1e-6)
+    assert out.heldout_rewards.tolist() == pytest.approx(score_items(reloaded, heldout.items).tolist(), abs=1e-6)
+    with torch.no_grad():     # the forward pass training went through, without its autocast
+        called = out.net(out.net.prepare(heldout.items), range(len(heldout.items)))
+    assert called.tolist() == pytest.approx(score_items(reloaded, heldout.items).tolist(), abs=1e-6)
+
+
+def test_a_head_trained_after_a_bfloat16_fine_tune_scores_as_its_checkpoint_reloads(tiny_encoder, tmp_path):
+    """A worker trains full-mode (bfloat16) and head-mode models one after the other; the head
+    must not inherit the earlier training's autocast, or the accuracy it reports and the scores
+    best-of-n uses differ from what its checkpoint gives when loaded again."""
+    from studio.rewards import checkpoint
+    from studio.rewards.full_trainer import FullConfig
+
+    data, heldout = split_by_prompt(marker_data(prompts=16, outputs=3), 0.25)
+    train(build_net(make_spec(tiny_encoder, mode="full", max_length=32)), data, None,
+          FullConfig(epochs=1, batch_size=4, learning_rate=3e-3, bf16=True))
+    head = train(build_net(make_spec(tiny_encoder, mode="head", max_length=32)), data, heldout,
+                 TrainSettings(epochs=1, batch_size=4, learning_rate=1e-3))
+    checkpoint.save(head.net, tmp_path / "rm", metrics=head.metrics)
+    reloaded, _ = checkpoint.load_net(tmp_path / "rm")
+    assert score_items(head.net, heldout.items).tolist() == pytest.approx(
+        score_items(reloaded, heldout.items).tolist(), abs=1e-6)
+
+
 def test_full_mode_trains_in_the_precision_asked_whatever_trained_before_in_the_process(tiny_encoder):
     """A worker runs DPO jobs (TRL's Trainer, bfloat16) and reward-model trainings in one
     process; Accelerate keeps one state per process, and a trainer after a DPO job must not
