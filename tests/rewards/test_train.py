@@ -190,12 +190,12 @@ def test_a_model_trained_in_bfloat16_scores_as_its_checkpoint_reloads(tiny_encod
                 FullConfig(epochs=1, batch_size=4, learning_rate=3e-3, bf16=True))
     checkpoint.save(out.net, tmp_path / "rm", metrics=out.metrics)
     reloaded, _ = checkpoint.load_net(tmp_path / "rm")
-    assert score_items(out.net, heldout.items).tolist() == pytest.approx(
-        score_items(reloaded, heldout.items).tolist(), abs=1e-6)
-    assert out.heldout_rewards.tolist() == pytest.approx(score_items(reloaded, heldout.items).tolist(), abs=1e-6)
+    expected = pytest.approx(score_items(reloaded, heldout.items).tolist(), abs=1e-6)
+    assert score_items(out.net, heldout.items).tolist() == expected
+    assert out.heldout_rewards.tolist() == expected
     with torch.no_grad():     # the forward pass training went through, without its autocast
         called = out.net(out.net.prepare(heldout.items), range(len(heldout.items)))
-    assert called.tolist() == pytest.approx(score_items(reloaded, heldout.items).tolist(), abs=1e-6)
+    assert called.tolist() == expected
 
 
 def test_a_head_trained_after_a_bfloat16_fine_tune_scores_as_its_checkpoint_reloads(tiny_encoder, tmp_path):
