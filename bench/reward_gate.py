@@ -5,7 +5,7 @@
     python bench/reward_gate.py             # every train pair, every dev pair, max length 256
 
 Settings: the length rule; MiniLM-L6 in head mode (with and without length features, and a
-5-head ensemble); SmolLM2-135M in head mode (last-token features). TRL's RewardTrainer and
+5-head ensemble); SmolLM2-135M in head mode (the mean of layer 22's token states). TRL's RewardTrainer and
 full mode are in bench/reward_model.py (same data and sizes); the SmolLM2 full/LoRA run needs
 a GPU or hours. Data are read in place from /work/shared/data/prefs (never copied). The work
 dir is a studio data dir whose embedding cache is kept between runs: the SmolLM2 features are
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "studio-bench-reward-gate")
     parser.add_argument("--skip-smollm2", action="store_true")
+    parser.add_argument("--skip-minilm", action="store_true")
     args = parser.parse_args()
     import torch
 
@@ -55,6 +56,8 @@ def main() -> None:
     settings = [("minilm-l6 head", "all-minilm-l6-v2", {}), ("minilm-l6 head, no length features",
                 "all-minilm-l6-v2", {"cheap_features": False, "interaction": "none"}),
                 ("minilm-l6 head, 5-head ensemble", "all-minilm-l6-v2", {"ensemble": 5})]
+    if args.skip_minilm:
+        settings = []
     if not args.skip_smollm2:
         settings.append(("smollm2-135m head", "smollm2-135m", {}))
         _build_features(args.work, "smollm2-135m", max_length, train_data, dev)

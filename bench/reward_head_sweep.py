@@ -29,7 +29,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "studio-bench-reward-gate",
                         help="bench/reward_gate.py's work dir (its embedding cache is read)")
+    parser.add_argument("--backbones", default=",".join(BACKBONES),
+                        help="comma-separated: which backbones' caches to sweep (default: both)")
     args = parser.parse_args()
+    backbones = [b for b in args.backbones.split(",") if b]
     import torch
 
     torch.set_num_threads(2)
@@ -55,7 +58,7 @@ def main() -> None:
         return train(net, train_data, heldout, TrainSettings(seed=0, head_l2=l2), cache_root=cache)
 
     results = {}
-    for setting in itertools.product(BACKBONES, (1e-4, 1e-2, 1e-1), (0, 256), ("prompt_length", "none"),
+    for setting in itertools.product(backbones, (1e-4, 1e-2, 1e-1), (0, 256), ("prompt_length", "none"),
                                      (True, False)):
         if setting[4] is False and setting[3] == "prompt_length":
             continue        # the crossing reads the length feature
@@ -71,7 +74,7 @@ def main() -> None:
     prompts = [p.prompt for p in dev.pairs if p.target != 0.5]
     a = decide(lengths, lengths, prompts).accuracy
     print(f"\nlength rule on dev: {a.mean:.1%} [{a.low:.1%}, {a.high:.1%}]")
-    for backbone in BACKBONES:
+    for backbone in backbones:
         best = max((s for s in results if s[0] == backbone), key=results.get)
         decision = decide(scored(fit_one(best, full, dev), dev), lengths, prompts)
         a = decision.accuracy
