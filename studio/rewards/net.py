@@ -23,6 +23,7 @@ from torch import nn
 from studio.errors import ConfigError
 from studio.rewards import backbones
 from studio.rewards.data import Item
+from studio.rewards.early_exit import states_after
 from studio.rewards.encoding import Encoded, TextEncoder, collate, length_chunks, truncating_from
 from studio.rewards.features import LENGTH, cheap_features
 from studio.rewards.features import NAMES as CHEAP_NAMES
@@ -209,7 +210,7 @@ class RewardNet(nn.Module):
         if layer is None:
             hidden = self.backbone(**batch).last_hidden_state
         else:
-            hidden = self.backbone(**batch, output_hidden_states=True).hidden_states[layer]
+            hidden = states_after(self.backbone, layer, batch)
         if self.pooling() == "last":
             last = mask.sum(dim=1) - 1
             pooled = hidden[torch.arange(hidden.size(0), device=hidden.device), last]

@@ -95,3 +95,32 @@ def test_a_pooling_the_backbone_cannot_give_is_refused_in_one_line(tiny_backbone
     with pytest.raises(ConfigError, match=message) as caught:
         build_net(make_spec(tiny_backbones["decoder"], mode="head", max_length=32, **choices))
     assert "\n" not in str(caught.value)
+
+
+def test_stopping_after_the_pooled_layer_gives_that_layers_states_and_leaves_other_callers_alone(tiny_backbones):
+    from studio.rewards.backbones import layer_stack
+    from studio.rewards.early_exit import states_after
+    from studio.rewards.encoding import collate
+    from studio.rewards.net import build_net, make_spec
+
+    net = build_net(make_spec(tiny_backbones["decoder"], mode="head", max_length=32))
+    batch = collate(net.prepare(_items(["one answer", "another, longer answer"])).tokens["pair"],
+                    net.tokenizer.pad_token_id)
+    ran = []
+    blocks = layer_stack(net.backbone)
+    handles = [b.register_forward_pre_hook(lambda *_, n=n: ran.append(n)) for n, b in enumerate(blocks)]
+    try:
+        with torch.no_grad():
+            full = net.backbone(**batch, output_hidden_states=True).hidden_states
+            ran.clear()
+            early = states_after(net.backbone, 1, batch)
+            assert ran == [0]                      # the blocks above the pooled one never started
+            assert torch.equal(early, full[1])
+            ran.clear()
+            again = net.backbone(**batch, output_hidden_states=True).hidden_states
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert ran == list(range(len(blocks)))         # a plain forward afterwards runs every block
+    assert torch.equal(again[-1], full[-1])
+    assert "_studio_exit_blocks" not in dict(net.backbone.named_modules())
