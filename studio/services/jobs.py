@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -189,12 +190,26 @@ class JobBoard:
         if holder is None:
             return
         if holder.status == "running":
+            self._wait_if_just_killed(holder)
             self.recover_abandoned()
             return
         try:
             self.recover_lost(tasks)
         except Exception:  # the queue is unreachable: enqueue says so when it sends
             pass
+
+
+    @staticmethod
+    def _wait_if_just_killed(holder: JobRecord) -> None:
+        """A holder whose process is gone from this host beat under a beat interval ago (a
+        build killed and run again at once): wait out that interval, at most a few seconds,
+        so the new request takes over instead of being refused as if the old one still ran."""
+        gone, silence = allowed_silence(holder.worker)
+        if gone and holder.heartbeat_at is not None:
+            beat = holder.heartbeat_at if holder.heartbeat_at.tzinfo else holder.heartbeat_at.replace(tzinfo=UTC)
+            wait = (beat + silence - datetime.now(UTC)).total_seconds()
+            if 0 < wait <= silence.total_seconds():
+                time.sleep(wait + 0.05)
 
 
 def allowed_silence(worker: str | None) -> tuple[bool, timedelta]:

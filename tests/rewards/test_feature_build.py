@@ -180,3 +180,24 @@ def test_frozen_backbones_embed_in_bfloat16_on_bf16_cpus_into_a_cache_of_their_o
     native = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
     expected = "bfloat16" if native else "float32"
     assert embedding_precision(torch.device("cpu")) == expected
+
+
+def test_a_build_run_again_just_after_its_process_was_killed_takes_over(open_sqlite_studio, tiny_backbones,
+                                                                        tmp_path, quick_reaping):
+    """Kill `studio features build` and run it again at once: the new build resumes, it is
+    not refused because the dead one's last heartbeat is a few seconds old."""
+    import socket
+
+    from tests.jobs.test_job_states import a_dead_pid
+
+    decoder = tiny_backbones["decoder"]
+    studio = open_sqlite_studio(backbone=decoder)
+    key = f"features:{decoder}:{studio.config.training.max_length}"
+    with studio.store.transaction() as tx:           # as the killed process left it: running, beat just now
+        killed = tx.jobs.create("build_features", {"backbone": decoder, "foreground": True}, active_key=key)
+        assert tx.jobs.start(killed.id, f"{socket.gethostname()}:{a_dead_pid()}")
+    pairs = write_marker_pairs(tmp_path / "pairs.jsonl", prompts=3, seed=2)
+    built = studio.build_features(decoder, pairs_files=[pairs], progress=False)
+    assert built["items"] == 6
+    assert studio.job(killed.id).status == "failed"
+    assert "stopped (killed or crashed)" in studio.job(killed.id).error
