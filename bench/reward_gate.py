@@ -53,11 +53,10 @@ def main() -> None:
     print(f"train {len(train_data.pairs)} pairs, dev {len(dev.pairs)} pairs on {len(set(prompts))} prompts, "
           f"max length {max_length}")
     rows = [("length rule", lengths, 0.0)]
-    settings = [("minilm-l6 head", "all-minilm-l6-v2", {}), ("minilm-l6 head, no length features",
-                "all-minilm-l6-v2", {"cheap_features": False, "interaction": "none"}),
-                ("minilm-l6 head, 5-head ensemble", "all-minilm-l6-v2", {"ensemble": 5})]
-    if args.skip_minilm:
-        settings = []
+    settings = [] if args.skip_minilm else [
+        ("minilm-l6 head", "all-minilm-l6-v2", {}),
+        ("minilm-l6 head, no length features", "all-minilm-l6-v2", {"cheap_features": False, "interaction": "none"}),
+        ("minilm-l6 head, 5-head ensemble", "all-minilm-l6-v2", {"ensemble": 5})]
     if not args.skip_smollm2:
         settings.append(("smollm2-135m head", "smollm2-135m", {}))
         _build_features(args.work, "smollm2-135m", max_length, train_data, dev)

@@ -117,11 +117,8 @@ class JobBoard:
         now = datetime.now(UTC)
         with self.store.reader() as tx:
             running = tx.jobs.running()
-        waits = []
-        for _, _, worker, beat in running:
-            gone, silence = allowed_silence(worker)
-            if gone and beat is not None:
-                waits.append((beat + silence - now).total_seconds())
+        waits = [wait for _, _, worker, beat in running
+                 if (wait := _seconds_until_failable(worker, beat, now)) is not None]
         return max(0.0, min(waits)) if waits else None
 
     def recover_lost(self, tasks: Mapping[str, str]) -> list[int]:
@@ -190,7 +187,11 @@ class JobBoard:
         if holder is None:
             return
         if holder.status == "running":
-            self._wait_if_just_killed(holder)
+            # killed and asked again at once: wait out the dead holder's last beat (a few
+            # seconds) so this request takes over instead of being refused
+            wait = _seconds_until_failable(holder.worker, holder.heartbeat_at, datetime.now(UTC))
+            if wait is not None and 0 < wait <= DEAD_PROCESS_SILENCE.total_seconds():
+                time.sleep(wait + 0.05)
             self.recover_abandoned()
             return
         try:
@@ -199,17 +200,15 @@ class JobBoard:
             pass
 
 
-    @staticmethod
-    def _wait_if_just_killed(holder: JobRecord) -> None:
-        """A holder whose process is gone from this host beat under a beat interval ago (a
-        build killed and run again at once): wait out that interval, at most a few seconds,
-        so the new request takes over instead of being refused as if the old one still ran."""
-        gone, silence = allowed_silence(holder.worker)
-        if gone and holder.heartbeat_at is not None:
-            beat = holder.heartbeat_at if holder.heartbeat_at.tzinfo else holder.heartbeat_at.replace(tzinfo=UTC)
-            wait = (beat + silence - datetime.now(UTC)).total_seconds()
-            if 0 < wait <= silence.total_seconds():
-                time.sleep(wait + 0.05)
+
+def _seconds_until_failable(worker: str | None, beat: datetime | None, now: datetime) -> float | None:
+    """Seconds until a job whose process is gone from this host may be failed (negative: it
+    may be now), or None when its process is not known to be gone or it never beat."""
+    gone, silence = allowed_silence(worker)
+    if not gone or beat is None:
+        return None
+    beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+    return (beat + silence - now).total_seconds()
 
 
 def allowed_silence(worker: str | None) -> tuple[bool, timedelta]:
