@@ -2,6 +2,7 @@
 
     python bench/sampling.py            # 3 seeds, 10 and 30 contenders, spreads 1 and 3, target 100
     python bench/sampling.py --quick    # 2 seeds, 10 contenders, spread 3, target 100; a small crowd
+    python bench/sampling.py --part sampling --seeds 20 --targets 150,100,70 --jobs 2   # the grid
 
 Unlike bench/sampling_sim.py (the pure math), every vote here goes the way a rater's does:
 the pool (`PoolService.refill`, asking `PairChooser` which pairs to make) fills items with
@@ -27,6 +28,7 @@ import argparse
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -109,24 +111,54 @@ def collect(contenders: int, spread: float, sampling: str, targets: list[float],
     return needed
 
 
+def _collect_run(run: tuple) -> tuple[tuple, dict[float, int | None]]:
+    contenders, spread, sampling, seed, targets, budget = run
+    return run[:4], collect(contenders, spread, sampling, targets, seed, budget=budget)
+
+
+def _runs(args, targets: list[float]) -> dict[tuple, dict[float, int | None]]:
+    """Every (contenders, spread, sampler, seed) run, `args.jobs` processes at a time (each
+    run its own studio in its own folder)."""
+    runs = [(contenders, spread, sampling, seed, targets, args.budget)
+            for contenders in (int(c) for c in args.contenders.split(","))
+            for spread in (float(s) for s in args.spreads.split(","))
+            for seed in range(args.seeds) for sampling in ("uniform", "active")]
+    found: dict[tuple, dict[float, int | None]] = {}
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for key, needed in pool.map(_collect_run, runs):
+            found[key] = needed
+            print(f"  ... run {len(found)}/{len(runs)} {key[0]} contenders, spread {key[1]:g}, {key[2]}, "
+                  f"seed {key[3]}: {needed} ({time.perf_counter() - started:.0f} s)", flush=True)
+    return found
+
+
+def _saving_interval(uniform: np.ndarray, active: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
+    """95% interval of 1 - mean(active) / mean(uniform), resampling seeds (a seed's two runs
+    share its true strengths, so they are resampled together)."""
+    picks = rng.integers(0, len(uniform), (2000, len(uniform)))
+    savings = 1 - active[picks].mean(axis=1) / uniform[picks].mean(axis=1)
+    return float(np.quantile(savings, 0.025)), float(np.quantile(savings, 0.975))
+
+
 def sampling_part(args) -> pd.DataFrame:
     targets = [float(t) for t in args.targets.split(",")]
+    found = _runs(args, targets)
+    rng = np.random.default_rng(0)
     rows = []
     for contenders in (int(c) for c in args.contenders.split(",")):
         for spread in (float(s) for s in args.spreads.split(",")):
-            runs = {s: [collect(contenders, spread, s, targets, seed, budget=args.budget) for seed in range(args.seeds)]
-                    for s in ("uniform", "active")}
             for target in targets:
-                mean = {s: np.mean([r[target] if r[target] is not None else np.nan for r in found])
-                        for s, found in runs.items()}
+                needed = {s: np.array([found[(contenders, spread, s, seed)][target] or np.nan
+                                       for seed in range(args.seeds)], dtype=float) for s in ("uniform", "active")}
+                low, high = _saving_interval(needed["uniform"], needed["active"], rng)
                 rows.append({"contenders": contenders, "spread": spread, "target": target,
-                             "uniform": mean["uniform"], "active": mean["active"],
-                             "saving": 1 - mean["active"] / mean["uniform"]})
-                print(f"  ... {contenders} contenders, spread {spread:g}, target {target:g}: uniform "
-                      f"{mean['uniform']:.0f}, active {mean['active']:.0f}", flush=True)
+                             "uniform": needed["uniform"].mean(), "active": needed["active"].mean(),
+                             "saving": 1 - needed["active"].mean() / needed["uniform"].mean(),
+                             "95% interval": f"[{low:.1%}, {high:.1%}]"})
     table = pd.DataFrame(rows)
     print(f"1. votes through the studio until the mean 95% interval width is below the target "
-          f"(mean of {args.seeds} seeds)")
+          f"(mean of {args.seeds} seeds; the saving's interval resamples seeds)")
     print(table.to_string(index=False, formatters={"uniform": "{:.0f}".format, "active": "{:.0f}".format,
                                                    "target": "{:.0f}".format, "saving": "{:.1%}".format}))
     for spread, part in table.groupby("spread"):
@@ -205,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=int, default=40_000, help="most votes per run")
     parser.add_argument("--raters", type=int, default=200)
     parser.add_argument("--crowd-seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process")
     parser.add_argument("--part", choices=("both", "sampling", "crowd"), default="both")
     parser.add_argument("--quick", action="store_true", help="2 seeds, 10 contenders, spread 3, target 100; "
                                                              "a crowd of 60")
