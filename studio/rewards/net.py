@@ -1,8 +1,10 @@
 """`RewardNet`: backbone + head as one torch module, shared by training and scoring.
 
 Text: the backbone embeds each view of an output (the prompt and response encoded together,
-the response alone, ...); encoders are mean-pooled, decoders read the last real token; the
-head is a small layer over the embeddings and the cheap length features. A one-label
+the response alone, ...); encoders are mean-pooled, decoders read the last real token (in
+head mode the mean of a layer three quarters up, `decoder_head_pooling`); the head
+(`heads.py`) is a small layer over the embeddings and the cheap length features, each
+divided by its spread over the training outputs in head mode. A one-label
 sequence classifier is used as it is. Image: CLIP's image and prompt embeddings (and their
 product) go to the head.
 """
@@ -27,6 +29,7 @@ from studio.rewards.early_exit import states_after
 from studio.rewards.encoding import Encoded, TextEncoder, collate, length_chunks, truncating_from
 from studio.rewards.features import LENGTH, cheap_features
 from studio.rewards.features import NAMES as CHEAP_NAMES
+from studio.rewards.heads import EnsembleHead, RewardHead
 from studio.rewards.spec import RewardSpec
 
 ENV_EMBED_PRECISION = "STUDIO_EMBED_PRECISION"
@@ -34,37 +37,6 @@ PRECISIONS = ("float32", "bfloat16")
 
 # Padded tokens per forward chunk: bounds memory, and sorting by length keeps padding small.
 TOKENS_PER_CHUNK = 8192
-
-
-class RewardHead(nn.Module):
-    def __init__(self, in_dim: int, hidden: int = 0, dropout: float = 0.1):
-        super().__init__()
-        if hidden > 0:
-            self.layers = nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout),
-                                        nn.Linear(hidden, 1))
-        else:
-            self.layers = nn.Sequential(nn.Linear(in_dim, 1))
-        nn.init.zeros_(self.layers[-1].weight)
-        nn.init.zeros_(self.layers[-1].bias)
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.layers(features).squeeze(-1)
-
-
-class EnsembleHead(nn.Module):
-    """Several heads over the same features (bootstrap resamples of the votes): the reward is
-    their mean, and their spread says how sure the model is of it."""
-
-    def __init__(self, in_dim: int, hidden: int, members: int):
-        super().__init__()
-        self.members = nn.ModuleList(RewardHead(in_dim, hidden) for _ in range(members))
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.each(features).mean(dim=0)
-
-    def each(self, features: torch.Tensor) -> torch.Tensor:
-        """[members, N]: every member's rewards."""
-        return torch.stack([member(features) for member in self.members])
 
 
 @dataclass
