@@ -18,13 +18,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PREFS = Path(os.environ.get("STUDIO_PREFS", "/work/shared/data/prefs"))
+
+from bench.reward_gate import WORK  # noqa: E402
 
 
 def features(backbone: str, data, cache_root: Path):
@@ -56,7 +57,7 @@ def pair_rows(matrix, pairs, flip):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "studio-bench-reward-gate",
+    parser.add_argument("--work", type=Path, default=WORK,
                         help="bench/reward_gate.py's work dir (its embedding caches are read and extended)")
     args = parser.parse_args()
     import numpy as np

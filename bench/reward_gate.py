@@ -25,12 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PREFS = Path(os.environ.get("STUDIO_PREFS", "/work/shared/data/prefs"))
+# Its work dir, whose embedding caches the head sweep, scaling and backbone-pair benches read.
+WORK = Path(tempfile.gettempdir()) / "studio-bench-reward-gate"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "studio-bench-reward-gate")
+    parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--skip-smollm2", action="store_true")
     parser.add_argument("--skip-minilm", action="store_true")
     args = parser.parse_args()

@@ -14,19 +14,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PREFS = Path(os.environ.get("STUDIO_PREFS", "/work/shared/data/prefs"))
+
+from bench.reward_gate import WORK  # noqa: E402
+
 SETTINGS = {"linear head (default)": {}, "no length features": {"cheap_features": False, "interaction": "none"},
             "hidden 256": {"head_hidden": 256}}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "studio-bench-reward-gate",
+    parser.add_argument("--work", type=Path, default=WORK,
                         help="bench/reward_gate.py's work dir (its embedding caches are read)")
     args = parser.parse_args()
     import torch
@@ -48,7 +50,7 @@ def main() -> None:
         for name, choice in SETTINGS.items():
             scores = []
             for scaled in (False, True):
-                heads.RewardHead.standardise = standardise if scaled else (lambda self, features: None)
+                heads.RewardHead.standardise = standardise if scaled else (lambda self, spread: None)
                 net = build_net(make_spec(backbone, max_length=256, **choice))
                 out = train(net, fit, held, TrainSettings(seed=0), cache_root=args.work / "embeddings")
                 right = correctness([float(x) for x in out.heldout_rewards], triples)

@@ -15,19 +15,21 @@ import argparse
 import itertools
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PREFS = Path(os.environ.get("STUDIO_PREFS", "/work/shared/data/prefs"))
+
+from bench.reward_gate import WORK  # noqa: E402
+
 BACKBONES = ("smollm2-135m", "all-minilm-l6-v2")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "studio-bench-reward-gate",
+    parser.add_argument("--work", type=Path, default=WORK,
                         help="bench/reward_gate.py's work dir (its embedding cache is read)")
     parser.add_argument("--backbones", default=",".join(BACKBONES),
                         help="comma-separated: which backbones' caches to sweep (default: both)")

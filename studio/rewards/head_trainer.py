@@ -27,7 +27,7 @@ from studio.rewards.common import (
     unwrapped,
 )
 from studio.rewards.data import Batch, PreferenceData
-from studio.rewards.heads import EnsembleHead
+from studio.rewards.heads import EnsembleHead, feature_spread
 from studio.rewards.loss import bt_loss
 from studio.rewards.net import RewardNet
 
@@ -64,8 +64,9 @@ def train_head(net: RewardNet, data: PreferenceData, heldout: PreferenceData | N
         parts = [bootstrap(data, config.seed * 7919 + k) for k in range(len(members))]
     else:
         members, parts = [net.head], [data]
+    spread = feature_spread(features)
     for member in members:
-        member.standardise(features)
+        member.standardise(spread)
     fit = Fit(accelerator, features, config, progress, should_stop, started, len(members))
     for number, (member, part) in enumerate(zip(members, parts, strict=True)):
         trained = fit(member, part, config.seed + 1000 * number)

@@ -27,11 +27,15 @@ class RewardHead(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.layers(features / self.input_scale).squeeze(-1)
 
-    def standardise(self, features: torch.Tensor) -> None:
-        """Divide each input by its spread over these (training) features from now on; a
-        feature that does not vary keeps a divisor of one."""
-        spread = features.float().std(dim=0) if len(features) > 1 else torch.ones(features.shape[-1])
-        self.input_scale.copy_(torch.where(spread > 1e-8, spread, torch.ones_like(spread)))
+    def standardise(self, spread: torch.Tensor) -> None:
+        """Divide each input by this spread (`feature_spread` of the training features) from now on."""
+        self.input_scale.copy_(spread)
+
+
+def feature_spread(features: torch.Tensor) -> torch.Tensor:
+    """Each feature's standard deviation over these outputs; one for a feature that does not vary."""
+    spread = features.float().std(dim=0) if len(features) > 1 else torch.ones(features.shape[-1])
+    return torch.where(spread > 1e-8, spread, torch.ones_like(spread))
 
 
 def _unit_scale_if_missing(module, state_dict, prefix, *_args) -> None:

@@ -72,11 +72,11 @@ def test_a_head_saved_before_standardising_loads_with_its_features_as_they_were(
 
 
 def test_a_standardised_head_keeps_its_divisors_through_a_save(tmp_path):
-    from studio.rewards.heads import RewardHead
+    from studio.rewards.heads import RewardHead, feature_spread
 
     head = RewardHead(3)
     features = torch.tensor([[1.0, 0.001, 7.0], [3.0, 0.003, 7.0], [2.0, 0.002, 7.0]])
-    head.standardise(features)
+    head.standardise(feature_spread(features))
     assert torch.allclose(head.input_scale, torch.tensor([1.0, 0.001, 1.0]))   # a constant keeps 1
     again = RewardHead(3)
     again.load_state_dict(head.state_dict())
